@@ -1,0 +1,20 @@
+"""The Chalice app: registers blueprints and middleware, nothing else of substance."""
+
+from chalice.app import Chalice
+
+from chalicelib import log
+from chalicelib.api.api_keys import api_keys_api
+from chalicelib.api.catalog import catalog_api
+from chalicelib.api.fallback import fallback_api
+from chalicelib.api.middleware import error_shape
+from chalicelib.api.openapi import openapi_api
+
+log.configure()
+app = Chalice(app_name="vip-rewards")
+app.register_middleware(error_shape, "http")
+
+app.register_blueprint(catalog_api)
+app.register_blueprint(api_keys_api)
+app.register_blueprint(openapi_api)
+# Last: catch-all answers for unknown paths.
+app.register_blueprint(fallback_api)

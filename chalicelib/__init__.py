@@ -1,0 +1,1 @@
+"""VIP Rewards: everything that ships to Lambda besides app.py."""

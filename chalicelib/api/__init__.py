@@ -1,0 +1,1 @@
+"""HTTP: one blueprint per area, the auth/validation/rendering frame in `routing`, the OpenAPI document."""

@@ -1,0 +1,99 @@
+"""Plans and causes: what a brand sells and where donations go."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from chalicelib.domain.money import Amount, BasisPoints, Currency
+
+ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,128}$"
+ClientId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=128,
+        pattern=ID_PATTERN,
+        description="1–128 characters of A-Z a-z 0-9 . _ : @ -",
+    ),
+]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=2000)]
+Url = Annotated[str, Meta(max_length=2048, pattern=r"^https?://\S+$")]
+ShippingMethod = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class FreeShipping(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    min_subtotal: dict[Currency, Amount] = {}
+    methods: list[ShippingMethod] | None = None
+
+    def allows(self, method: str, currency: str, subtotal: int) -> bool:
+        """Free shipping applies to this method and subtotal (a currency without a minimum has none)."""
+        if self.methods is not None and method not in self.methods:
+            return False
+        return subtotal >= self.min_subtotal.get(currency, 0)
+
+
+class MemberDiscount(msgspec.Struct, forbid_unknown_fields=True):
+    percent: Annotated[int, Meta(ge=1, le=100)]
+
+
+class EarlyAccess(msgspec.Struct, forbid_unknown_fields=True):
+    hours: Annotated[int, Meta(ge=1, le=720)]
+
+
+class Perks(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    free_shipping: FreeShipping | None = None
+    member_discount: MemberDiscount | None = None
+    early_access: EarlyAccess | None = None
+
+
+class DonationRule(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    order_bps: BasisPoints = 0
+    renewal_bps: BasisPoints = 0
+
+
+class PlanTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What a brand sets on a plan (the body of `PUT /v1/plans/{plan_id}`)."""
+
+    name: Name
+    amount: Amount
+    currency: Currency
+    interval: Literal["month", "year"]
+    active: bool = True
+    trial_days: Annotated[int, Meta(ge=0, le=730)] = 0
+    perks: Perks = msgspec.field(default_factory=Perks)
+    donation: DonationRule = msgspec.field(default_factory=DonationRule)
+
+
+class Plan(PlanTerms, kw_only=True):
+    plan_id: ClientId
+    stripe_product_id: str | None = None
+    stripe_price_id: str | None = None
+
+
+class Impact(msgspec.Struct, forbid_unknown_fields=True):
+    """How a cause counts the good a donation does: `amount_per_unit` minor units buy one `unit`."""
+
+    unit: Annotated[str, Meta(min_length=1, max_length=64)]
+    amount_per_unit: Annotated[int, Meta(ge=1, le=100_000_000_00)]
+
+    def units(self, amount: int) -> int:
+        """Whole units a net donation pays for (never negative)."""
+        return max(amount, 0) // self.amount_per_unit
+
+
+class CauseTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What a brand sets on a cause (the body of `PUT /v1/causes/{cause_id}`)."""
+
+    name: Name
+    description: Text = ""
+    url: Url | None = None
+    active: bool = True
+    impact: Impact | None = None
+
+
+class Cause(CauseTerms, kw_only=True):
+    cause_id: ClientId

@@ -1,0 +1,116 @@
+"""API keys: minting (secret shown once), revoking, and authenticating a request's bearer token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from pynamodb.exceptions import PutError
+
+from chalicelib import clock
+from chalicelib.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from chalicelib.services.cache import TtlCache
+from chalicelib.settings import settings
+from chalicelib.store import api_keys as store
+from chalicelib.store.base import translate_storage_errors
+
+Role = Literal["storefront", "brand"]
+ROLES: tuple[Role, ...] = ("storefront", "brand")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key_id: str
+    role: Role
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MintedKey:
+    key_id: str
+    role: Role
+    name: str
+    secret: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def key_id_for(secret: str) -> str:
+    """A key's id is derived from its secret, so authenticating is one GetItem and no index."""
+    return "key_" + _hash(secret)[:24]
+
+
+# Positive and negative answers are cached; a revoked key stops working within the TTL (≤ 60 s).
+_callers: TtlCache[str, Caller | None] = TtlCache(settings.cache_ttl_seconds)
+
+
+def _load_caller(secret: str) -> Caller | None:
+    with translate_storage_errors():
+        record = store.get_key(key_id_for(secret))
+    if record is None or record.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(record.key_hash, _hash(secret)):
+        return None
+    return Caller(record.key_id, record.role, record.name)
+
+
+def authenticate(authorization: str | None) -> Caller:
+    """The caller behind an `Authorization: Bearer <key>` header; 401 when missing or unknown."""
+    if not authorization:
+        raise AuthenticationError(
+            "Missing API key: send `Authorization: Bearer <key>`.",
+            param="Authorization",
+            code="missing_api_key",
+        )
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError("Authorization must be `Bearer <key>`.", param="Authorization")
+    caller = _callers.get_or_load(_hash(token), lambda: _load_caller(token))
+    if caller is None:
+        raise AuthenticationError("Unknown or revoked API key.", param="Authorization")
+    return caller
+
+
+def invalidate_cache() -> None:
+    """Forget cached key checks in this container (tests; revocation elsewhere waits for the TTL)."""
+    _callers.invalidate()
+
+
+def require_role(caller: Caller, allowed: tuple[Role, ...]) -> None:
+    """403 when a known key's role may not use this endpoint (`brand` may use everything)."""
+    if caller.role not in allowed:
+        raise PermissionDeniedError(
+            f"A {caller.role} key cannot use this endpoint; it needs {' or '.join(allowed)}."
+        )
+
+
+def mint_key(role: Role, name: str, secret: str | None = None) -> MintedKey:
+    """Create a key. The secret is returned here once and stored only as a hash.
+
+    `secret` is for fixed local keys; production keys are always random.
+    """
+    secret = secret or f"vip_{role[:2]}_{secrets.token_urlsafe(32)}"
+    key_id = key_id_for(secret)
+    with translate_storage_errors():
+        try:
+            store.create_key(key_id, _hash(secret), role, name, clock.now())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    _callers.invalidate(_hash(secret))
+    return MintedKey(key_id, role, name, secret)
+
+
+def revoke_key(key_id: str) -> None:
+    """Revoke a key; other containers notice within the cache TTL."""
+    with translate_storage_errors():
+        found = store.revoke_key(key_id, clock.now())
+    if not found:
+        raise NotFoundError(f"No API key {key_id}.", param="key_id", code="api_key_not_found")
+    _callers.invalidate()

@@ -1,0 +1,82 @@
+"""Environment → one typed Settings object. Every setting is read here and nowhere else.
+
+The environment is read once, at import: pynamodb reads table names from model `Meta` when the
+models are imported, so tests set the environment before importing `app`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _optional(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    stage: str
+    aws_region: str
+    table_prefix: str
+    # Set only for local runs and tests (moto server); None means the real AWS endpoint.
+    dynamodb_host: str | None
+    stripe_api_key: str | None
+    # Comma-separated list so a secret can be rotated without downtime.
+    stripe_webhook_secrets: tuple[str, ...]
+    # Secrets Manager secret holding {"api_key": ..., "webhook_secret": ...} in deployed stages.
+    stripe_secret_arn: str | None
+    # Emulator URL for local runs; None means api.stripe.com.
+    stripe_api_base: str | None
+    stripe_max_network_retries: int
+    grace_days: int
+    renewal_leeway_hours: int
+    default_cause_id: str | None
+    cache_ttl_seconds: int
+    idempotency_ttl_hours: int
+    stripe_event_ttl_days: int
+    reconcile_batch_size: int
+    log_level: str
+
+    def table_name(self, name: str) -> str:
+        return f"{self.table_prefix}-{name}"
+
+
+def load_settings() -> Settings:
+    secrets = tuple(s.strip() for s in os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",") if s.strip())
+    cache_ttl = _int("CACHE_TTL_SECONDS", 60)
+    if not 0 <= cache_ttl <= 60:
+        raise RuntimeError("setting CACHE_TTL_SECONDS must be between 0 and 60 (the contract's bound)")
+    return Settings(
+        stage=os.environ.get("STAGE", "local"),
+        aws_region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        table_prefix=os.environ.get("TABLE_PREFIX", "vip-local"),
+        dynamodb_host=_optional("DYNAMODB_HOST"),
+        stripe_api_key=_optional("STRIPE_API_KEY"),
+        stripe_webhook_secrets=secrets,
+        stripe_secret_arn=_optional("STRIPE_SECRET_ARN"),
+        stripe_api_base=_optional("STRIPE_API_BASE"),
+        stripe_max_network_retries=_int("STRIPE_MAX_NETWORK_RETRIES", 2),
+        grace_days=_int("GRACE_DAYS", 3),
+        renewal_leeway_hours=_int("RENEWAL_LEEWAY_HOURS", 48),
+        default_cause_id=_optional("DEFAULT_CAUSE_ID"),
+        cache_ttl_seconds=cache_ttl,
+        idempotency_ttl_hours=_int("IDEMPOTENCY_TTL_HOURS", 24),
+        stripe_event_ttl_days=_int("STRIPE_EVENT_TTL_DAYS", 35),
+        reconcile_batch_size=_int("RECONCILE_BATCH_SIZE", 200),
+        log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+    )
+
+
+settings = load_settings()

@@ -1,0 +1,105 @@
+"""Shared test setup: real moto DynamoDB (server mode) and the Stripe emulator, both over real HTTP.
+
+The environment is set before anything imports `app` or `chalicelib`: pynamodb reads table names
+and the endpoint when the models are imported, and `chalice.test.Client` only patches the
+environment around each request.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "STAGE": "test",
+        "TABLE_PREFIX": "vip-test",
+        "STRIPE_API_KEY": "sk_test_local",
+        "STRIPE_WEBHOOK_SECRET": "whsec_test",
+        "STRIPE_MAX_NETWORK_RETRIES": "0",
+        "DEFAULT_CAUSE_ID": "general-fund",
+        "LOG_LEVEL": "WARNING",
+    }
+)
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+_moto = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+_moto.start()
+os.environ["DYNAMODB_HOST"] = f"http://127.0.0.1:{_moto._port}"
+
+from localdev.stripe_emulator import Emulator  # noqa: E402
+
+_emulator = Emulator(host="127.0.0.1", port=0, webhook_url=None, webhook_secret="whsec_test")
+_emulator.start()
+os.environ["STRIPE_API_BASE"] = _emulator.base_url
+
+from tests.helpers import BRAND_KEY, STOREFRONT_KEY  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Emulator:
+    """The Stripe emulator, with webhook delivery off: tests post its events themselves."""
+    return _emulator
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url() -> str:
+    return os.environ["DYNAMODB_HOST"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_state(emulator: Emulator, dynamodb_url: str) -> Iterator[None]:
+    """Every test starts with empty tables, an empty emulator, empty caches and the real clock."""
+    import requests
+
+    from chalicelib import clock
+    from chalicelib.services import api_keys, catalog
+    from localdev.tables import create_tables
+
+    requests.post(f"{dynamodb_url}/moto-api/reset", timeout=10)
+    create_tables()
+    emulator.reset()
+    emulator.set_webhook_url(None)
+    catalog.invalidate()
+    api_keys.invalidate_cache()
+    clock.set_clock(None)
+    yield
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def client() -> Iterator[object]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys() -> dict[str, str]:
+    """Fixed storefront and brand keys, minted through the real service."""
+    from chalicelib.services import api_keys
+
+    api_keys.mint_key("storefront", "test storefront", secret=STOREFRONT_KEY)
+    api_keys.mint_key("brand", "test brand", secret=BRAND_KEY)
+    return {"storefront": STOREFRONT_KEY, "brand": BRAND_KEY}
