@@ -103,3 +103,17 @@ def keys() -> dict[str, str]:
     api_keys.mint_key("storefront", "test storefront", secret=STOREFRONT_KEY)
     api_keys.mint_key("brand", "test brand", secret=BRAND_KEY)
     return {"storefront": STOREFRONT_KEY, "brand": BRAND_KEY}
+
+
+@pytest.fixture
+def stripe_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Stripe is unreachable: the client points at a closed loopback port (no retries configured)."""
+    import dataclasses
+
+    from chalicelib.payments import client as payments_client
+
+    closed = dataclasses.replace(payments_client.settings, stripe_api_base=f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setattr(payments_client, "settings", closed)
+    payments_client.stripe_client.cache_clear()
+    yield
+    payments_client.stripe_client.cache_clear()

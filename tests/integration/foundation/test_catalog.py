@@ -1,0 +1,101 @@
+"""Plans and causes: brand writes, public reads, plan sync with Stripe Products and Prices."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import stripe
+
+from chalicelib.store.catalog import CatalogRecord
+from tests.helpers import BRAND_KEY, auth
+
+PLAN = {
+    "name": "VIP Monthly",
+    "amount": 999,
+    "currency": "usd",
+    "interval": "month",
+    "trial_days": 0,
+    "perks": {
+        "free_shipping": {"min_subtotal": {"usd": 5000}, "methods": ["standard"]},
+        "member_discount": {"percent": 10},
+        "early_access": {"hours": 48},
+    },
+    "donation": {"order_bps": 200, "renewal_bps": 1000},
+}
+
+
+def _stripe(emulator: Any) -> stripe.StripeClient:
+    return stripe.StripeClient("sk_test_local", base_addresses={"api": emulator.base_url})
+
+
+def _put_plan(client: Any, plan_id: str, plan: dict[str, Any]) -> Any:
+    return client.http.put(f"/v1/plans/{plan_id}", body=json.dumps(plan), headers=auth(BRAND_KEY))
+
+
+def test_put_plan_creates_a_stripe_product_and_price_with_the_plan_id_as_lookup_key(
+    client: Any, keys: dict[str, str], emulator: Any
+) -> None:
+    response = _put_plan(client, "vip-monthly", PLAN)
+    assert response.status_code == 200
+    plan = json.loads(response.body)
+    prices = _stripe(emulator).v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data
+    assert [p.id for p in prices] == [plan["stripe_price_id"]]
+    price = prices[0]
+    assert (price.unit_amount, price.currency, price.recurring.interval) == (999, "usd", "month")
+    assert price.product == plan["stripe_product_id"]
+
+
+def test_put_plan_again_with_the_same_terms_reuses_the_price(client: Any, keys: dict[str, str], emulator: Any) -> None:
+    first = json.loads(_put_plan(client, "vip-monthly", PLAN).body)
+    second = json.loads(_put_plan(client, "vip-monthly", {**PLAN, "name": "VIP Monthly+"}).body)
+    assert second["stripe_price_id"] == first["stripe_price_id"]
+    assert len(_stripe(emulator).v1.prices.list(params={"product": first["stripe_product_id"]}).data) == 1
+
+
+def test_a_new_amount_makes_a_new_price_that_takes_the_lookup_key(
+    client: Any, keys: dict[str, str], emulator: Any
+) -> None:
+    first = json.loads(_put_plan(client, "vip-monthly", PLAN).body)
+    second = json.loads(_put_plan(client, "vip-monthly", {**PLAN, "amount": 1299}).body)
+    assert second["stripe_price_id"] != first["stripe_price_id"]
+    stripe_client = _stripe(emulator)
+    current = stripe_client.v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data
+    assert [p.id for p in current] == [second["stripe_price_id"]]
+    # The old Price still exists for members who bought it.
+    assert stripe_client.v1.prices.retrieve(first["stripe_price_id"]).unit_amount == 999
+
+
+def test_plans_are_listed_publicly_with_cursor_pagination(client: Any, keys: dict[str, str]) -> None:
+    for plan_id in ("a-plan", "b-plan", "c-plan"):
+        assert _put_plan(client, plan_id, PLAN).status_code == 200
+    first = json.loads(client.http.get("/v1/plans?limit=2").body)
+    assert [p["plan_id"] for p in first["data"]] == ["a-plan", "b-plan"] and first["has_more"] is True
+    rest = json.loads(client.http.get("/v1/plans?limit=2&starting_after=b-plan").body)
+    assert [p["plan_id"] for p in rest["data"]] == ["c-plan"] and rest["has_more"] is False
+
+
+def test_stripe_unreachable_is_502_and_nothing_is_written(
+    client: Any, keys: dict[str, str], stripe_down: None
+) -> None:
+    response = _put_plan(client, "vip-monthly", PLAN)
+    assert response.status_code == 502
+    assert json.loads(response.body)["error"]["type"] == "upstream"
+    assert CatalogRecord.count("PLAN") == 0
+
+
+def test_plan_fields_are_validated_before_stripe_is_called(client: Any, keys: dict[str, str], emulator: Any) -> None:
+    bad = {**PLAN, "perks": {**PLAN["perks"], "member_discount": {"percent": 0}}}
+    response = _put_plan(client, "vip-monthly", bad)
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["param"] == "perks.member_discount.percent"
+    assert _stripe(emulator).v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data == []
+
+
+def test_causes_are_created_updated_and_listed(client: Any, keys: dict[str, str]) -> None:
+    cause = {"name": "School Meals", "impact": {"unit": "meals", "amount_per_unit": 250}}
+    assert client.http.put("/v1/causes/meals", body=json.dumps(cause), headers=auth(BRAND_KEY)).status_code == 200
+    updated = {**cause, "active": False}
+    assert client.http.put("/v1/causes/meals", body=json.dumps(updated), headers=auth(BRAND_KEY)).status_code == 200
+    listed = json.loads(client.http.get("/v1/causes").body)
+    assert listed["data"][0]["cause_id"] == "meals" and listed["data"][0]["active"] is False
