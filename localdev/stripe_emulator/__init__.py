@@ -1,0 +1,97 @@
+"""A local Stripe for `make dev` and the tests: Stripe's REST API for what the service uses, in memory.
+
+    emulator = Emulator(port=12111, webhook_url="http://127.0.0.1:8000/v1/webhooks/stripe")
+    emulator.start()          # serves on emulator.base_url until emulator.stop()
+
+Never deployed. See docs/stripe-emulator.md for what it does and where it differs from Stripe.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+from localdev.stripe_emulator.server import EmulatorServer, WebhookDelivery
+from localdev.stripe_emulator.state import API_VERSION, Stripe
+
+__all__ = ["API_VERSION", "Emulator"]
+
+
+class Emulator:
+    """The emulator as a background HTTP server (port 0 picks a free port)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 12111,
+        webhook_url: str | None = None,
+        webhook_secret: str = "whsec_local",
+    ) -> None:
+        self.stripe = Stripe()
+        self.delivery = WebhookDelivery(webhook_url, webhook_secret)
+        self.server = EmulatorServer((host, port), self.stripe, self.delivery)
+        self.host, self.port = host, int(self.server.server_address[1])
+        self.base_url = f"http://{self.host}:{self.port}"
+        self.stripe.base_url = self.base_url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="stripe-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        """Forget every object and event (as `DELETE /_emulator/data`)."""
+        self.stripe.reset()
+
+    def set_webhook_url(self, url: str | None) -> None:
+        """Where events go; None records them without delivering (tests post them themselves)."""
+        self.delivery.url = url
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event so far, oldest first (as delivered; `GET /v1/events` lists newest first)."""
+        with self.stripe.lock:
+            return copy.deepcopy(self.stripe.account.events)
+
+    def events_since(self, count: int) -> list[dict[str, Any]]:
+        """The events after the first `count` (take `len(emulator.events)` before an action)."""
+        return self.events[count:]
+
+    def complete_checkout(self, session_id: str, outcome: str = "succeeded") -> dict[str, Any]:
+        """The shopper pays (or is declined) on the hosted page, through the control endpoint."""
+        return self._control(f"/_emulator/checkout_sessions/{session_id}/complete", {"outcome": outcome})
+
+    def advance(
+        self, subscription_id: str, outcome: str = "paid", on_exhausted: str = "cancel"
+    ) -> dict[str, Any]:
+        """End the subscription's current period now (renew, fail, or end a cancel-at-period-end)."""
+        return self._control(
+            f"/_emulator/subscriptions/{subscription_id}/advance",
+            {"outcome": outcome, "on_exhausted": on_exhausted},
+        )
+
+    def _control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                result: dict[str, Any] = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            result = json.loads(exc.read())
+        return result

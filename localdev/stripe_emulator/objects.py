@@ -1,0 +1,44 @@
+"""Stripe objects built from Stripe's own sample fixtures, so every field name is the real one.
+
+`fixtures.json` holds objects copied unchanged from Stripe's OpenAPI fixtures (MIT, see LICENSE).
+`build(kind, ...)` takes the sample's field names and requires a value for every one of them: an
+object can neither miss a field Stripe sends nor carry one Stripe does not, and no sample value
+leaks into emulated data.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import string
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).with_name("fixtures.json")
+_ALPHABET = string.ascii_letters + string.digits
+
+
+@cache
+def samples() -> dict[str, dict[str, Any]]:
+    resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+    return resources
+
+
+def build(kind: str, **fields: Any) -> dict[str, Any]:
+    """A `kind` object (e.g. "subscription") with exactly the fields of Stripe's sample."""
+    sample = samples()[kind]
+    given = dict(fields)
+    for constant, value in (("object", sample.get("object")), ("livemode", False)):
+        if constant in sample:
+            given[constant] = value
+    unknown = set(given) - set(sample)
+    missing = set(sample) - set(given)
+    if unknown or missing:
+        raise KeyError(f"{kind}: fields not in Stripe's sample {sorted(unknown)}, unset {sorted(missing)}")
+    return {key: copy.deepcopy(given[key]) for key in sample}
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    return f"{prefix}_{''.join(secrets.choice(_ALPHABET) for _ in range(length))}"
