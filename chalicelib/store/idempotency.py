@@ -7,9 +7,9 @@ Two kinds of record share the table: `Idempotency-Key` request records
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.models import Model
 
@@ -18,6 +18,9 @@ from chalicelib.store.base import BaseMeta
 
 IN_PROGRESS = "in_progress"
 COMPLETE = "complete"
+# A claim whose request crashed (Lambda timeout, lost container) stops blocking retries after this;
+# longer than the function timeout, so a slow request is never run twice at once.
+IN_PROGRESS_LEASE = timedelta(seconds=60)
 
 
 class IdempotencyRecord(Model):
@@ -29,6 +32,7 @@ class IdempotencyRecord(Model):
     request_hash = UnicodeAttribute(null=True)
     status_code = NumberAttribute(null=True)
     response_body = UnicodeAttribute(null=True)
+    locked_until = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute()
 
 
@@ -51,10 +55,21 @@ def stripe_event_key(event_id: str) -> str:
 def claim(key: str, request_hash: str, now: datetime, expires_at: datetime) -> StoredResponse | None:
     """Claim a key for a new request. Returns None when claimed, else what the first request left.
 
-    DynamoDB's TTL deletes lazily, so an expired record counts as absent.
+    DynamoDB's TTL deletes lazily, so an expired record counts as absent; so does an in-progress
+    claim whose lease ran out (its request died before completing or releasing it).
     """
-    record = IdempotencyRecord(key, state=IN_PROGRESS, request_hash=request_hash, expires_at=expires_at)
-    condition = IdempotencyRecord.key.does_not_exist() | (IdempotencyRecord.expires_at < now)
+    record = IdempotencyRecord(
+        key,
+        state=IN_PROGRESS,
+        request_hash=request_hash,
+        locked_until=now + IN_PROGRESS_LEASE,
+        expires_at=expires_at,
+    )
+    condition = (
+        IdempotencyRecord.key.does_not_exist()
+        | (IdempotencyRecord.expires_at < now)
+        | ((IdempotencyRecord.state == IN_PROGRESS) & (IdempotencyRecord.locked_until < now))
+    )
     try:
         record.save(condition=condition)
         return None
