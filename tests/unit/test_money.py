@@ -28,7 +28,15 @@ def test_round_half_up_matches_exact_fraction(numerator: int, denominator: int) 
 
 @pytest.mark.parametrize(
     ("amount", "bps", "expected"),
-    [(250, 200, 5), (25, 200, 1), (24, 200, 0), (75, 200, 2), (1, 5000, 1), (1, 4999, 0), (10_000, 10_000, 10_000)],
+    [
+        (250, 200, 5),
+        (25, 200, 1),
+        (24, 200, 0),
+        (75, 200, 2),
+        (1, 5000, 1),
+        (1, 4999, 0),
+        (10_000, 10_000, 10_000),
+    ],
 )
 def test_apply_bps_rounds_half_up(amount: int, bps: int, expected: int) -> None:
     assert apply_bps(amount, bps) == expected
@@ -51,7 +59,13 @@ def test_half_a_cent_rounds_up() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "currency", "text"),
-    [(12345, "usd", "123.45"), (5, "usd", "0.05"), (-250, "eur", "-2.50"), (500, "jpy", "500"), (1234, "kwd", "1.234")],
+    [
+        (12345, "usd", "123.45"),
+        (5, "usd", "0.05"),
+        (-250, "eur", "-2.50"),
+        (500, "jpy", "500"),
+        (1234, "kwd", "1.234"),
+    ],
 )
 def test_format_decimal_uses_the_currency_exponent(amount: int, currency: str, text: str) -> None:
     assert format_decimal(amount, currency) == text

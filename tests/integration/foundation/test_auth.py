@@ -19,7 +19,9 @@ def _error(response: Any) -> dict[str, Any]:
 
 
 def test_missing_key_is_401_naming_the_header(client: Any, keys: dict[str, str]) -> None:
-    response = client.http.put("/v1/causes/ocean", body=json.dumps(CAUSE), headers={"Content-Type": "application/json"})
+    response = client.http.put(
+        "/v1/causes/ocean", body=json.dumps(CAUSE), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401
     error = _error(response)
     assert error["type"] == "authentication"
@@ -63,7 +65,10 @@ def test_revoked_key_stops_working(client: Any, keys: dict[str, str]) -> None:
             "/v1/api-keys", body=json.dumps({"role": "brand", "name": "temp"}), headers=auth(BRAND_KEY)
         ).body
     )
-    assert client.http.put("/v1/causes/x", body=json.dumps(CAUSE), headers=auth(minted["secret"])).status_code == 200
+    assert (
+        client.http.put("/v1/causes/x", body=json.dumps(CAUSE), headers=auth(minted["secret"])).status_code
+        == 200
+    )
     revoked = client.http.delete(f"/v1/api-keys/{minted['key_id']}", headers=auth(BRAND_KEY))
     assert revoked.status_code == 204
     # Revocation in this container is immediate; other containers follow within the cache TTL.
@@ -78,6 +83,8 @@ def test_revoking_an_unknown_key_is_404(client: Any, keys: dict[str, str]) -> No
 
 
 def test_minting_with_a_bad_role_names_the_field(client: Any, keys: dict[str, str]) -> None:
-    response = client.http.post("/v1/api-keys", body=json.dumps({"role": "admin", "name": "x"}), headers=auth(BRAND_KEY))
+    response = client.http.post(
+        "/v1/api-keys", body=json.dumps({"role": "admin", "name": "x"}), headers=auth(BRAND_KEY)
+    )
     assert response.status_code == 400
     assert _error(response)["param"] == "role"

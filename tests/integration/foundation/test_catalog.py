@@ -46,7 +46,9 @@ def test_put_plan_creates_a_stripe_product_and_price_with_the_plan_id_as_lookup_
     assert price.product == plan["stripe_product_id"]
 
 
-def test_put_plan_again_with_the_same_terms_reuses_the_price(client: Any, keys: dict[str, str], emulator: Any) -> None:
+def test_put_plan_again_with_the_same_terms_reuses_the_price(
+    client: Any, keys: dict[str, str], emulator: Any
+) -> None:
     first = json.loads(_put_plan(client, "vip-monthly", PLAN).body)
     second = json.loads(_put_plan(client, "vip-monthly", {**PLAN, "name": "VIP Monthly+"}).body)
     assert second["stripe_price_id"] == first["stripe_price_id"]
@@ -84,7 +86,9 @@ def test_stripe_unreachable_is_502_and_nothing_is_written(
     assert CatalogRecord.count("PLAN") == 0
 
 
-def test_plan_fields_are_validated_before_stripe_is_called(client: Any, keys: dict[str, str], emulator: Any) -> None:
+def test_plan_fields_are_validated_before_stripe_is_called(
+    client: Any, keys: dict[str, str], emulator: Any
+) -> None:
     bad = {**PLAN, "perks": {**PLAN["perks"], "member_discount": {"percent": 0}}}
     response = _put_plan(client, "vip-monthly", bad)
     assert response.status_code == 400
@@ -94,8 +98,14 @@ def test_plan_fields_are_validated_before_stripe_is_called(client: Any, keys: di
 
 def test_causes_are_created_updated_and_listed(client: Any, keys: dict[str, str]) -> None:
     cause = {"name": "School Meals", "impact": {"unit": "meals", "amount_per_unit": 250}}
-    assert client.http.put("/v1/causes/meals", body=json.dumps(cause), headers=auth(BRAND_KEY)).status_code == 200
+    assert (
+        client.http.put("/v1/causes/meals", body=json.dumps(cause), headers=auth(BRAND_KEY)).status_code
+        == 200
+    )
     updated = {**cause, "active": False}
-    assert client.http.put("/v1/causes/meals", body=json.dumps(updated), headers=auth(BRAND_KEY)).status_code == 200
+    assert (
+        client.http.put("/v1/causes/meals", body=json.dumps(updated), headers=auth(BRAND_KEY)).status_code
+        == 200
+    )
     listed = json.loads(client.http.get("/v1/causes").body)
     assert listed["data"][0]["cause_id"] == "meals" and listed["data"][0]["active"] is False
