@@ -3,11 +3,14 @@
 from chalice.app import Chalice
 
 from chalicelib import log
+from chalicelib.api.admin import admin_api
 from chalicelib.api.api_keys import api_keys_api
 from chalicelib.api.catalog import catalog_api
 from chalicelib.api.fallback import fallback_api
+from chalicelib.api.members import members_api
 from chalicelib.api.middleware import error_shape
 from chalicelib.api.openapi import openapi_api
+from chalicelib.api.webhooks import webhooks_api
 
 log.configure()
 app = Chalice(app_name="vip-rewards")
@@ -16,5 +19,8 @@ app.register_middleware(error_shape, "http")
 app.register_blueprint(catalog_api)
 app.register_blueprint(api_keys_api)
 app.register_blueprint(openapi_api)
+app.register_blueprint(members_api)
+app.register_blueprint(webhooks_api)
+app.register_blueprint(admin_api)
 # Last: catch-all answers for unknown paths.
 app.register_blueprint(fallback_api)

@@ -47,7 +47,7 @@ class SubscriptionSnapshot(msgspec.Struct, kw_only=True):
     ended_at: int | None = None
     # Stripe time of the state this snapshot describes (event `created`, or the read time for
     # states read from the API); used to refuse older states.
-    observed_at: int = 0
+    observed_at: float = 0.0
 
 
 def grace_until(snapshot: SubscriptionSnapshot, policy: AccessPolicy) -> datetime | None:
@@ -93,3 +93,89 @@ def governing_subscription(
     if active:
         return max(active, key=lambda s: (access_until(s, policy) or now, s.created, s.subscription_id))
     return max(candidates, key=lambda s: (s.created, s.observed_at, s.subscription_id))
+
+
+def dunning_started_at(status: str, current_period_start: int | None) -> int | None:
+    """When a past_due subscription became past due: the start of the period whose renewal failed.
+
+    Stripe moves the period forward when it attempts the renewal, so the failed period's start is
+    the dunning start whatever order events arrive in (recording "when we heard of it" would make
+    the grace period depend on delivery order).
+    """
+    return current_period_start if status == "past_due" else None
+
+
+# A state read from Stripe's API counts as observed this much after our clock's reading, so an
+# event stamped within a few seconds of the read (clocks differ) is re-read rather than trusted.
+READ_SKEW_SECONDS = 5
+
+
+def supersedes(incoming: SubscriptionSnapshot, stored: SubscriptionSnapshot | None) -> bool:
+    """May `incoming` replace the stored state of the same subscription?
+
+    Only when strictly newer: Stripe stamps several events of one subscription with the same
+    second, so a tie says nothing about which came last, and an older state must never win. A
+    subscription that has ended never comes back, whatever an out-of-order event says.
+    """
+    if stored is None:
+        return True
+    if stored.status in TERMINAL_STATUSES and incoming.status not in TERMINAL_STATUSES:
+        return False
+    return incoming.observed_at > stored.observed_at
+
+
+def find_snapshot(
+    snapshots: Iterable[SubscriptionSnapshot], subscription_id: str
+) -> SubscriptionSnapshot | None:
+    return next((s for s in snapshots if s.subscription_id == subscription_id), None)
+
+
+def merge_snapshot(
+    snapshots: Iterable[SubscriptionSnapshot], incoming: SubscriptionSnapshot
+) -> list[SubscriptionSnapshot]:
+    """The shopper's subscriptions with `incoming` replacing the one with its id (or added)."""
+    kept = [s for s in snapshots if s.subscription_id != incoming.subscription_id]
+    return sorted([*kept, incoming], key=lambda s: (s.created, s.subscription_id))
+
+
+def member_since(snapshots: Iterable[SubscriptionSnapshot], previous: datetime | None) -> datetime | None:
+    """When the shopper first became a member: the earliest subscription that ever got past payment."""
+    started = [
+        from_epoch(s.created) for s in snapshots if s.status not in ("incomplete", "incomplete_expired")
+    ]
+    candidates = [*started, *([previous] if previous is not None else [])]
+    return min(candidates) if candidates else None
+
+
+# How long after a moment Stripe should have spoken (renewal, dunning retry) before we ask it.
+RECONCILE_DELAY = 3600
+QUIET_RECHECK = 24 * 3600
+# A Checkout Session expires after 24 h; until then a lost `checkout.session.completed` may still come.
+CHECKOUT_WINDOW = 25 * 3600
+
+
+def next_check(
+    snapshots: Iterable[SubscriptionSnapshot], checkout_started_at: int | None, now: int
+) -> int | None:
+    """When reconciliation should next re-read this shopper from Stripe (Unix seconds), or None.
+
+    A subscription whose period has ended without a renewal we heard of, one in dunning, and a
+    checkout whose completion we never heard of may all be stale; settled subscriptions are not.
+    """
+    due: list[int] = []
+    live = [s for s in snapshots if s.status not in TERMINAL_STATUSES]
+    for snapshot in live:
+        if snapshot.status in ("past_due", "incomplete"):
+            due.append(now + RECONCILE_DELAY)
+        elif snapshot.status in ("unpaid", "paused") or snapshot.current_period_end is None:
+            # No perks either way; a daily look catches a payment whose webhook was lost.
+            due.append(now + QUIET_RECHECK)
+        else:
+            renewal_due = snapshot.current_period_end + RECONCILE_DELAY
+            due.append(renewal_due if renewal_due > now else now + RECONCILE_DELAY)
+    if not live and checkout_started_at is not None:
+        for offset in (RECONCILE_DELAY, CHECKOUT_WINDOW):
+            if checkout_started_at + offset > now:
+                due.append(checkout_started_at + offset)
+                break
+    return min(due) if due else None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
-from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException
+from botocore.exceptions import BotoCoreError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, TransactWriteError
 
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.settings import settings
@@ -19,6 +22,23 @@ class BaseMeta:
     connect_timeout_seconds = 2
     read_timeout_seconds = 5
     max_retry_attempts = 3
+
+
+@cache
+def transaction_connection() -> Connection:
+    """The connection `TransactWrite` uses (one per container, configured like the models)."""
+    return Connection(
+        region=BaseMeta.region,
+        host=BaseMeta.host,
+        connect_timeout_seconds=BaseMeta.connect_timeout_seconds,
+        read_timeout_seconds=BaseMeta.read_timeout_seconds,
+        max_retry_attempts=BaseMeta.max_retry_attempts,
+    )
+
+
+def cancellation_codes(error: TransactWriteError) -> list[str | None]:
+    """Per transaction item, why DynamoDB refused it (`ConditionalCheckFailed`, ...) or None."""
+    return [reason.code if reason is not None else None for reason in error.cancellation_reasons]
 
 
 def all_models() -> list[type]:
@@ -40,6 +60,10 @@ def translate_storage_errors() -> Iterator[None]:
     except PynamoDBConnectionError as exc:
         raise ServiceUnavailableError("The database is unreachable; retry shortly.") from exc
     except PynamoDBException as exc:
-        if "ThrottlingException" in str(exc) or "ProvisionedThroughputExceeded" in str(exc):
+        code = exc.cause_response_code or ""
+        if "Throttling" in code or "ProvisionedThroughputExceeded" in code or "RequestLimitExceeded" in code:
             raise ServiceUnavailableError("The database is busy; retry shortly.") from exc
+        if isinstance(exc.cause, BotoCoreError):
+            # Connection-level failures (timeouts, refused connections) wrapped by pynamodb.
+            raise ServiceUnavailableError("The database is unreachable; retry shortly.") from exc
         raise

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import msgspec
-from pynamodb.attributes import Attribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    Attribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
 from pynamodb.constants import STRING
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta
+from chalicelib.store.base import BaseMeta, cancellation_codes, transaction_connection
+from chalicelib.store.idempotency import IdempotencyRecord
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
@@ -46,6 +54,21 @@ class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore
     stripe_customer_id = UnicodeAttribute(hash_key=True)
 
 
+class ReconcileIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
+    """Sparse: only shoppers whose state may go stale are in it, by when to re-read them from Stripe."""
+
+    class Meta:
+        index_name = "by-reconcile-at"
+        projection = KeysOnlyProjection()
+
+    reconcile_shard = UnicodeAttribute(hash_key=True)
+    reconcile_at = NumberAttribute(range_key=True)
+
+
+# The sparse index has one partition; at an hourly batch of a few hundred this is far from its limits.
+RECONCILE_SHARD = "due"
+
+
 class MemberRecord(Model):
     class Meta(BaseMeta):
         table_name = settings.table_name("members")
@@ -57,6 +80,10 @@ class MemberRecord(Model):
     cause_id = UnicodeAttribute(null=True)
     subscriptions = SnapshotsAttribute(default=list)
     member_since = UTCDateTimeAttribute(null=True)
+    checkout_started_at = UTCDateTimeAttribute(null=True)
+    reconcile_shard = UnicodeAttribute(null=True)
+    reconcile_at = NumberAttribute(null=True)
+    by_reconcile_at = ReconcileIndex()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -72,8 +99,11 @@ class MemberState:
     cause_id: str | None = None
     subscriptions: list[SubscriptionSnapshot] = field(default_factory=list)
     member_since: datetime | None = None
+    checkout_started_at: datetime | None = None
+    # Unix seconds when reconciliation should re-read this shopper from Stripe; None: not needed.
+    reconcile_at: int | None = None
+    created_at: datetime | None = None
     version: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def to_state(record: MemberRecord) -> MemberState:
@@ -84,6 +114,9 @@ def to_state(record: MemberRecord) -> MemberState:
         cause_id=record.cause_id,
         subscriptions=list(record.subscriptions or []),
         member_since=record.member_since,
+        checkout_started_at=record.checkout_started_at,
+        reconcile_at=int(record.reconcile_at) if record.reconcile_at is not None else None,
+        created_at=record.created_at,
         version=record.version,
     )
 
@@ -95,3 +128,107 @@ def get_member(customer_ref: str) -> MemberState | None:
         return to_state(MemberRecord.get(customer_ref, consistent_read=True))
     except MemberRecord.DoesNotExist:
         return None
+
+
+class StaleMemberError(Exception):
+    """Someone else changed the shopper since it was read (version check failed): read again and retry."""
+
+
+class EventAlreadyAppliedError(Exception):
+    """The Stripe event was applied before: nothing to do."""
+
+
+def _record(state: MemberState, now: datetime) -> MemberRecord:
+    record = MemberRecord(
+        state.customer_ref,
+        stripe_customer_id=state.stripe_customer_id,
+        email=state.email,
+        cause_id=state.cause_id,
+        subscriptions=state.subscriptions,
+        member_since=state.member_since,
+        checkout_started_at=state.checkout_started_at,
+        reconcile_shard=RECONCILE_SHARD if state.reconcile_at is not None else None,
+        reconcile_at=state.reconcile_at,
+        created_at=state.created_at or now,
+        updated_at=now,
+    )
+    # The version read with the state: pynamodb turns it into the write's condition.
+    if state.version is not None:
+        record.version = state.version
+    return record
+
+
+def save_member(
+    state: MemberState,
+    now: datetime,
+    *,
+    event_key: str | None = None,
+    event_expires_at: datetime | None = None,
+) -> MemberState:
+    """Write the shopper if nobody changed it since it was read (a new one only if it does not exist).
+
+    With `event_key`, the processed Stripe event is recorded in the same transaction, so an event's
+    effect and the fact that it was applied are written together or not at all.
+    Raises StaleMemberError on a concurrent change, EventAlreadyAppliedError for a duplicate event.
+    """
+    record = _record(state, now)
+    if event_key is None:
+        try:
+            record.save()
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise StaleMemberError(state.customer_ref) from exc
+            raise
+        return to_state(record)
+    marker = IdempotencyRecord(event_key, state="complete", expires_at=event_expires_at)
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.save(record)
+            transaction.save(marker, condition=IdempotencyRecord.key.does_not_exist())
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if len(codes) == 2 and codes[1] == "ConditionalCheckFailed":
+            raise EventAlreadyAppliedError(event_key) from exc
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise StaleMemberError(state.customer_ref) from exc
+        raise
+    return to_state(record)
+
+
+def set_cause(customer_ref: str, cause_id: str, now: datetime) -> MemberState | None:
+    """Point the shopper's future donations at `cause_id`; None for an unknown shopper."""
+    record = MemberRecord(customer_ref)
+    try:
+        record.update(
+            actions=[MemberRecord.cause_id.set(cause_id), MemberRecord.updated_at.set(now)],
+            condition=MemberRecord.customer_ref.exists(),
+            add_version_condition=False,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return get_member(customer_ref)
+
+
+def find_by_stripe_customer(stripe_customer_id: str) -> str | None:
+    """The customer_ref of a Stripe customer, or None if it is not one of ours."""
+    for hit in MemberRecord.by_stripe_customer.query(stripe_customer_id, limit=1):
+        return str(hit.customer_ref)
+    return None
+
+
+def is_event_applied(event_key: str) -> bool:
+    try:
+        IdempotencyRecord.get(event_key, consistent_read=True)
+        return True
+    except IdempotencyRecord.DoesNotExist:
+        return False
+
+
+def due_for_reconcile(now_epoch: int, limit: int) -> list[str]:
+    """Up to `limit` shoppers whose reconcile time has come, most overdue first."""
+    hits = MemberRecord.by_reconcile_at.query(
+        RECONCILE_SHARD, MemberRecord.reconcile_at <= now_epoch, limit=limit
+    )
+    return [str(hit.customer_ref) for hit in hits]

@@ -1,0 +1,119 @@
+"""Shoppers' memberships: checkout, read, sync, portal, cancel, resume, switch plan, choose a cause."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from chalice.app import Blueprint
+from msgspec import Meta
+
+from chalicelib.api.routing import STOREFRONT, Call, endpoint
+from chalicelib.domain.catalog import ClientId, Url
+from chalicelib.services import members
+from chalicelib.services.members import CheckoutStarted, Membership
+
+members_api = Blueprint(__name__)
+
+Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    plan_id: ClientId
+    email: Email
+    success_url: Url
+    cancel_url: Url
+    cause_id: ClientId | None = None
+
+
+class PortalIn(msgspec.Struct, forbid_unknown_fields=True):
+    return_url: Url
+
+
+class PortalOut(msgspec.Struct):
+    portal_url: str
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    at_period_end: bool = True
+
+
+class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
+    plan_id: ClientId
+
+
+class CauseIn(msgspec.Struct, forbid_unknown_fields=True):
+    cause_id: ClientId
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/checkout", summary="Start a Stripe Checkout for a plan",
+    tag="members", roles=STOREFRONT, body=CheckoutIn, response=CheckoutStarted, status=201,
+    errors=(400, 409, 502),
+    description="Creates (once) the shopper's Stripe customer and a Checkout Session in subscription mode. "
+    "409 `already_member` when the shopper's perks are active.",
+)  # fmt: skip
+def checkout(call: Call[CheckoutIn, Any]) -> CheckoutStarted:
+    body = call.body
+    return members.start_checkout(
+        call.path["customer_ref"], plan_id=body.plan_id, email=body.email, success_url=body.success_url,
+        cancel_url=body.cancel_url, cause_id=body.cause_id,
+    )  # fmt: skip
+
+
+@endpoint(
+    members_api, "GET", "/v1/members/{customer_ref}", summary="A shopper's membership", tag="members",
+    roles=STOREFRONT, response=Membership, errors=(404,),
+)  # fmt: skip
+def get_member(call: Call[Any, Any]) -> Membership:
+    return members.get_membership(call.path["customer_ref"])
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/sync", summary="Re-read the shopper from Stripe now",
+    tag="members", roles=STOREFRONT, response=Membership, errors=(404, 502),
+    description="The checkout success page calls this so perks show before the webhook arrives.",
+)  # fmt: skip
+def sync(call: Call[Any, Any]) -> Membership:
+    return members.sync(call.path["customer_ref"])
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/portal", summary="Open the Stripe Customer Portal",
+    tag="members", roles=STOREFRONT, body=PortalIn, response=PortalOut, errors=(400, 404, 409, 502),
+)  # fmt: skip
+def portal(call: Call[PortalIn, Any]) -> PortalOut:
+    return PortalOut(portal_url=members.open_portal(call.path["customer_ref"], call.body.return_url))
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/cancel",
+    summary="Cancel at period end (default) or now", tag="members", roles=STOREFRONT, body=CancelIn,
+    response=Membership, errors=(400, 404, 409, 502),
+)  # fmt: skip
+def cancel(call: Call[CancelIn, Any]) -> Membership:
+    return members.cancel(call.path["customer_ref"], call.body.at_period_end)
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/resume", summary="Undo a cancel-at-period-end",
+    tag="members", roles=STOREFRONT, response=Membership, errors=(404, 409, 502),
+)  # fmt: skip
+def resume(call: Call[Any, Any]) -> Membership:
+    return members.resume(call.path["customer_ref"])
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/plan", summary="Switch plan (prorated by Stripe)",
+    tag="members", roles=STOREFRONT, body=PlanIn, response=Membership, errors=(400, 404, 409, 502),
+)  # fmt: skip
+def switch_plan(call: Call[PlanIn, Any]) -> Membership:
+    return members.switch_plan(call.path["customer_ref"], call.body.plan_id)
+
+
+@endpoint(
+    members_api, "PUT", "/v1/members/{customer_ref}/cause", summary="Choose the cause future donations go to",
+    tag="members", roles=STOREFRONT, body=CauseIn, response=Membership, errors=(400, 404),
+)  # fmt: skip
+def set_cause(call: Call[CauseIn, Any]) -> Membership:
+    return members.set_cause(call.path["customer_ref"], call.body.cause_id)

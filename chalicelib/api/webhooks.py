@@ -1,0 +1,42 @@
+"""Stripe's webhook endpoint: verify the signature on the raw body, then apply the event."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from chalice.app import Blueprint
+
+from chalicelib import clock, log
+from chalicelib.api.routing import PUBLIC, Call, endpoint
+from chalicelib.errors import ApiError
+from chalicelib.payments.webhooks import verify_event
+from chalicelib.services.stripe_events import apply_stripe_event
+
+webhooks_api = Blueprint(__name__)
+logger = log.get_logger("webhooks")
+
+
+class WebhookReceived(msgspec.Struct):
+    received: bool
+    result: Literal["applied", "duplicate", "ignored", "unknown_customer"]
+
+
+@endpoint(
+    webhooks_api, "POST", "/v1/webhooks/stripe", summary="Stripe webhook events", tag="webhooks",
+    roles=PUBLIC, response=WebhookReceived, errors=(400, 500, 502, 503), idempotent=False,
+    description="Authenticated by the `Stripe-Signature` header (300 s tolerance, either direction). "
+    "2xx once handled or ignored; 5xx only for transient failures, so Stripe retries.",
+)  # fmt: skip
+def stripe_webhook(call: Call[Any, Any]) -> WebhookReceived:
+    event = verify_event(call.raw_body, call.headers.get("stripe-signature"), clock.epoch_seconds())
+    try:
+        result = apply_stripe_event(event)
+    except ApiError as exc:
+        if exc.status >= 500:
+            logger.error("stripe event failed", extra={"error": exc.code, "detail": exc.message})
+        raise
+    except Exception:
+        logger.exception("stripe event failed")
+        raise
+    return WebhookReceived(received=True, result=result)  # type: ignore[arg-type]

@@ -1,0 +1,375 @@
+"""Memberships: checkout, reading and changing a shopper's subscription through Stripe.
+
+Changes made through the API (cancel, resume, switch plan) return the membership as Stripe has
+it right after the call, without waiting for the webhook; the webhook that follows is then a
+no-op or a re-read (see `services.stripe_events`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import msgspec
+
+from chalicelib import clock, log
+from chalicelib.domain import membership as rules
+from chalicelib.domain.catalog import Perks, Plan
+from chalicelib.domain.times import from_epoch
+from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
+from chalicelib.payments import subscriptions as stripe_subscriptions
+from chalicelib.services import catalog
+from chalicelib.services.access import access_of, access_policy
+from chalicelib.settings import settings
+from chalicelib.store import members as store
+from chalicelib.store.base import translate_storage_errors
+from chalicelib.store.members import MemberState, StaleMemberError
+
+logger = log.get_logger("members")
+
+# Optimistic concurrency: a write that lost a race re-reads and recomputes this many times.
+MAX_WRITE_ATTEMPTS = 5
+
+
+class DonationSums(msgspec.Struct):
+    pledged: int
+    reversed: int
+    net: int
+    # The member's cause's impact units for `net` ("12 meals"), when the cause counts them.
+    units: str | None = None
+
+
+class Membership(msgspec.Struct):
+    customer_ref: str
+    status: str
+    plan_id: str | None
+    perks_active: bool
+    perks: Perks | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    grace_until: datetime | None
+    cause_id: str | None
+    member_since: datetime | None
+    impact: dict[str, DonationSums]
+
+
+class CheckoutStarted(msgspec.Struct):
+    checkout_url: str
+    session_id: str
+
+
+ImpactSource = Callable[[str], dict[str, DonationSums]]
+
+
+def _no_impact(customer_ref: str) -> dict[str, DonationSums]:
+    return {}
+
+
+# The donations ledger registers how a member's impact is read (it depends on memberships, not
+# the other way round).
+impact_source: ImpactSource = _no_impact
+
+
+def render(state: MemberState, now: datetime) -> Membership:
+    """The membership as the API shows it, from a stored shopper and the perks rule at `now`."""
+    access = access_of(state, now)
+    subscription = access.subscription
+    plan = catalog.plans().get(access.plan_id or "")
+    impact = impact_source(state.customer_ref)
+    cause = catalog.causes().get(access.cause_id or "")
+    if cause is not None and cause.impact is not None:
+        impact = {
+            currency: msgspec.structs.replace(
+                sums, units=f"{cause.impact.units(sums.net)} {cause.impact.unit}"
+            )
+            for currency, sums in impact.items()
+        }
+    return Membership(
+        customer_ref=state.customer_ref,
+        status=access.status or "none",
+        plan_id=access.plan_id,
+        perks_active=access.perks_active,
+        perks=plan.perks if plan is not None and access.perks_active else None,
+        current_period_end=_moment(subscription.current_period_end if subscription else None),
+        cancel_at_period_end=bool(subscription and subscription.cancel_at_period_end),
+        grace_until=rules.grace_until(subscription, access_policy()) if subscription else None,
+        cause_id=access.cause_id,
+        member_since=state.member_since,
+        impact=impact,
+    )
+
+
+def _moment(epoch: int | None) -> datetime | None:
+    return from_epoch(epoch) if epoch is not None else None
+
+
+def get_membership(customer_ref: str) -> Membership:
+    """The shopper's membership; NotFoundError for a shopper we have never seen."""
+    return render(_require(customer_ref), clock.now())
+
+
+def _require(customer_ref: str) -> MemberState:
+    with translate_storage_errors():
+        state = store.get_member(customer_ref)
+    if state is None:
+        raise _unknown(customer_ref)
+    return state
+
+
+def _unknown(customer_ref: str) -> NotFoundError:
+    return NotFoundError(f"No shopper `{customer_ref}`.", param="customer_ref", code="member_not_found")
+
+
+def _plan(plan_id: str) -> Plan:
+    plan = catalog.plans().get(plan_id)
+    if plan is None or not plan.active:
+        raise ValidationError(f"No active plan `{plan_id}`.", param="plan_id", code="unknown_plan")
+    if plan.stripe_price_id is None:
+        raise ConflictError(f"Plan `{plan_id}` has no Stripe Price yet; save it again.", param="plan_id")
+    return plan
+
+
+def _check_cause(cause_id: str) -> None:
+    cause = catalog.causes().get(cause_id)
+    if cause is None or not cause.active:
+        raise ValidationError(f"No active cause `{cause_id}`.", param="cause_id", code="unknown_cause")
+
+
+def start_checkout(
+    customer_ref: str,
+    *,
+    plan_id: str,
+    email: str,
+    success_url: str,
+    cancel_url: str,
+    cause_id: str | None,
+) -> CheckoutStarted:
+    """A Stripe Checkout Session for the plan, and the shopper recorded with status `none`.
+
+    Stripe is called first: if it is unreachable nothing is written. The Stripe customer is
+    created once per shopper and reused for every later checkout.
+    """
+    plan = _plan(plan_id)
+    if cause_id is not None:
+        _check_cause(cause_id)
+    now = clock.now()
+    with translate_storage_errors():
+        state = store.get_member(customer_ref)
+    if access_of(state, now).perks_active:
+        raise ConflictError(
+            "This shopper is already an active member; manage the plan through the portal or /plan.",
+            param="customer_ref",
+            code="already_member",
+        )
+    stripe_customer_id = (
+        state.stripe_customer_id if state else None
+    ) or stripe_subscriptions.ensure_customer(customer_ref, email)
+    session_id, url = stripe_subscriptions.create_checkout_session(
+        stripe_subscriptions.CheckoutRequest(
+            customer_ref=customer_ref,
+            stripe_customer_id=stripe_customer_id,
+            price_id=plan.stripe_price_id or "",
+            plan_id=plan_id,
+            trial_days=plan.trial_days,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            cause_id=cause_id,
+        )
+    )
+
+    def record(current: MemberState | None) -> MemberState:
+        base = current or MemberState(customer_ref=customer_ref)
+        return dataclasses.replace(
+            base,
+            stripe_customer_id=base.stripe_customer_id or stripe_customer_id,
+            email=email,
+            cause_id=cause_id or base.cause_id,
+            checkout_started_at=now,
+        )
+
+    _write(customer_ref, record, now, create=True)
+    logger.info("checkout started", extra={"customer_ref": customer_ref, "plan_id": plan_id})
+    return CheckoutStarted(checkout_url=url, session_id=session_id)
+
+
+def apply_snapshots(
+    customer_ref: str,
+    incoming: Callable[[MemberState], list[rules.SubscriptionSnapshot]],
+    now: datetime,
+    *,
+    event_key: str | None = None,
+    stripe_customer_id: str | None = None,
+) -> MemberState | None:
+    """Fold subscription states into the shopper, keeping only those newer than what is stored.
+
+    `incoming` is asked again on every attempt (it may re-read Stripe when what it holds is not
+    newer than the stored state). With `event_key` the event is recorded as applied in the same
+    write. Returns None for an unknown shopper; raises EventAlreadyAppliedError for a duplicate.
+    """
+
+    def fold(state: MemberState | None) -> MemberState | None:
+        if state is None:
+            return None
+        subscriptions = state.subscriptions
+        for snapshot in incoming(state):
+            stored = rules.find_snapshot(subscriptions, snapshot.subscription_id)
+            if rules.supersedes(snapshot, stored):
+                subscriptions = rules.merge_snapshot(subscriptions, snapshot)
+        return dataclasses.replace(
+            state,
+            subscriptions=subscriptions,
+            stripe_customer_id=state.stripe_customer_id or stripe_customer_id,
+        )
+
+    return _write(customer_ref, fold, now, event_key=event_key)
+
+
+def _write(
+    customer_ref: str,
+    change: Callable[[MemberState | None], MemberState | None],
+    now: datetime,
+    *,
+    create: bool = False,
+    event_key: str | None = None,
+) -> MemberState | None:
+    """Read, change, write with a version check; retry when another writer got there first."""
+    expires = now + timedelta(days=settings.stripe_event_ttl_days)
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        with translate_storage_errors():
+            current = store.get_member(customer_ref)
+        if current is None and not create:
+            return None
+        changed = change(current)
+        if changed is None:
+            return None
+        changed = dataclasses.replace(
+            changed,
+            member_since=rules.member_since(changed.subscriptions, changed.member_since),
+            reconcile_at=rules.next_check(
+                changed.subscriptions,
+                int(changed.checkout_started_at.timestamp()) if changed.checkout_started_at else None,
+                int(now.timestamp()),
+            ),
+        )
+        try:
+            with translate_storage_errors():
+                return store.save_member(changed, now, event_key=event_key, event_expires_at=expires)
+        except StaleMemberError:
+            continue
+    raise ServiceUnavailableError("The shopper is being changed by another request; retry shortly.")
+
+
+def observed_now() -> float:
+    """The `observed_at` of a state read from Stripe now (see `rules.READ_SKEW_SECONDS`).
+
+    Sub-second, so of two reads in the same second the later one wins.
+    """
+    return clock.now().timestamp() + rules.READ_SKEW_SECONDS
+
+
+def sync(customer_ref: str) -> Membership:
+    """Re-read every subscription of the shopper from Stripe now and store what changed."""
+    state = _require(customer_ref)
+    now = clock.now()
+    if state.stripe_customer_id is None:
+        return render(state, now)
+    fresh = stripe_subscriptions.list_subscriptions(state.stripe_customer_id, observed_now())
+    stored = apply_snapshots(customer_ref, lambda _: fresh, now)
+    return render(stored or state, now)
+
+
+def _governing(state: MemberState, now: datetime) -> rules.SubscriptionSnapshot:
+    subscription = access_of(state, now).subscription
+    if subscription is None or subscription.status in rules.TERMINAL_STATUSES:
+        raise ConflictError(
+            "This shopper has no subscription that can be changed.",
+            param="customer_ref",
+            code="no_subscription",
+        )
+    return subscription
+
+
+def _store_one(customer_ref: str, snapshot: rules.SubscriptionSnapshot, now: datetime) -> Membership:
+    stored = apply_snapshots(customer_ref, lambda _: [snapshot], now)
+    if stored is None:
+        raise _unknown(customer_ref)
+    return render(stored, now)
+
+
+def open_portal(customer_ref: str, return_url: str) -> str:
+    """A Stripe Customer Portal URL where the shopper manages card and subscription."""
+    state = _require(customer_ref)
+    if state.stripe_customer_id is None:
+        raise ConflictError(
+            "This shopper has not started a checkout yet, so has no billing account.",
+            param="customer_ref",
+            code="no_billing_account",
+        )
+    return stripe_subscriptions.create_portal_session(state.stripe_customer_id, return_url)
+
+
+def cancel(customer_ref: str, at_period_end: bool) -> Membership:
+    """Cancel at the end of the paid period (perks until then), or now."""
+    now = clock.now()
+    subscription = _governing(_require(customer_ref), now)
+    if at_period_end:
+        snapshot = stripe_subscriptions.set_cancel_at_period_end(
+            subscription.subscription_id, True, observed_now()
+        )
+    else:
+        snapshot = stripe_subscriptions.cancel_now(subscription.subscription_id, observed_now())
+    return _store_one(customer_ref, snapshot, now)
+
+
+def resume(customer_ref: str) -> Membership:
+    """Undo a cancel-at-period-end."""
+    now = clock.now()
+    subscription = _governing(_require(customer_ref), now)
+    if not subscription.cancel_at_period_end:
+        raise ConflictError(
+            "The subscription is not set to cancel; there is nothing to resume.",
+            param="customer_ref",
+            code="not_canceling",
+        )
+    snapshot = stripe_subscriptions.set_cancel_at_period_end(
+        subscription.subscription_id, False, observed_now()
+    )
+    return _store_one(customer_ref, snapshot, now)
+
+
+def switch_plan(customer_ref: str, plan_id: str) -> Membership:
+    """Move the shopper's subscription to another plan, prorated by Stripe."""
+    plan = _plan(plan_id)
+    now = clock.now()
+    state = _require(customer_ref)
+    subscription = _governing(state, now)
+    if subscription.plan_id == plan_id:
+        return render(state, now)
+    current = catalog.plans().get(subscription.plan_id or "")
+    if current is not None and current.currency != plan.currency:
+        raise ValidationError(
+            f"Plan `{plan_id}` is billed in {plan.currency}, the subscription in {current.currency}.",
+            param="plan_id",
+            code="currency_mismatch",
+        )
+    item_id = stripe_subscriptions.first_item_id(subscription.subscription_id)
+    snapshot = stripe_subscriptions.switch_price(
+        subscription.subscription_id, item_id, plan.stripe_price_id or "", plan_id, observed_now()
+    )
+    return _store_one(customer_ref, snapshot, now)
+
+
+def set_cause(customer_ref: str, cause_id: str) -> Membership:
+    """Send the shopper's future donations to `cause_id` (past pledges stay where they went)."""
+    _check_cause(cause_id)
+    now = clock.now()
+    with translate_storage_errors():
+        state = store.set_cause(customer_ref, cause_id, now)
+        if state is None:
+            raise NotFoundError(
+                f"No shopper `{customer_ref}`.", param="customer_ref", code="member_not_found"
+            )
+        state = store.get_member(customer_ref)
+    assert state is not None
+    return render(state, now)
