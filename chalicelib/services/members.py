@@ -280,7 +280,12 @@ def sync(customer_ref: str) -> Membership:
 
 
 def _governing(state: MemberState, now: datetime) -> rules.SubscriptionSnapshot:
+    """The subscription a change applies to; read from Stripe if no webhook has told us of it yet."""
     subscription = access_of(state, now).subscription
+    if (subscription is None or subscription.status in rules.TERMINAL_STATUSES) and state.stripe_customer_id:
+        fresh = stripe_subscriptions.list_subscriptions(state.stripe_customer_id, observed_now())
+        state = apply_snapshots(state.customer_ref, lambda _: fresh, now) or state
+        subscription = access_of(state, now).subscription
     if subscription is None or subscription.status in rules.TERMINAL_STATUSES:
         raise ConflictError(
             "This shopper has no subscription that can be changed.",
