@@ -8,6 +8,8 @@ no-op or a re-read (see `services.stripe_events`).
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -28,8 +30,9 @@ from chalicelib.store.members import MemberState, StaleMemberError
 
 logger = log.get_logger("members")
 
-# Optimistic concurrency: a write that lost a race re-reads and recomputes this many times.
-MAX_WRITE_ATTEMPTS = 5
+# Optimistic concurrency: a write that lost a race re-reads and recomputes this many times,
+# after a short random pause so that racing writers spread out.
+MAX_WRITE_ATTEMPTS = 8
 
 
 class DonationSums(msgspec.Struct):
@@ -256,7 +259,7 @@ def _write(
             with translate_storage_errors():
                 return store.save_member(changed, now, event_key=event_key, event_expires_at=expires)
         except StaleMemberError:
-            continue
+            time.sleep(random.uniform(0.005, 0.05))
     raise ServiceUnavailableError("The shopper is being changed by another request; retry shortly.")
 
 
