@@ -10,7 +10,7 @@ from chalicelib.store import idempotency
 from chalicelib.store import members as store
 from chalicelib.store.idempotency import IdempotencyRecord
 from chalicelib.store.members import MemberRecord
-from tests.integration.members.conftest import Club
+from tests.integration.conftest import Club
 
 HANDLED = {
     "checkout.session.completed",

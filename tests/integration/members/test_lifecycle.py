@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 from chalicelib import clock
-from tests.integration.members.conftest import Club, subscription_of
+from tests.integration.conftest import Club, subscription_of
 
 
 def test_checkout_creates_a_subscription_mode_session_and_records_the_shopper(club: Club) -> None:

@@ -12,7 +12,7 @@ from chalicelib import clock
 from chalicelib.services import members
 from chalicelib.store.members import MemberRecord
 from tests.helpers import BRAND_KEY
-from tests.integration.members.conftest import Club
+from tests.integration.conftest import Club
 
 CHECKOUT = {
     "plan_id": "vip-monthly",

@@ -14,7 +14,7 @@ from chalicelib.store.base import transaction_connection
 from chalicelib.store.members import MemberRecord
 from localdev.stripe_emulator.signing import sign_payload
 from tests.helpers import signed_webhook
-from tests.integration.members.conftest import Club
+from tests.integration.conftest import Club
 
 
 def _post(club: Club, payload: str, headers: dict[str, str]) -> Any:

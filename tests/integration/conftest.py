@@ -1,4 +1,4 @@
-"""A small VIP club to exercise memberships: plans and causes in the service, a shopper's journey
+"""A small VIP club shared by the integration tests: plans and causes in the service, a shopper's journey
 through the emulator, and Stripe's events posted to the webhook like Stripe would."""
 
 from __future__ import annotations
