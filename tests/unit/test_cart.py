@@ -1,0 +1,116 @@
+"""Cart evaluation: money math properties (hypothesis) and the perk rules at their boundaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.cart import Cart, CartItem, Shipping, Shopper, evaluate_cart
+from chalicelib.domain.catalog import (
+    DonationRule,
+    EarlyAccess,
+    FreeShipping,
+    MemberDiscount,
+    Perks,
+    Plan,
+)
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def plan(percent: int = 10, order_bps: int = 200) -> Plan:
+    return Plan(
+        plan_id="vip", name="VIP", amount=999, currency="usd", interval="month",
+        perks=Perks(
+            free_shipping=FreeShipping(min_subtotal={"usd": 5000}, methods=["standard"]),
+            member_discount=MemberDiscount(percent=percent),
+            early_access=EarlyAccess(hours=48),
+        ),
+        donation=DonationRule(order_bps=order_bps),
+    )  # fmt: skip
+
+
+MEMBER = Shopper(customer_ref="ada", status="active", member=True, plan=plan(), cause_id="meals",
+                 access_until=NOW + timedelta(days=30))  # fmt: skip
+GUEST = Shopper()
+
+items = st.lists(
+    st.builds(
+        CartItem,
+        sku=st.text("abc", min_size=1, max_size=3),
+        unit_amount=st.integers(0, 100_000_000_00),
+        quantity=st.integers(1, 10_000),
+        discountable=st.booleans(),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@given(items, st.integers(1, 100))
+def test_discount_never_exceeds_the_discountable_subtotal_and_is_never_negative(
+    lines: list[CartItem], percent: int
+) -> None:
+    shopper = Shopper(customer_ref="ada", member=True, plan=plan(percent), cause_id="meals")
+    result = evaluate_cart(Cart(currency="usd", items=lines), shopper, NOW)
+    discountable = sum(i.unit_amount * i.quantity for i in lines if i.discountable)
+    assert 0 <= result.member_discount.amount <= discountable
+    assert result.member_discount.amount == (2 * discountable * percent + 100) // 200
+    assert evaluate_cart(Cart(currency="usd", items=lines), shopper, NOW) == result
+
+
+@given(items)
+def test_non_members_get_nothing(lines: list[CartItem]) -> None:
+    result = evaluate_cart(Cart(currency="usd", items=lines, shipping=Shipping("standard", 500)), GUEST, NOW)
+    assert (result.member, result.member_discount.amount, result.shipping.discount) == (False, 0, 0)
+    assert result.donation_preview is None
+
+
+@given(items, st.integers(0, 10_000))
+def test_donation_preview_is_round_half_up_of_what_the_shopper_pays(lines: list[CartItem], bps: int) -> None:
+    shopper = Shopper(customer_ref="ada", member=True, plan=plan(order_bps=bps), cause_id="meals")
+    result = evaluate_cart(Cart(currency="usd", items=lines), shopper, NOW)
+    paid = result.subtotal - result.member_discount.amount
+    assert result.donation_preview is not None
+    assert result.donation_preview.amount == (2 * paid * bps + 10_000) // 20_000
+
+
+def test_discount_rounds_half_up() -> None:
+    cart = Cart(currency="usd", items=[CartItem(sku="a", unit_amount=5, quantity=1)])
+    assert evaluate_cart(cart, MEMBER, NOW).member_discount.amount == 1  # 0.5 → 1
+
+
+def test_free_shipping_at_exactly_the_minimum() -> None:
+    cart = Cart(currency="usd", items=[CartItem(sku="a", unit_amount=5000, quantity=1)],
+                shipping=Shipping("standard", 595))  # fmt: skip
+    assert evaluate_cart(cart, MEMBER, NOW).shipping.discount == 595
+    below = Cart(currency="usd", items=[CartItem(sku="a", unit_amount=4999, quantity=1)],
+                 shipping=Shipping("standard", 595))  # fmt: skip
+    assert evaluate_cart(below, MEMBER, NOW).shipping.free is False
+
+
+def test_a_currency_without_a_minimum_ships_free() -> None:
+    cart = Cart(
+        currency="eur", items=[CartItem(sku="a", unit_amount=1, quantity=1)], shipping=Shipping("standard", 5)
+    )
+    assert evaluate_cart(cart, MEMBER, NOW).shipping.free is True
+
+
+def test_early_access_opens_exactly_at_launch_minus_the_window() -> None:
+    launch = NOW + timedelta(hours=48)
+    cart = Cart(currency="usd", items=[CartItem(sku="drop", unit_amount=1, quantity=1, launch_at=launch)])
+    assert evaluate_cart(cart, MEMBER, NOW).early_access.allowed == ["drop"]
+    early = evaluate_cart(cart, MEMBER, NOW - timedelta(seconds=1))
+    assert early.early_access.blocked == ["drop"]
+    assert early.valid_until == NOW  # the window opens then
+
+
+def test_valid_until_is_the_end_of_access_when_sooner_than_a_minute() -> None:
+    shopper = Shopper(
+        customer_ref="ada", member=True, plan=plan(), cause_id="m", access_until=NOW + timedelta(seconds=5)
+    )
+    cart = Cart(currency="usd", items=[CartItem(sku="a", unit_amount=1, quantity=1)])
+    assert evaluate_cart(cart, shopper, NOW).valid_until == NOW + timedelta(seconds=5)
+    assert evaluate_cart(cart, GUEST, NOW).valid_until == NOW + timedelta(seconds=60)
