@@ -45,5 +45,8 @@ unit: $(STAMP)
 test: $(STAMP) browser lint
 	$(BIN)/pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python -m localdev.bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
