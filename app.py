@@ -6,6 +6,7 @@ from chalicelib import log
 from chalicelib.api.admin import admin_api
 from chalicelib.api.api_keys import api_keys_api
 from chalicelib.api.catalog import catalog_api
+from chalicelib.api.donations import donations_api
 from chalicelib.api.eligibility import eligibility_api
 from chalicelib.api.fallback import fallback_api
 from chalicelib.api.members import members_api
@@ -22,6 +23,7 @@ app.register_blueprint(api_keys_api)
 app.register_blueprint(openapi_api)
 app.register_blueprint(members_api)
 app.register_blueprint(eligibility_api)
+app.register_blueprint(donations_api)
 app.register_blueprint(webhooks_api)
 app.register_blueprint(admin_api)
 # Last: catch-all answers for unknown paths.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,12 +22,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = int(os.environ.get("BENCH_CALLS", "1000"))
 LAUNCH = "2030-01-01T00:00:00Z"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _environment() -> dict[str, str]:
@@ -76,11 +69,10 @@ def _timed(call: Callable[[], Any], runs: int) -> tuple[float, float]:
 
 def main() -> None:
     os.environ.update(_environment())
-    from moto.server import ThreadedMotoServer
+    from localdev.dynamodb_server import SerialMotoServer
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    moto.start()
-    os.environ["DYNAMODB_HOST"] = f"http://127.0.0.1:{moto._port}"
+    moto = SerialMotoServer("127.0.0.1", 0).start()
+    os.environ["DYNAMODB_HOST"] = moto.url
     from localdev.stripe_emulator import Emulator
 
     emulator = Emulator(host="127.0.0.1", port=0, webhook_url=None, webhook_secret="whsec_bench").start()

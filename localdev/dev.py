@@ -106,7 +106,10 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        moto = start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(dynamodb_port)], "DynamoDB (moto)")
+        moto = start(
+            [sys.executable, "-m", "localdev.dynamodb_server", "-H", HOST, "-p", str(dynamodb_port)],
+            "DynamoDB (moto)",
+        )
         _wait_for(dynamodb_port, "moto server", moto)
         if use_emulator:
             webhook = f"http://{HOST}:{api_port}/v1/webhooks/stripe"

@@ -39,11 +39,10 @@ os.environ.update(
     }
 )
 
-from moto.server import ThreadedMotoServer  # noqa: E402
+from localdev.dynamodb_server import SerialMotoServer  # noqa: E402
 
-_moto = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-_moto.start()
-os.environ["DYNAMODB_HOST"] = f"http://127.0.0.1:{_moto._port}"
+_moto = SerialMotoServer("127.0.0.1", 0).start()
+os.environ["DYNAMODB_HOST"] = _moto.url
 
 from localdev.stripe_emulator import Emulator  # noqa: E402
 

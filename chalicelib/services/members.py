@@ -23,6 +23,7 @@ from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableEr
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import catalog
 from chalicelib.services.access import access_of, access_policy
+from chalicelib.services.donations import DonationSums, member_impact
 from chalicelib.settings import settings
 from chalicelib.store import members as store
 from chalicelib.store.base import translate_storage_errors
@@ -33,14 +34,6 @@ logger = log.get_logger("members")
 # Optimistic concurrency: a write that lost a race re-reads and recomputes this many times,
 # after a short random pause so that racing writers spread out.
 MAX_WRITE_ATTEMPTS = 8
-
-
-class DonationSums(msgspec.Struct):
-    pledged: int
-    reversed: int
-    net: int
-    # The member's cause's impact units for `net` ("12 meals"), when the cause counts them.
-    units: str | None = None
 
 
 class Membership(msgspec.Struct):
@@ -62,24 +55,12 @@ class CheckoutStarted(msgspec.Struct):
     session_id: str
 
 
-ImpactSource = Callable[[str], dict[str, DonationSums]]
-
-
-def _no_impact(customer_ref: str) -> dict[str, DonationSums]:
-    return {}
-
-
-# The donations ledger registers how a member's impact is read (it depends on memberships, not
-# the other way round).
-impact_source: ImpactSource = _no_impact
-
-
 def render(state: MemberState, now: datetime) -> Membership:
     """The membership as the API shows it, from a stored shopper and the perks rule at `now`."""
     access = access_of(state, now)
     subscription = access.subscription
     plan = catalog.plans().get(access.plan_id or "")
-    impact = impact_source(state.customer_ref)
+    impact = member_impact(state.customer_ref)
     cause = catalog.causes().get(access.cause_id or "")
     if cause is not None and cause.impact is not None:
         impact = {

@@ -9,7 +9,6 @@ The event id is recorded in the same DynamoDB transaction as its effect.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from chalicelib import clock, log
@@ -17,7 +16,7 @@ from chalicelib.domain import membership as rules
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch
 from chalicelib.payments import subscriptions as stripe_subscriptions
-from chalicelib.services import members
+from chalicelib.services import donations, members
 from chalicelib.store import idempotency
 from chalicelib.store import members as store
 from chalicelib.store.base import translate_storage_errors
@@ -26,18 +25,6 @@ from chalicelib.store.members import EventAlreadyAppliedError, MemberState
 logger = log.get_logger("stripe_events")
 
 Event = dict[str, Any]
-# Called on `invoice.paid` with (invoice id, customer_ref, plan_id, amount paid, currency, paid at).
-FeePledge = Callable[[str, str, str | None, int, str, datetime], None]
-
-
-def _no_pledge(
-    invoice_id: str, customer_ref: str, plan_id: str | None, amount: int, currency: str, paid_at: datetime
-) -> None:
-    return None
-
-
-# The donations ledger registers how a paid membership fee pledges a donation.
-fee_pledge: FeePledge = _no_pledge
 
 
 def apply_stripe_event(event: Event) -> str:
@@ -147,7 +134,7 @@ def _invoice_paid(event: Event, customer_ref: str, key: str) -> MemberState | No
     if subscription_id is not None and amount > 0:
         snapshot = stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())
         paid_at = (obj.get("status_transitions") or {}).get("paid_at") or event["created"]
-        fee_pledge(
+        donations.pledge_membership_fee(
             str(obj["id"]), customer_ref, snapshot.plan_id, amount, str(obj["currency"]), from_epoch(paid_at)
         )
     return _invoice_changed(event, customer_ref, key)

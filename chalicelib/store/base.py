@@ -46,9 +46,18 @@ def all_models() -> list[type]:
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.catalog import CatalogRecord
     from chalicelib.store.idempotency import IdempotencyRecord
+    from chalicelib.store.ledger import DonationTotalsRecord, LedgerEntryRecord, OrderRecord
     from chalicelib.store.members import MemberRecord
 
-    models: list[type] = [ApiKeyRecord, CatalogRecord, IdempotencyRecord, MemberRecord]
+    models: list[type] = [
+        ApiKeyRecord,
+        CatalogRecord,
+        IdempotencyRecord,
+        MemberRecord,
+        LedgerEntryRecord,
+        OrderRecord,
+        DonationTotalsRecord,
+    ]
     return models
 
 

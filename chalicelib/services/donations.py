@@ -1,0 +1,292 @@
+"""Recording donations: order pledges, refund reversals, membership-fee pledges and disbursements.
+
+Every use case writes its ledger entry, its natural-id record and the running totals in one
+DynamoDB transaction: nothing is counted twice, lost, or half-recorded. The same natural id with
+the same body answers as the first time; with another body it is a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+from chalicelib import clock, log
+from chalicelib.domain.catalog import ClientId, Url
+from chalicelib.domain.donations import (
+    DISBURSEMENT,
+    PLEDGE,
+    REVERSAL,
+    LedgerEntry,
+    order_pledge,
+    reversed_after_refunds,
+)
+from chalicelib.domain.money import Amount, Currency, apply_bps, is_currency
+from chalicelib.domain.times import month_of
+from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
+from chalicelib.services import catalog
+from chalicelib.services.access import member_access
+from chalicelib.store import ledger as store
+from chalicelib.store.base import translate_storage_errors
+
+logger = log.get_logger("donations")
+T = TypeVar("T")
+Moment = Annotated[datetime, Meta(tz=True)]
+MAX_ATTEMPTS = 8
+
+
+class DonationSums(msgspec.Struct):
+    pledged: int
+    reversed: int
+    net: int
+    # The cause's impact units for `net` ("12 meals"), when the cause counts them.
+    units: str | None = None
+
+
+class OrderIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    order_id: ClientId
+    customer_ref: ClientId
+    currency: Currency
+    amount: Amount
+    placed_at: Moment | None = None
+
+
+class Donation(msgspec.Struct):
+    amount: int
+    currency: str
+    cause_id: str
+
+
+class OrderOut(msgspec.Struct):
+    order_id: str
+    customer_ref: str
+    currency: str
+    amount: int
+    member: bool
+    donation: Donation | None
+
+
+class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    refund_id: ClientId
+    amount: Annotated[int, Meta(ge=1, le=100_000_000_00)]
+
+
+class RefundOut(msgspec.Struct):
+    refund_id: str
+    order_id: str
+    amount: int
+    donation_reversed: int
+
+
+class DisbursementIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    disbursement_id: ClientId
+    cause_id: ClientId
+    currency: Currency
+    amount: Annotated[int, Meta(ge=1, le=100_000_000_00)]
+    paid_at: Moment
+    reference: Annotated[str, Meta(min_length=1, max_length=500)]
+    receipt_url: Url | None = None
+
+
+class DisbursementOut(DisbursementIn, kw_only=True):
+    recorded_at: datetime
+
+
+def _hash(value: msgspec.Struct) -> str:
+    return hashlib.sha256(msgspec.json.encode(value)).hexdigest()
+
+
+def _check_currency(currency: str) -> None:
+    if not is_currency(currency):
+        raise ValidationError(f"`{currency}` is not a currency Stripe supports.", param="currency")
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    """Retry a transaction that lost a race (concurrent refunds of one order, busy totals)."""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            with translate_storage_errors():
+                return attempt()
+        except (store.StaleOrderError, store.ConcurrentTotalsError):
+            time.sleep(random.uniform(0.005, 0.05))
+    raise ServiceUnavailableError("The ledger is busy with concurrent writes; retry shortly.")
+
+
+def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
+    """Record a placed order; a member's order pledges to their cause. Returns (answer, created).
+
+    Two DynamoDB calls on the way: the member read and the transaction.
+    """
+    _check_currency(order.currency)
+    now = clock.now()
+    placed_at = order.placed_at or now
+    request_hash = _hash(order)
+    access = member_access(order.customer_ref, now)
+    plan = catalog.plans().get(access.plan_id or "")
+    pledge = None
+    donation = None
+    if access.perks_active and plan is not None and access.cause_id is not None:
+        amount = order_pledge(order.amount, plan.donation.order_bps)
+        donation = Donation(amount=amount, currency=order.currency, cause_id=access.cause_id)
+        if amount > 0:
+            pledge = LedgerEntry(
+                PLEDGE, access.cause_id, order.currency, amount, month_of(placed_at), orders=1
+            )
+    elif access.perks_active:
+        logger.warning(
+            "member order without a cause (set DEFAULT_CAUSE_ID)", extra={"order_id": order.order_id}
+        )
+    answer = OrderOut(
+        order.order_id, order.customer_ref, order.currency, order.amount, access.perks_active, donation
+    )
+    try:
+        with translate_storage_errors():
+            store.create_order(
+                order.order_id, request_hash, msgspec.to_builtins(answer), amount=order.amount,
+                currency=order.currency, customer_ref=order.customer_ref, pledge=pledge,
+                occurred_at=placed_at, now=now,
+            )  # fmt: skip
+    except store.DuplicateRecordError:
+        return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists"), False
+    except store.ConcurrentTotalsError:
+        return _retrying(
+            lambda: _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
+        ), False
+    return answer, True
+
+
+def _replay(
+    order_id: str, request_hash: str, type_: type[T], param: str, code: str, record: str = store.ORDER
+) -> T:
+    with translate_storage_errors():
+        stored = store.get_order(order_id, record)
+    if stored is None:
+        raise store.ConcurrentTotalsError()
+    if stored.request_hash != request_hash:
+        raise ConflictError(f"`{param}` was already reported with a different body.", param=param, code=code)
+    return msgspec.convert(stored.response, type_)
+
+
+def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
+    """Record a (partial) refund and reverse the matching share of the order's donation."""
+    request_hash = _hash(refund)
+    record = f"refund#{refund.refund_id}"
+
+    def attempt() -> tuple[RefundOut, bool]:
+        now = clock.now()
+        order = store.get_order(order_id)
+        if order is None:
+            raise NotFoundError(f"No order `{order_id}`.", param="order_id", code="order_not_found")
+        previous = store.get_order(order_id, record)
+        if previous is not None:
+            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record), False
+        if order.refunded + refund.amount > order.amount:
+            raise ValidationError(
+                f"Refunds would total {order.refunded + refund.amount}, "
+                f"more than the order's {order.amount}.",
+                param="amount", code="refund_exceeds_order",
+            )  # fmt: skip
+        total_reversed = reversed_after_refunds(order.donation, order.amount, order.refunded + refund.amount)
+        increment = total_reversed - order.reversed
+        reversal = None
+        if increment > 0 and order.cause_id is not None and order.currency is not None:
+            reversal = LedgerEntry(REVERSAL, order.cause_id, order.currency, increment, month_of(now))
+        answer = RefundOut(refund.refund_id, order_id, refund.amount, increment)
+        try:
+            store.record_refund(
+                order, refund.refund_id, request_hash, msgspec.to_builtins(answer), amount=refund.amount,
+                reversal=reversal, now=now,
+            )  # fmt: skip
+        except store.DuplicateRecordError:
+            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record), False
+        return answer, True
+
+    return _retrying(attempt)
+
+
+def pledge_membership_fee(
+    invoice_id: str, customer_ref: str, plan_id: str | None, amount: int, currency: str, paid_at: datetime
+) -> None:
+    """A paid VIP invoice pledges the plan's `renewal_bps` of it to the member's cause, once per invoice."""
+    plan = catalog.plans().get(plan_id or "")
+    cause_id = member_access(customer_ref, clock.now()).cause_id
+    if plan is None or cause_id is None:
+        logger.warning("membership fee without plan or cause; no pledge", extra={"invoice_id": invoice_id})
+        return
+    pledge_amount = apply_bps(amount, plan.donation.renewal_bps)
+    if pledge_amount == 0:
+        return
+    entry = LedgerEntry(PLEDGE, cause_id, currency, pledge_amount, month_of(paid_at))
+    if _retrying(lambda: store.record_fee_pledge(invoice_id, entry, customer_ref, paid_at, clock.now())):
+        logger.info("membership fee pledged", extra={"invoice_id": invoice_id, "amount": pledge_amount})
+
+
+def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, bool]:
+    """Record money paid to a cause; refused (409) beyond the cause's outstanding balance."""
+    _check_currency(disbursement.currency)
+    if disbursement.cause_id not in catalog.causes():
+        raise ValidationError(f"No cause `{disbursement.cause_id}`.", param="cause_id", code="unknown_cause")
+    now = clock.now()
+    request_hash = _hash(disbursement)
+    answer = DisbursementOut(**msgspec.structs.asdict(disbursement), recorded_at=now)
+    entry = LedgerEntry(
+        DISBURSEMENT,
+        disbursement.cause_id,
+        disbursement.currency,
+        disbursement.amount,
+        month_of(disbursement.paid_at),
+    )
+
+    def replay() -> tuple[DisbursementOut, bool]:
+        stored = store.get_disbursement(disbursement.disbursement_id)
+        if stored is None:
+            raise store.ConcurrentTotalsError()
+        if stored[0] != request_hash:
+            raise ConflictError(
+                "`disbursement_id` was already recorded with a different body.",
+                param="disbursement_id", code="disbursement_exists",
+            )  # fmt: skip
+        return msgspec.convert(stored[1], DisbursementOut), False
+
+    def attempt() -> tuple[DisbursementOut, bool]:
+        try:
+            store.record_disbursement(
+                disbursement.disbursement_id, entry, request_hash, msgspec.to_builtins(answer),
+                disbursement.paid_at, now,
+            )  # fmt: skip
+        except store.DuplicateRecordError:
+            return replay()
+        except store.InsufficientBalanceError:
+            if store.get_disbursement(disbursement.disbursement_id) is not None:
+                return replay()
+            owed = store.outstanding(disbursement.cause_id, disbursement.currency)
+            raise ConflictError(
+                f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is {owed}; "
+                f"a disbursement of {disbursement.amount} would exceed it.",
+                param="amount", code="exceeds_outstanding",
+            ) from None  # fmt: skip
+        return answer, True
+
+    return _retrying(attempt)
+
+
+def list_disbursements(limit: int, starting_after: str | None) -> tuple[list[DisbursementOut], bool]:
+    with translate_storage_errors():
+        items, has_more = store.list_disbursements(limit, starting_after)
+    return [msgspec.convert(item, DisbursementOut) for item in items], has_more
+
+
+def member_impact(customer_ref: str) -> dict[str, DonationSums]:
+    """Per currency, what the shopper's purchases and fees pledged, reversed and net (one Query)."""
+    with translate_storage_errors():
+        totals = store.member_totals(customer_ref)
+    return {
+        currency: DonationSums(pledged=b.pledged, reversed=b.reversed, net=b.net)
+        for currency, b in sorted(totals.items())
+    }
