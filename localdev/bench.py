@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,26 @@ def main() -> None:
         def member_read() -> None:
             assert get_member(member_ref) is not None
 
+        order_ids = iter(range(10**9))
+
+        def order() -> None:
+            body = json.dumps({"order_id": f"bench-{next(order_ids)}", "customer_ref": member_ref,
+                               "currency": "usd", "amount": 4999})  # fmt: skip
+            response = client.http.post("/v1/orders", body=body, headers=headers)
+            assert response.status_code == 201, response.body
+
+        month = datetime.now(UTC).strftime("%Y-%m")
+
+        def report() -> None:
+            response = client.http.get(f"/v1/reports/donations?from={month}&to={month}", headers=brand)
+            assert response.status_code == 200, response.body
+
+        brand = {"Authorization": f"Bearer {seed.BRAND_KEY}"}
         operations = [
             ("POST /v1/eligibility (member)", eligibility),
             ("  of which: the member GetItem alone", member_read),
+            ("POST /v1/orders (member, pledges)", order),
+            ("GET /v1/reports/donations", report),
         ]
         for operation, call in operations:
             call()  # warm the caches
@@ -117,6 +135,7 @@ def main() -> None:
                 call()
             median, p99 = _timed(call, CALLS)
             rows.append((operation, dict(counted), median, p99))
+        report_calls = _report_calls_by_volume(client, headers, brand, member_ref, report)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")  # fmt: skip
@@ -127,10 +146,39 @@ def main() -> None:
         print(f"{operation:<42} {described:<28} {median:>10.2f} {p99:>10.2f}")
     base = cold_import_ms("import boto3, pynamodb")
     full = cold_import_ms("import app")
+    print(f"\nreport DynamoDB calls: {report_calls[0]} with {report_calls[1]} orders recorded, "
+          f"{report_calls[2]} with {report_calls[3]} orders")  # fmt: skip
     print(f"\ncold import (median of 7 fresh interpreters): import boto3, pynamodb = {base:.0f} ms; "
           f"import app = {full:.0f} ms; ratio {full / base:.2f}")  # fmt: skip
     emulator.stop()
     moto.stop()
+
+
+def _report_calls_by_volume(
+    client: Any, headers: dict[str, str], brand: dict[str, str], member_ref: str, report: Callable[[], None]
+) -> tuple[int, int, int, int]:
+    """DynamoDB calls of one report with ~100 and with ~10,000 orders recorded (its cost must not grow)."""
+    from chalicelib.services import donations
+    from chalicelib.services.donations import OrderIn
+    from localdev.dynamodb_calls import counting_dynamodb_calls
+
+    def recorded() -> int:
+        return sum(1 for _ in donations_orders())
+
+    def donations_orders() -> Any:
+        from chalicelib.store.ledger import OrderRecord
+
+        return OrderRecord.scan(attributes_to_get=["order_id"])
+
+    figures: list[int] = []
+    for target in (100, 10_000):
+        for i in range(recorded(), target):
+            donations.record_order(OrderIn(order_id=f"volume-{i}", customer_ref=member_ref, currency="usd",
+                                           amount=1000 + i))  # fmt: skip
+        with counting_dynamodb_calls() as counted:
+            report()
+        figures += [sum(counted.values()), recorded()]
+    return figures[0], figures[1], figures[2], figures[3]
 
 
 def _make_member(client: Any, headers: dict[str, str], emulator: Any) -> str:

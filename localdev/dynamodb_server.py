@@ -10,6 +10,7 @@ disbursements) exercise our conditions rather than moto's races. Clients still r
 from __future__ import annotations
 
 import argparse
+import logging
 from threading import Event, Thread
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -18,6 +19,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 class SerialMotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        # One access-log line per DynamoDB call drowns everything else out.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server: BaseWSGIServer = make_server(
             host, port, DomainDispatcherApplication(create_backend_app), threaded=False,
             request_handler=MotoRequestHandler,
