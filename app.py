@@ -10,6 +10,7 @@ from chalicelib.api.donations import donations_api
 from chalicelib.api.eligibility import eligibility_api
 from chalicelib.api.fallback import fallback_api
 from chalicelib.api.members import members_api
+from chalicelib.api.membership_report import membership_report_api
 from chalicelib.api.middleware import error_shape
 from chalicelib.api.openapi import openapi_api
 from chalicelib.api.webhooks import webhooks_api
@@ -24,6 +25,7 @@ app.register_blueprint(openapi_api)
 app.register_blueprint(members_api)
 app.register_blueprint(eligibility_api)
 app.register_blueprint(donations_api)
+app.register_blueprint(membership_report_api)
 app.register_blueprint(webhooks_api)
 app.register_blueprint(admin_api)
 # Last: catch-all answers for unknown paths.

@@ -76,9 +76,8 @@ def months_between(first: str, last: str) -> list[str]:
     return months
 
 
-def months_back(now: datetime, count: int) -> tuple[str, str]:
-    """The `count` months ending with the month of `now`: (first, last)."""
-    last = month_of(now)
+def months_ending(last: str, count: int) -> tuple[str, str]:
+    """The `count` months ending with `last` (`YYYY-MM`): (first, last)."""
     year, month = int(last[:4]), int(last[5:7]) - (count - 1)
     while month < 1:
         year, month = year - 1, month + 12

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.catalog import Plan
 from chalicelib.domain.membership import AccessPolicy, SubscriptionSnapshot
-from chalicelib.domain.membership_report import membership_report, months_back, months_between
+from chalicelib.domain.membership_report import membership_report, months_between, months_ending
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 POLICY = AccessPolicy()
@@ -115,11 +115,12 @@ def test_never_paid_checkouts_are_not_joins_and_months_outside_the_range_are_lef
     ]
 
 
-def test_months_between_crosses_year_ends_and_months_back_ends_with_the_current_month() -> None:
+def test_months_between_crosses_year_ends_and_months_ending_counts_back_across_a_year_end() -> None:
     assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
     assert months_between("2026-03", "2026-02") == []
-    assert months_back(NOW, 12) == ("2025-07", "2026-06")
-    assert months_back(NOW, 1) == ("2026-06", "2026-06")
+    assert months_ending("2026-06", 12) == ("2025-07", "2026-06")
+    assert months_ending("2026-06", 1) == ("2026-06", "2026-06")
+    assert months_ending("2026-01", 25) == ("2024-01", "2026-01")
 
 
 @given(

@@ -1,0 +1,95 @@
+"""GET /v1/reports/memberships: members per plan and status, MRR, joins and cancellations, through the API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.times import month_of
+from chalicelib.store import members as store
+from chalicelib.store.members import MemberState
+from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
+from tests.integration.conftest import Club
+
+
+def _report(club: Club, query: str = "", key: str = BRAND_KEY) -> Any:
+    return club.client.http.get(f"/v1/reports/memberships{query}", headers=auth(key))
+
+
+def _left_in_january(customer_ref: str) -> None:
+    """A shopper who joined in December 2025 and whose membership ended in January 2026."""
+    joined, ended = datetime(2025, 12, 3, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)
+    snapshot = SubscriptionSnapshot(
+        subscription_id=f"sub_{customer_ref}",
+        status="canceled",
+        plan_id="vip-monthly",
+        created=int(joined.timestamp()),
+        current_period_start=int(joined.timestamp()),
+        current_period_end=int((joined + timedelta(days=31)).timestamp()),
+        canceled_at=int(ended.timestamp()),
+        ended_at=int(ended.timestamp()),
+    )
+    store.save_member(MemberState(customer_ref=customer_ref, subscriptions=[snapshot]), clock.now())
+
+
+def test_members_are_counted_per_plan_and_status_and_paying_ones_make_the_mrr(club: Club) -> None:
+    club.join("ada", "vip-monthly")
+    club.join("bob", "vip-yearly")
+    club.join("cy", "vip-monthly")
+    _left_in_january("dee")
+    store.save_member(MemberState(customer_ref="eve"), clock.now())  # started nothing: not counted
+
+    response = _report(club)
+
+    assert response.status_code == 200, response.body
+    report = json.loads(response.body)
+    assert report["members"] == [
+        {"plan_id": "vip-monthly", "status": "active", "members": 2, "perks_active": 2},
+        {"plan_id": "vip-monthly", "status": "canceled", "members": 1, "perks_active": 0},
+        {"plan_id": "vip-yearly", "status": "active", "members": 1, "perks_active": 1},
+    ]
+    # 2 × 9.99 a month + 99.00 a year / 12 = 19.98 + 8.25.
+    assert report["mrr"] == [{"currency": "usd", "mrr": 2823, "mrr_decimal": "28.23", "paying_members": 3}]
+
+
+def test_joins_and_cancellations_are_counted_in_the_month_they_happened(club: Club) -> None:
+    club.join("ada")
+    _left_in_january("dee")
+    this_month = month_of(clock.now())
+
+    response = _report(club, f"?from=2025-12&to={this_month}")
+
+    assert response.status_code == 200, response.body
+    months = {m["period"]: (m["joins"], m["cancellations"]) for m in json.loads(response.body)["months"]}
+    assert months["2025-12"] == (1, 0)
+    assert months["2026-01"] == (0, 1)
+    assert months[this_month] == (1, 0)
+    assert sorted(months) == list(months)  # every month of the range, in order
+
+
+def test_by_default_the_months_are_the_twelve_ending_now(club: Club) -> None:
+    response = _report(club)
+
+    periods = [m["period"] for m in json.loads(response.body)["months"]]
+    assert len(periods) == 12 and periods[-1] == month_of(clock.now())
+
+
+def test_the_month_range_is_validated_and_the_field_named(club: Club) -> None:
+    for query, param in [
+        ("?from=2026-13", "from"),
+        ("?to=26-01", "to"),
+        ("?from=2026-05&to=2026-04", "from"),
+        ("?from=2000-01&to=2026-01", "to"),
+        ("?month=2026-01", "month"),
+    ]:
+        response = _report(club, query)
+        assert response.status_code == 400, query
+        assert json.loads(response.body)["error"]["param"] == param, query
+
+
+def test_only_the_brand_team_reads_the_memberships_report(club: Club) -> None:
+    assert _report(club, key=STOREFRONT_KEY).status_code == 403
+    assert club.client.http.get("/v1/reports/memberships").status_code == 401
