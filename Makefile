@@ -3,19 +3,20 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-infra.txt | sha1sum | cut -c1-12)
 
-.PHONY: help dev test lint format unit bench browser clean
+.PHONY: help dev test lint format unit bench synth browser clean
 
 help:
 	@echo "make dev     run the API (:8000), DynamoDB/moto (:8001) and the Stripe emulator (:12111), seeded"
 	@echo "make test    install pinned dependencies, lint, type-check and run every test"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   print DynamoDB calls, handler latency and cold import figures"
+	@echo "make synth   write the CloudFormation templates (dev, prod) to infra/cdk.out/ (no AWS account needed)"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r requirements-infra.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -48,5 +49,11 @@ test: $(STAMP) browser lint
 bench: $(STAMP)
 	$(BIN)/python -m localdev.bench
 
+# Offline: dummy credentials and region; Chalice packages the app for Lambda from the package index.
+synth: $(STAMP)
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=synth AWS_SECRET_ACCESS_KEY=synth $(BIN)/python -m infra.app
+	@ls -l infra/cdk.out/*.template.json
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis infra/cdk.out chalice.out

@@ -1,0 +1,47 @@
+"""The DynamoDB tables, declared for CloudFormation. They must match the pynamodb models in
+`chalicelib/store/` exactly; `tests/infra/test_tables.py` fails on any drift between the two."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: tuple[str, str]
+    range_key: tuple[str, str] | None = None
+    projection: str = "KEYS_ONLY"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table by its short name (deployed as `vip-<stage>-<name>`); key types S (string) or N (number)."""
+
+    name: str
+    hash_key: tuple[str, str]
+    range_key: tuple[str, str] | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("api-keys", ("key_id", "S")),
+    TableSpec("catalog", ("kind", "S"), ("item_id", "S")),
+    TableSpec("idempotency", ("key", "S"), ttl_attribute="expires_at"),
+    TableSpec(
+        "members",
+        ("customer_ref", "S"),
+        indexes=(
+            Index("by-stripe-customer", ("stripe_customer_id", "S")),
+            Index("by-reconcile-at", ("reconcile_shard", "S"), ("reconcile_at", "N")),
+        ),
+    ),
+    TableSpec(
+        "ledger",
+        ("entry_id", "S"),
+        indexes=(Index("by-listing", ("listing", "S"), ("entry_id", "S"), "ALL"),),
+    ),
+    TableSpec("orders", ("order_id", "S"), ("record", "S")),
+    TableSpec("donation_totals", ("scope", "S"), ("key", "S")),
+)

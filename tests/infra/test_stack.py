@@ -1,0 +1,191 @@
+"""The synthesized CloudFormation: tables as the models declare them, least privilege, secrets, alarms."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+from chalicelib.store.base import all_models
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+from aws_cdk.assertions import Match, Template
+
+from infra.tables import TABLES, TableSpec
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Template]:
+    from infra.app import build
+
+    app = build(["dev", "prod"], outdir=str(tmp_path_factory.mktemp("cdk.out")))
+    return {
+        stage: Template.from_stack(app.node.find_child(f"VipRewards-{stage}")) for stage in ("dev", "prod")
+    }
+
+
+def _tables(template: Template) -> dict[str, dict[str, Any]]:
+    found = template.find_resources("AWS::DynamoDB::Table")
+    return {r["Properties"]["TableName"].split("-", 2)[2]: r for r in found.values()}
+
+
+def model_shape(model: Any) -> dict[str, Any]:
+    """What a pynamodb model declares: keys, attribute types, GSIs with projection, TTL attribute."""
+    schema = model._get_schema()
+    ttl = [n for n, a in model.get_attributes().items() if type(a).__name__ == "TTLAttribute"]
+    return {
+        "keys": sorted((k["KeyType"], k["AttributeName"]) for k in schema["key_schema"]),
+        "attributes": sorted(
+            (a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]
+        ),
+        "indexes": sorted(
+            (
+                i["index_name"],
+                tuple(sorted((k["KeyType"], k["AttributeName"]) for k in i["key_schema"])),
+                i["projection"]["ProjectionType"],
+            )
+            for i in schema["global_secondary_indexes"]
+        ),
+        "ttl": ttl[0] if ttl else None,
+    }
+
+
+def template_shape(table: dict[str, Any]) -> dict[str, Any]:
+    props = table["Properties"]
+    ttl = props.get("TimeToLiveSpecification")
+    return {
+        "keys": sorted((k["KeyType"], k["AttributeName"]) for k in props["KeySchema"]),
+        "attributes": sorted((a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]),
+        "indexes": sorted(
+            (
+                i["IndexName"],
+                tuple(sorted((k["KeyType"], k["AttributeName"]) for k in i["KeySchema"])),
+                i["Projection"]["ProjectionType"],
+            )
+            for i in props.get("GlobalSecondaryIndexes", [])
+        ),
+        "ttl": ttl["AttributeName"] if ttl and ttl.get("Enabled") else None,
+    }
+
+
+def drift(models: list[Any], tables: dict[str, dict[str, Any]]) -> list[str]:
+    problems = []
+    for model in models:
+        name = model.Meta.table_name.split("-", 2)[2]
+        if name not in tables:
+            problems.append(f"{name}: no table in the infra")
+        elif model_shape(model) != template_shape(tables[name]):
+            problems.append(f"{name}: model {model_shape(model)} != infra {template_shape(tables[name])}")
+    problems += [
+        f"{name}: table without a model"
+        for name in set(tables) - {m.Meta.table_name.split("-", 2)[2] for m in models}
+    ]
+    return problems
+
+
+def test_every_table_matches_its_model_exactly(templates: dict[str, Template]) -> None:
+    assert drift(all_models(), _tables(templates["prod"])) == []
+
+
+def test_the_drift_check_catches_a_changed_model_key(templates: dict[str, Template]) -> None:
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.models import Model
+
+    from chalicelib.store.members import MemberRecord
+
+    class ChangedMembers(Model):
+        class Meta:
+            table_name = MemberRecord.Meta.table_name
+
+        customer_ref = UnicodeAttribute(hash_key=True)
+        joined = UnicodeAttribute(range_key=True)  # a new sort key the infra does not have
+
+    problems = drift([ChangedMembers], {"members": _tables(templates["prod"])["members"]})
+    assert len(problems) == 1 and problems[0].startswith("members: model")
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_tables_are_on_demand_with_point_in_time_recovery(templates: dict[str, Template], stage: str) -> None:
+    for table in _tables(templates[stage]).values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_deletion_protection_and_retention_in_prod_only(templates: dict[str, Template]) -> None:
+    for table in _tables(templates["prod"]).values():
+        assert (
+            table["Properties"]["DeletionProtectionEnabled"] is True and table["DeletionPolicy"] == "Retain"
+        )
+    for table in _tables(templates["dev"]).values():
+        assert not table["Properties"].get("DeletionProtectionEnabled")
+
+
+def test_the_idempotency_table_expires_records(templates: dict[str, Template]) -> None:
+    assert template_shape(_tables(templates["prod"])["idempotency"])["ttl"] == "expires_at"
+
+
+def test_iam_names_only_our_tables_and_secret(templates: dict[str, Template]) -> None:
+    template = templates["prod"]
+    tables = set(template.find_resources("AWS::DynamoDB::Table"))
+    secrets = set(template.find_resources("AWS::SecretsManager::Secret"))
+    referenced: set[str] = set()
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            assert "*" not in actions and not any(a.endswith(":*") for a in actions)
+            assert "*" not in resources
+            named = {logical for logical in tables | secrets if logical in json.dumps(resources)}
+            if any(a.startswith(("dynamodb:", "secretsmanager:")) for a in actions):
+                # Every resource of a data statement is one of our tables (or its indexes) or the secret.
+                assert len(named) >= 1 and all(any(n in json.dumps(r) for n in named) for r in resources)
+            referenced |= named
+    assert referenced == tables | secrets
+
+
+def test_stripe_keys_live_in_secrets_manager_not_in_environment(templates: dict[str, Template]) -> None:
+    template = templates["prod"]
+    template.resource_count_is("AWS::SecretsManager::Secret", 1)
+    for function in template.find_resources("AWS::Serverless::Function").values():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert "STRIPE_SECRET_ARN" in env
+        assert "STRIPE_API_KEY" not in env and "STRIPE_WEBHOOK_SECRET" not in env
+        assert "sk_" not in json.dumps(env) and "whsec_" not in json.dumps(env)
+
+
+def test_api_is_throttled(templates: dict[str, Template]) -> None:
+    templates["prod"].has_resource_properties(
+        "AWS::Serverless::Api",
+        {"MethodSettings": [Match.object_like({"ThrottlingRateLimit": 500, "ThrottlingBurstLimit": 1000})]},
+    )
+
+
+def test_alarms_watch_5xx_webhook_failures_throttles_and_lambda_errors(
+    templates: dict[str, Template],
+) -> None:
+    alarms = templates["prod"].find_resources("AWS::CloudWatch::Alarm").values()
+    metrics = [a["Properties"].get("MetricName") for a in alarms]
+    assert "5XXError" in metrics and "Errors" in metrics
+    assert metrics.count("ThrottledRequests") == len(TABLES)
+    assert any(str(m).startswith("WebhookFailures") for m in metrics)
+    templates["prod"].has_resource_properties(
+        "AWS::Logs::MetricFilter", {"FilterPattern": Match.string_like_regexp("stripe event failed")}
+    )
+
+
+def test_the_hourly_reconciliation_is_scheduled(templates: dict[str, Template]) -> None:
+    functions = templates["prod"].find_resources("AWS::Serverless::Function")
+    reconcile = functions["ReconcileMembers"]["Properties"]
+    events = json.dumps(reconcile["Events"])
+    assert "rate(1 hour)" in events
+
+
+def test_table_specs_are_unique() -> None:
+    assert len({spec.name for spec in TABLES}) == len(TABLES)
+    assert all(isinstance(spec, TableSpec) for spec in TABLES)
