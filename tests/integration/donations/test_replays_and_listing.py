@@ -1,0 +1,167 @@
+"""Refund and disbursement replays, the disbursement list's pages, and member impact in a cause's units."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.catalog import Impact
+from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
+from tests.integration.conftest import Club
+
+PAID_AT = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# Joining paid the first 9.99 fee, which pledged 10 % of it to the default cause.
+FEE_PLEDGE = 100
+
+
+@pytest.fixture
+def member(club: Club) -> Club:
+    club.join("ada")  # vip-monthly: 2 % of each order to the default cause
+    return club
+
+
+def _order(club: Club, order_id: str, amount: int) -> Any:
+    return club.post(
+        "/v1/orders", {"order_id": order_id, "customer_ref": "ada", "currency": "usd", "amount": amount}
+    )
+
+
+def _refund(club: Club, order_id: str, refund_id: str, amount: int) -> Any:
+    return club.post(f"/v1/orders/{order_id}/refunds", {"refund_id": refund_id, "amount": amount})
+
+
+def _disburse(club: Club, disbursement_id: str, amount: int, **extra: Any) -> Any:
+    body = {
+        "disbursement_id": disbursement_id, "cause_id": "general-fund", "currency": "usd", "amount": amount,
+        "paid_at": PAID_AT, "reference": f"wire {disbursement_id}", **extra,
+    }  # fmt: skip
+    return club.post("/v1/disbursements", body, key=BRAND_KEY)
+
+
+def _totals(club: Club) -> list[dict[str, Any]]:
+    month = PAID_AT[:7]
+    response = club.client.http.get(f"/v1/reports/donations?from={month}&to={month}", headers=auth(BRAND_KEY))
+    assert response.status_code == 200, response.body
+    totals: list[dict[str, Any]] = json.loads(response.body)["totals"]
+    return totals
+
+
+def test_the_same_refund_again_answers_the_same_and_reverses_nothing_more(member: Club) -> None:
+    assert _order(member, "o-1", 10_000).status_code == 201  # pledges 200
+    first = _refund(member, "o-1", "r-1", 3_333)
+    again = _refund(member, "o-1", "r-1", 3_333)
+
+    assert first.status_code == 201 and again.status_code == 200
+    assert json.loads(again.body) == json.loads(first.body)
+    assert json.loads(first.body)["donation_reversed"] == 67  # round half up(200 × 3333 / 10000) = 66.66…
+    assert _totals(member)[0]["net"] == FEE_PLEDGE + 200 - 67
+
+
+def test_the_same_refund_id_with_another_amount_is_a_conflict(member: Club) -> None:
+    _order(member, "o-1", 10_000)
+    _refund(member, "o-1", "r-1", 1_000)
+
+    other = _refund(member, "o-1", "r-1", 2_000)
+
+    assert other.status_code == 409
+    assert json.loads(other.body)["error"]["param"] == "refund_id"
+    assert _totals(member)[0]["net"] == FEE_PLEDGE + 200 - 20
+
+
+def test_a_replayed_refund_is_answered_even_once_later_refunds_used_up_the_order(member: Club) -> None:
+    _order(member, "o-1", 10_000)
+    first = _refund(member, "o-1", "r-1", 4_000)
+    _refund(member, "o-1", "r-2", 6_000)
+
+    again = _refund(member, "o-1", "r-1", 4_000)
+
+    assert again.status_code == 200 and json.loads(again.body) == json.loads(first.body)
+    assert _totals(member)[0]["net"] == FEE_PLEDGE  # the order's 200 fully reversed
+
+
+def test_the_same_disbursement_again_answers_the_same_and_pays_out_once(member: Club) -> None:
+    _order(member, "o-1", 50_000)  # pledges 1000
+    first = _disburse(member, "d-1", 400)
+    again = _disburse(member, "d-1", 400)
+    other = _disburse(member, "d-1", 500)
+
+    assert first.status_code == 201 and again.status_code == 200
+    assert json.loads(again.body) == json.loads(first.body)
+    assert other.status_code == 409 and json.loads(other.body)["error"]["param"] == "disbursement_id"
+    assert _totals(member) == [
+        {"cause_id": "general-fund", "currency": "usd", "net": 1100, "disbursed": 400, "outstanding": 700}
+    ]
+
+
+def test_a_disbursement_beyond_the_balance_names_the_outstanding_amount(member: Club) -> None:
+    _order(member, "o-1", 50_000)  # pledges 1000, with the fee's 100: 1100 owed
+    _disburse(member, "d-1", 700)
+
+    refused = _disburse(member, "d-2", 401)
+
+    assert refused.status_code == 409
+    error = json.loads(refused.body)["error"]
+    assert error["param"] == "amount" and "400" in error["message"]
+    assert _disburse(member, "d-2", 400).status_code == 201
+    assert _totals(member)[0]["outstanding"] == 0
+
+
+def test_disbursements_to_an_unknown_cause_or_in_an_unknown_currency_are_refused(member: Club) -> None:
+    unknown_cause = _disburse(member, "d-1", 1, cause_id="no-such-cause")
+    unknown_currency = _disburse(member, "d-2", 1, currency="xyz")
+
+    assert unknown_cause.status_code == 400 and json.loads(unknown_cause.body)["error"]["param"] == "cause_id"
+    assert unknown_currency.status_code == 400
+    assert json.loads(unknown_currency.body)["error"]["param"] == "currency"
+
+
+def test_disbursements_are_listed_in_pages_by_id(member: Club) -> None:
+    _order(member, "o-1", 50_000)  # pledges 1000
+    for n in range(5):
+        assert _disburse(member, f"d-{n}", 10, receipt_url=f"https://receipts.example/{n}").status_code == 201
+
+    def page(query: str) -> dict[str, Any]:
+        response = member.client.http.get(f"/v1/disbursements{query}", headers=auth(BRAND_KEY))
+        assert response.status_code == 200, response.body
+        result: dict[str, Any] = json.loads(response.body)
+        return result
+
+    first = page("?limit=2")
+    second = page("?limit=2&starting_after=d-1")
+    last = page("?limit=2&starting_after=d-3")
+
+    assert [d["disbursement_id"] for d in first["data"]] == ["d-0", "d-1"] and first["has_more"]
+    assert [d["disbursement_id"] for d in second["data"]] == ["d-2", "d-3"] and second["has_more"]
+    assert [d["disbursement_id"] for d in last["data"]] == ["d-4"] and not last["has_more"]
+    assert first["data"][0]["receipt_url"] == "https://receipts.example/0"
+    assert first["data"][0]["reference"] == "wire d-0"
+
+
+def test_only_the_brand_team_records_or_lists_disbursements(member: Club) -> None:
+    assert _disburse(member, "d-1", 1).status_code == 201
+    storefront = member.client.http.get("/v1/disbursements", headers=auth(STOREFRONT_KEY))
+    posted = member.post(
+        "/v1/disbursements",
+        {"disbursement_id": "d-2", "cause_id": "general-fund", "currency": "usd", "amount": 1,
+         "paid_at": PAID_AT, "reference": "x"},
+        key=STOREFRONT_KEY,
+    )  # fmt: skip
+    assert storefront.status_code == 403 and posted.status_code == 403
+
+
+def test_a_members_impact_is_shown_in_the_units_of_their_cause(member: Club) -> None:
+    response = member.client.http.put(
+        "/v1/members/ada/cause", body=json.dumps({"cause_id": "school-meals"}), headers=auth(STOREFRONT_KEY)
+    )
+    assert response.status_code == 200, response.body
+    _order(member, "o-1", 50_000)  # pledges 1000 to school-meals
+    _refund(member, "o-1", "r-1", 5_000)  # reverses 100
+
+    impact = member.member("ada")["impact"]["usd"]
+
+    # Everything the shopper's fee and orders did, whichever cause each went to.
+    assert (impact["pledged"], impact["reversed"], impact["net"]) == (FEE_PLEDGE + 1000, 100, 1000)
+    assert impact["units"] == f"{Impact(unit='meals', amount_per_unit=250).units(1000)} meals"
