@@ -9,12 +9,12 @@ from chalice.app import Blueprint
 from msgspec import Meta
 
 from chalicelib.api.routing import BRAND, Call, endpoint
-from chalicelib.domain.membership_report import MembershipReport
+from chalicelib.domain.membership_report import MONTH_PATTERN, MembershipReport
 from chalicelib.services.membership_report import build_membership_report
 
 membership_report_api = Blueprint(__name__)
 
-Month = Annotated[str, Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="A month, YYYY-MM (UTC).")]
+Month = Annotated[str, Meta(pattern=MONTH_PATTERN.pattern, description="A month, YYYY-MM (UTC).")]
 
 
 class MembershipReportQuery(

@@ -18,6 +18,7 @@ Pure: the service passes every shopper's subscriptions, the plans and the clock.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -37,6 +38,7 @@ from chalicelib.domain.times import from_epoch, month_of
 PAYING_STATUSES = frozenset({"active", "past_due"})
 NEVER_STARTED = frozenset({"incomplete", "incomplete_expired"})
 MAX_MONTHS = 120
+MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class PlanStatusCount(msgspec.Struct):

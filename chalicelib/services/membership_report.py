@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib import clock
 from chalicelib.domain.membership_report import (
     MAX_MONTHS,
+    MONTH_PATTERN,
     MembershipReport,
     membership_report,
     months_between,
@@ -26,6 +27,9 @@ def build_membership_report(first: str | None = None, last: str | None = None) -
     `last` defaults to the current month, `first` to eleven months before `last`. Costs one Scan
     of the members table (projected to the subscriptions) plus the cached plans.
     """
+    for name, value in (("from", first), ("to", last)):
+        if value is not None and not MONTH_PATTERN.match(value):
+            raise ValidationError(f"`{name}` must be a month as YYYY-MM.", param=name)
     now = clock.now()
     last = last or month_of(now)
     first = first or months_ending(last, DEFAULT_MONTHS)[0]

@@ -93,3 +93,16 @@ def test_the_month_range_is_validated_and_the_field_named(club: Club) -> None:
 def test_only_the_brand_team_reads_the_memberships_report(club: Club) -> None:
     assert _report(club, key=STOREFRONT_KEY).status_code == 403
     assert club.client.http.get("/v1/reports/memberships").status_code == 401
+
+
+def test_the_memberships_report_command_prints_the_report(club: Club, capsys: Any) -> None:
+    from ops import memberships_report
+
+    club.join("ada", "vip-yearly")
+
+    assert memberships_report.main(["--stage", "test"]) == 0
+    printed = capsys.readouterr().out
+    assert "vip-yearly" in printed and "8.25" in printed  # 99.00 a year is 8.25 a month
+
+    assert memberships_report.main(["--from", "2026-1", "--stage", "test"]) == 2
+    assert "YYYY-MM" in capsys.readouterr().err
