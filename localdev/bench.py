@@ -181,7 +181,7 @@ def _report_calls_by_volume(report: Callable[[], None]) -> tuple[int, int, int, 
         with LedgerEntryRecord.batch_write() as batch:
             for i in range(loaded, target):
                 batch.save(LedgerEntryRecord(
-                    f"pledge:order:volume-{i}", kind=PLEDGE, cause_id=CAUSES[i % 3], currency="usd",
+                    f"pledge#order#volume-{i}", kind=PLEDGE, cause_id=CAUSES[i % 3], currency="usd",
                     amount=20 + i % 50, period=f"{now.year}-{1 + i % 12:02d}", orders=1, occurred_at=now,
                     recorded_at=now, customer_ref="volume",
                 ))  # fmt: skip

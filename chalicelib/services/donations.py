@@ -145,20 +145,20 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
     answer = OrderOut(
         order.order_id, order.customer_ref, order.currency, order.amount, access.perks_active, donation
     )
-    try:
-        with translate_storage_errors():
+
+    def attempt() -> tuple[OrderOut, bool]:
+        try:
             store.create_order(
                 order.order_id, request_hash, msgspec.to_builtins(answer), amount=order.amount,
                 currency=order.currency, customer_ref=order.customer_ref, pledge=pledge,
                 occurred_at=placed_at, now=now,
             )  # fmt: skip
-    except store.DuplicateRecordError:
-        return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists"), False
-    except store.ConcurrentTotalsError:
-        return _retrying(
-            lambda: _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
-        ), False
-    return answer, True
+        except store.DuplicateRecordError:
+            return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists"), False
+        return answer, True
+
+    # A transaction conflict (another order updating the same cause's totals) retries the write itself.
+    return _retrying(attempt)
 
 
 def _replay(

@@ -1,8 +1,8 @@
 """The donations ledger: append-only entries, order and refund records, and running totals.
 
 Tables (names from `settings.table_name`):
-- `ledger`: one item per entry (`entry_id` = `pledge:order:<id>`, `pledge:invoice:<id>`,
-  `reversal:<order id>:<refund id>`, `disbursement:<id>`), written once (`does_not_exist`), never
+- `ledger`: one item per entry (`entry_id` = `pledge#order#<id>`, `pledge#invoice#<id>`,
+  `reversal#<order id>#<refund id>`, `disbursement#<id>`), written once (`does_not_exist`), never
   updated or deleted. Disbursements are listed through the sparse `by-listing` index.
 - `orders`: per order the record (`record` = `order`) with refunded/reversed running sums under a
   version check, and one record per refund (`refund#<id>`); these make the natural ids idempotent.
@@ -31,6 +31,8 @@ from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, cancellation_codes, transaction_connection
 
 ORDER = "order"
+# Entry ids join client ids with `#`, which client ids cannot contain (they may contain `:`), so two
+# different (order, refund) pairs can never produce the same id.
 DISBURSEMENT_LISTING = "disbursement"
 
 
@@ -230,7 +232,7 @@ def create_order(
         if pledge is not None:
             transaction.save(
                 _entry_record(
-                    f"pledge:order:{order_id}", pledge, occurred_at, now, customer_ref=customer_ref
+                    f"pledge#order#{order_id}", pledge, occurred_at, now, customer_ref=customer_ref
                 ),
                 condition=LedgerEntryRecord.entry_id.does_not_exist(),
             )
@@ -281,7 +283,7 @@ def record_refund(
         )
         if reversal is not None:
             transaction.save(
-                _entry_record(f"reversal:{order.order_id}:{refund_id}", reversal, now, now,
+                _entry_record(f"reversal#{order.order_id}#{refund_id}", reversal, now, now,
                               customer_ref=order.customer_ref),
                 condition=LedgerEntryRecord.entry_id.does_not_exist(),
             )  # fmt: skip
@@ -298,7 +300,7 @@ def record_fee_pledge(
 
     def items(transaction: TransactWrite) -> None:
         transaction.save(
-            _entry_record(f"pledge:invoice:{invoice_id}", pledge, paid_at, now, customer_ref=customer_ref),
+            _entry_record(f"pledge#invoice#{invoice_id}", pledge, paid_at, now, customer_ref=customer_ref),
             condition=LedgerEntryRecord.entry_id.does_not_exist(),
         )
         _totals_updates(transaction, pledge, customer_ref)
@@ -323,7 +325,7 @@ def record_disbursement(
     def items(transaction: TransactWrite) -> None:
         transaction.save(
             _entry_record(
-                f"disbursement:{disbursement_id}", entry, paid_at, now, listing=DISBURSEMENT_LISTING,
+                f"disbursement#{disbursement_id}", entry, paid_at, now, listing=DISBURSEMENT_LISTING,
                 request_hash=request_hash, response=json.dumps(response),
             ),
             condition=LedgerEntryRecord.entry_id.does_not_exist(),
@@ -337,7 +339,7 @@ def record_disbursement(
 def get_disbursement(disbursement_id: str) -> tuple[str, dict[str, Any]] | None:
     """(request hash, response) of a recorded disbursement."""
     try:
-        item = LedgerEntryRecord.get(f"disbursement:{disbursement_id}", consistent_read=True)
+        item = LedgerEntryRecord.get(f"disbursement#{disbursement_id}", consistent_read=True)
     except LedgerEntryRecord.DoesNotExist:
         return None
     return item.request_hash or "", json.loads(item.response or "{}")
@@ -345,7 +347,7 @@ def get_disbursement(disbursement_id: str) -> tuple[str, dict[str, Any]] | None:
 
 def list_disbursements(limit: int, starting_after: str | None) -> tuple[list[dict[str, Any]], bool]:
     """Disbursements by id, one page (cursor = the last disbursement_id seen)."""
-    condition = LedgerEntryRecord.entry_id > f"disbursement:{starting_after}" if starting_after else None
+    condition = LedgerEntryRecord.entry_id > f"disbursement#{starting_after}" if starting_after else None
     items = list(
         LedgerEntryRecord.by_listing.query(
             DISBURSEMENT_LISTING, range_key_condition=condition, limit=limit + 1

@@ -232,3 +232,13 @@ def test_the_brand_report_command_prints_and_writes_the_csv(member: Club, tmp_pa
     printed = capsys.readouterr().out
     assert "general-fund" in printed and "3.00" in printed
     assert out.read_text().splitlines()[0].startswith("period,cause_id,currency,pledged")
+
+
+def test_ids_with_colons_never_collide_in_the_ledger(member: Club) -> None:
+    # `a` + refund `b:c` and `a:b` + refund `c` once mapped to the same entry id.
+    _order(member, "a", 10000)
+    _order(member, "a:b", 10000)
+    first = member.post("/v1/orders/a/refunds", {"refund_id": "b:c", "amount": 5000})
+    second = member.post("/v1/orders/a:b/refunds", {"refund_id": "c", "amount": 5000})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert json.loads(second.body)["donation_reversed"] == 100
