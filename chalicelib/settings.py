@@ -20,6 +20,13 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"setting {name} must be an integer, got {raw!r}") from exc
 
 
+def _bounded(name: str, default: int, low: int, high: int) -> int:
+    value = _int(name, default)
+    if not low <= value <= high:
+        raise RuntimeError(f"setting {name} must be between {low} and {high}, got {value}")
+    return value
+
+
 def _optional(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
@@ -47,6 +54,10 @@ class Settings:
     idempotency_ttl_hours: int
     stripe_event_ttl_days: int
     reconcile_batch_size: int
+    # Write sharding (store/shards.py): items each running total is spread over, and buckets of the
+    # reconcile index. Both may grow at any time; lowering one needs `ops.rebuild_totals --write` first.
+    totals_shards: int
+    reconcile_buckets: int
     log_level: str
 
     def table_name(self, name: str) -> str:
@@ -75,6 +86,8 @@ def load_settings() -> Settings:
         idempotency_ttl_hours=_int("IDEMPOTENCY_TTL_HOURS", 24),
         stripe_event_ttl_days=_int("STRIPE_EVENT_TTL_DAYS", 35),
         reconcile_batch_size=_int("RECONCILE_BATCH_SIZE", 200),
+        totals_shards=_bounded("TOTALS_SHARDS", 16, 1, 100),
+        reconcile_buckets=_bounded("RECONCILE_BUCKETS", 16, 1, 100),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
     )
 
