@@ -52,8 +52,9 @@ class Emulator:
         self.server.server_close()
 
     def reset(self) -> None:
-        """Forget every object and event (as `DELETE /_emulator/data`)."""
+        """Forget every object and event and turn webhooks back on (as `DELETE /_emulator/data`)."""
         self.stripe.reset()
+        self.delivery.enabled = True
 
     def set_webhook_url(self, url: str | None) -> None:
         """Where events go; None records them without delivering (tests post them themselves)."""
@@ -81,6 +82,14 @@ class Emulator:
             f"/_emulator/subscriptions/{subscription_id}/advance",
             {"outcome": outcome, "on_exhausted": on_exhausted},
         )
+
+    def set_webhooks(self, enabled: bool) -> dict[str, Any]:
+        """Turn webhook delivery off (events are still created and listed, not sent) or back on."""
+        return self._control("/_emulator/webhooks", {"enabled": enabled})
+
+    def deliver(self, event_id: str) -> dict[str, Any]:
+        """Send one event now, whether or not it was sent before: `{"id", "delivered", "status"}`."""
+        return self._control(f"/_emulator/events/{event_id}/deliver", {})
 
     def _control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(

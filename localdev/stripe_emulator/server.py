@@ -39,6 +39,8 @@ EXPANDABLE = {
 class Request:
     def __init__(self, method: str, path: str, params: Obj, match: re.Match[str]) -> None:
         self.method, self.path, self.params, self.match = method, path, params, match
+        # Set by `POST /_emulator/events/{id}/deliver`: send the events even while webhooks are off.
+        self.force_delivery = False
 
     def __getitem__(self, group: str) -> str:
         return self.match.group(group)
@@ -70,7 +72,7 @@ class Routes:
         return None
 
 
-def build_api(stripe: Stripe) -> Routes:
+def build_api(stripe: Stripe, delivery: WebhookDelivery) -> Routes:
     """Stripe's REST routes for what the service uses."""
     routes = Routes()
 
@@ -250,9 +252,28 @@ def build_api(stripe: Stripe) -> Routes:
         on_exhausted = req.params.get("on_exhausted", "cancel")
         return 200, *stripe.advance_subscription(req["id"], outcome, on_exhausted)
 
+    @routes.add("POST", "/_emulator/webhooks")
+    def switch_webhooks(req: Request) -> Result:
+        enabled = req.params.get("enabled")
+        if not isinstance(enabled, bool):
+            raise StripeError("`enabled` must be true or false.", param="enabled", code="parameter_invalid")
+        delivery.enabled = enabled
+        return 200, {"enabled": enabled, "url": delivery.url}, []
+
+    @routes.add("POST", "/_emulator/events/{id}/deliver")
+    def deliver_event(req: Request) -> Result:
+        event = next((e for e in stripe.account.events if e["id"] == req["id"]), None)
+        if event is None:
+            raise missing("event", req["id"])
+        if not delivery.url:
+            raise StripeError("No webhook URL is configured, so there is nowhere to deliver to.", status=409)
+        req.force_delivery = True
+        return 200, {"id": event["id"], "object": "event_delivery"}, [event]
+
     @routes.add("DELETE", "/_emulator/data")
     def forget(req: Request) -> Result:
         stripe.reset()
+        delivery.enabled = True
         return 200, {"deleted": True}, []
 
     return routes
@@ -266,25 +287,31 @@ class EmulatorServer(ThreadingHTTPServer):
         super().__init__(address, EmulatorHandler)
         self.stripe = stripe
         self.delivery = delivery
-        self.routes = build_api(stripe)
+        self.routes = build_api(stripe, delivery)
         self.sequence = 0
 
 
 class WebhookDelivery:
-    """Signs events and POSTs them to the webhook URL; retries transient failures a few times."""
+    """Signs events and POSTs them to the webhook URL; retries transient failures a few times.
+
+    While `enabled` is false, events are recorded but not sent (lost webhooks), except those sent on
+    purpose with `force` (`POST /_emulator/events/{id}/deliver`).
+    """
 
     def __init__(self, url: str | None, secret: str) -> None:
         self.url, self.secret = url, secret
+        self.enabled = True
         self.lock = threading.Lock()  # one delivery at a time keeps the order Stripe would attempt
 
-    def deliver(self, events: list[Obj]) -> None:
-        if not self.url or not events:
-            return
+    def deliver(self, events: list[Obj], force: bool = False) -> list[int | None]:
+        """Send each event; the endpoint's last answer per event (None: not sent or unreachable)."""
+        if not self.url or not events or not (self.enabled or force):
+            return [None for _ in events]
         with self.lock:
-            for event in events:
-                self._send(event)
+            return [self._send(event) for event in events]
 
-    def _send(self, event: Obj) -> None:
+    def _send(self, event: Obj) -> int | None:
+        status: int | None = None
         payload = json.dumps(event, indent=2).encode()
         for attempt in range(3):
             header = sign_payload(payload, self.secret, int(time.time()))
@@ -302,15 +329,18 @@ class WebhookDelivery:
                 with urllib.request.urlopen(request, timeout=30) as response:
                     log.info("delivered %s %s → %s", event["type"], event["id"], response.status)
                     event["pending_webhooks"] = 0
-                    return
+                    return int(response.status)
             except urllib.error.HTTPError as exc:
                 log.warning("webhook %s %s → %s", event["type"], event["id"], exc.code)
+                status = exc.code
                 if exc.code < 500:
-                    return
+                    return status
             except OSError as exc:
                 log.warning("webhook %s %s failed: %s", event["type"], event["id"], exc)
+                status = None
             if attempt < 2:
                 time.sleep(0.2 * (attempt + 1))
+        return status
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -339,6 +369,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         stripe = self.server.stripe
         events: list[Obj] = []
+        force = False
         request_id = new_id("req", 14)
         try:
             if url.path.startswith("/v1/"):
@@ -358,8 +389,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                     status, body = replay
                 else:
                     stripe.set_request(request_id if url.path.startswith("/v1/") else None, key)
+                    request = Request(method, url.path, params, match)
                     try:
-                        status, body, events = handler(Request(method, url.path, params, match))
+                        status, body, events = handler(request)
+                        force = request.force_delivery
                     finally:
                         stripe.set_request(None, None)
                     body = render(stripe, body, params.get("expand") if isinstance(params, dict) else None)
@@ -378,7 +411,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         is_control = url.path.startswith("/_emulator/")
         if is_control:
             # Control calls stand for things that happen in the world: their webhooks land first.
-            self.server.delivery.deliver(events)
+            answers = self.server.delivery.deliver(events, force=force)
+            if force:
+                body = {
+                    **body,
+                    "delivered": answers[0] is not None and answers[0] < 300,
+                    "status": answers[0],
+                }
         self._json(status, body, request_id)
         if not is_control and events:
             threading.Thread(target=self.server.delivery.deliver, args=(events,), daemon=True).start()

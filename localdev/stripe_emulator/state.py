@@ -1080,6 +1080,9 @@ class Stripe:
                     events = [e for e in events if check(e["created"], int(created[op]))]
         elif created is not None:
             events = [e for e in events if e["created"] == int(created)]
+        if "delivery_success" in params:
+            delivered = bool(params["delivery_success"])
+            events = [e for e in events if (e["pending_webhooks"] == 0) == delivered]
         return events
 
 
