@@ -16,6 +16,8 @@ class ApiError(Exception):
     status: ClassVar[int] = 500
     type: ClassVar[str] = "internal"
     default_code: ClassVar[str] = "internal_error"
+    # Seconds a client should wait before retrying (`Retry-After`); None: retrying will not help.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -79,18 +81,24 @@ class RateLimitError(ApiError):
 
 
 class UpstreamError(ApiError):
-    """A dependency (Stripe, DynamoDB) failed or is unreachable; nothing was written."""
+    """A dependency (Stripe) failed or is unreachable; nothing was written. Worth a retry."""
 
     status = 502
     type = "upstream"
     default_code = "upstream_unavailable"
+    retry_after = 2
 
 
 class ServiceUnavailableError(UpstreamError):
+    """DynamoDB throttled, unreachable or too slow, or a write lost too many races. Worth a retry."""
+
     status = 503
+    retry_after = 1
 
 
 class InternalError(ApiError):
+    """Our fault (a bug, a misconfiguration, a request DynamoDB refuses for good): not worth a retry."""
+
     status = 500
     type = "internal"
     default_code = "internal_error"

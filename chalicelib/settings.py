@@ -59,6 +59,12 @@ class Settings:
     totals_shards: int
     reconcile_buckets: int
     log_level: str
+    # The Lambda function timeout (infra reads the same setting); bounds idempotency leases locally.
+    lambda_timeout_seconds: int
+    # Bearer tokens remembered per container (known and unknown ones), least recently used evicted.
+    api_key_cache_size: int
+    # How long an unknown bearer token is remembered as unknown (a key minted meanwhile works after it).
+    unknown_key_ttl_seconds: int
 
     def table_name(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -89,6 +95,9 @@ def load_settings() -> Settings:
         totals_shards=_bounded("TOTALS_SHARDS", 16, 1, 100),
         reconcile_buckets=_bounded("RECONCILE_BUCKETS", 16, 1, 100),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        lambda_timeout_seconds=_int("LAMBDA_TIMEOUT_SECONDS", 20),
+        api_key_cache_size=_int("API_KEY_CACHE_SIZE", 1000),
+        unknown_key_ttl_seconds=_int("UNKNOWN_KEY_TTL_SECONDS", 5),
     )
 
 

@@ -6,35 +6,33 @@ it never touches DynamoDB or Stripe itself. The declarations double as the OpenA
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import hashlib
 import json
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 import msgspec
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
-from chalicelib import clock, log
+from chalicelib import invocation, log
 from chalicelib.domain.catalog import ID_PATTERN
-from chalicelib.errors import ApiError, ConflictError, InternalError, ValidationError, error_body
+from chalicelib.errors import ApiError, InternalError, UnsupportedMediaTypeError, ValidationError, error_body
+from chalicelib.services import idempotency
 from chalicelib.services.api_keys import Caller, Role, authenticate, require_role
-from chalicelib.settings import settings
-from chalicelib.store import idempotency as idempotency_store
-from chalicelib.store.base import translate_storage_errors
 
 B = TypeVar("B")
 Q = TypeVar("Q")
 
 logger = log.get_logger("api")
 _ID = re.compile(ID_PATTERN)
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 JSON = "application/json"
+# `application/json`, optionally with `charset=utf-8` (SPEC: JSON bodies are UTF-8).
+_JSON_MEDIA_TYPE = re.compile(r"^application/json\s*(;\s*charset=\"?utf-8\"?\s*)?$", re.IGNORECASE)
 
 
 class NoBody(msgspec.Struct):
@@ -136,7 +134,8 @@ def endpoint(
 
         # Chalice derives the view's arguments from the function signature.
         view.__signature__ = _signature(spec.path_params)  # type: ignore[attr-defined]
-        blueprint.route(path, methods=[method], content_types=[JSON, "application/json; charset=utf-8"])(view)
+        # Any media type reaches the view, which answers 415 itself (also for a body without one).
+        blueprint.route(path, methods=[method], content_types=["*/*"])(view)
         return fn
 
     return decorate
@@ -161,6 +160,8 @@ def render(reply: Reply) -> Response:
 
 def render_error(error: ApiError) -> Response:
     headers: dict[str, str | list[str]] = {"Content-Type": JSON}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
     return Response(body=json.dumps(error_body(error)), status_code=error.status, headers=headers)
 
 
@@ -174,10 +175,33 @@ def _decode_error_param(message: str) -> tuple[str, str | None]:
     return text, (path or None)
 
 
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise ValidationError(
+                f"The body repeats the key `{name}`.", param=name, code="duplicate_json_key"
+            )
+        seen[name] = value
+    return seen
+
+
 def parse_body(raw: bytes, type_: type[B]) -> B:
-    """Decode and validate a JSON body; the error names the offending field."""
+    """Decode and validate a JSON body; the error names the offending field.
+
+    The body must be UTF-8 and may not repeat a key in any object (a JSON parser would silently
+    keep one of the two values; which one differs between parsers).
+    """
     if not raw.strip():
         raw = b"{}"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"The body is not valid UTF-8 (byte {exc.start}).", code="invalid_utf8"
+        ) from exc
+    with contextlib.suppress(ValueError):  # msgspec names a syntax error below
+        json.loads(text, object_pairs_hook=_refuse_repeated_keys)
     try:
         return msgspec.json.decode(raw, type=type_)
     except msgspec.ValidationError as exc:
@@ -185,6 +209,23 @@ def parse_body(raw: bytes, type_: type[B]) -> B:
         raise ValidationError(f"Invalid request body: {text}.", param=param) from exc
     except msgspec.DecodeError as exc:
         raise ValidationError(f"The body is not valid JSON: {exc}.", code="invalid_json") from exc
+
+
+def single_query_params(request: Request) -> dict[str, str]:
+    """The query parameters, each given at most once (SPEC: a repeated parameter is a 400)."""
+    params = request.query_params
+    if not params:
+        return {}
+    single = {}
+    for name in params:
+        values = params.getlist(name)
+        if len(values) > 1:
+            raise ValidationError(
+                f"The query parameter `{name}` is given {len(values)} times; give it once.",
+                param=name, code="repeated_query_parameter",
+            )  # fmt: skip
+        single[name] = values[0]
+    return single
 
 
 def parse_query(params: dict[str, str], type_: type[Q]) -> Q:
@@ -207,14 +248,56 @@ def _validate_path(spec: EndpointSpec, params: dict[str, str]) -> dict[str, str]
     return decoded
 
 
+def concrete_path(template: str, params: dict[str, str]) -> str:
+    """The path as requested (`/v1/orders/A/refunds`), from the route template and its decoded ids.
+
+    Chalice's `request.path` is the template; ids cannot contain `/`, so this is unambiguous.
+    """
+    return _PATH_PARAM.sub(lambda match: params[match.group(1)], template)
+
+
+def _check_media_type(spec: EndpointSpec, headers: dict[str, str], raw: bytes) -> None:
+    if spec.body is NoBody or not raw.strip():
+        return
+    media_type = headers.get("content-type")
+    if media_type is None or not _JSON_MEDIA_TYPE.match(media_type.strip()):
+        raise UnsupportedMediaTypeError(
+            f"The body must be sent as `Content-Type: application/json`, not {media_type or 'without one'}.",
+            param="Content-Type",
+        )
+
+
+def request_id_of(blueprint: Blueprint) -> str | None:
+    """API Gateway's request id, else the Lambda invocation's (local runs)."""
+    request_id = (blueprint.current_request.context or {}).get("requestId")
+    if request_id:
+        return str(request_id)
+    try:
+        context = blueprint.lambda_context
+    except (AttributeError, RuntimeError):
+        return None
+    return getattr(context, "aws_request_id", None)
+
+
+def remaining_ms_of(blueprint: Blueprint) -> float | None:
+    try:
+        context = blueprint.lambda_context
+    except (AttributeError, RuntimeError):
+        return None
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return float(remaining()) if remaining is not None else None
+
+
 def _handle(
     blueprint: Blueprint, spec: EndpointSpec, fn: Callable[[Call[Any, Any]], Any], params: dict[str, str]
 ) -> Response:
     request = blueprint.current_request
     started = time.perf_counter()
-    request_id = (request.context or {}).get("requestId")
+    request_id = request_id_of(blueprint)
+    invocation.start(request_id, remaining_ms_of(blueprint))
     log.clear(request_id=request_id, route=f"{spec.method} {spec.path}")
     status = 500
+    response: Response | None = None
     try:
         headers = {k.lower(): v for k, v in request.headers.items()}
         caller = None
@@ -229,29 +312,40 @@ def _handle(
         raw = request.raw_body or b""
         if isinstance(raw, str):
             raw = raw.encode()
+        _check_media_type(spec, headers, raw)
         body = parse_body(raw, spec.body) if spec.body is not NoBody else NoBody()
-        query: Any = parse_query(dict(request.query_params or {}), spec.query)
+        query: Any = parse_query(single_query_params(request), spec.query)
         call: Call[Any, Any] = Call(caller, path, body, query, headers, raw)
         key = headers.get("idempotency-key")
         if spec.idempotent and key is not None:
-            response = _idempotent(spec, call, fn, key, request.path)
+            response = _idempotent(spec, call, fn, key)
         else:
             response = _reply(spec, fn(call))
-        status = response.status_code
-        return response
     except ApiError as exc:
-        status = exc.status
-        if exc.status >= 500:
-            logger.error("request failed", extra={"error": exc.code, "detail": exc.message})
-        return render_error(exc)
+        response = _error_response(exc, request_id)
     except Exception:
         logger.exception("unhandled error")
-        return render_error(InternalError("An internal error occurred; it has been logged."))
+        response = _error_response(InternalError("An internal error occurred."), request_id)
     finally:
+        invocation.end()
+        if response is not None:
+            status = response.status_code
         logger.info(
             "request",
             extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _error_response(error: ApiError, request_id: str | None) -> Response:
+    if error.status >= 500:
+        logger.error("request failed", extra={"error": error.code, "detail": error.message})
+        if request_id and error.status == 500:
+            # The id the logs carry, so a report of the failure finds its log lines.
+            error.message = f"{error.message} Request id: {request_id}."
+    return render_error(error)
 
 
 def _reply(spec: EndpointSpec, result: Any) -> Response:
@@ -260,55 +354,31 @@ def _reply(spec: EndpointSpec, result: Any) -> Response:
 
 
 def _idempotent(
-    spec: EndpointSpec, call: Call[Any, Any], fn: Callable[[Call[Any, Any]], Any], key: str, path: str
+    spec: EndpointSpec, call: Call[Any, Any], fn: Callable[[Call[Any, Any]], Any], key: str
 ) -> Response:
-    """Run a POST at most once per Idempotency-Key: a retry replays the first response."""
-    if not _IDEMPOTENCY_KEY.match(key):
-        raise ValidationError(
-            "Idempotency-Key must be 1–255 visible ASCII characters.", param="Idempotency-Key"
-        )
-    caller_id = call.caller.key_id if call.caller else "public"
-    record_key = idempotency_store.request_key(caller_id, spec.method, path, key)
-    try:
-        canonical = json.dumps(json.loads(call.raw_body or b"{}"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        canonical = call.raw_body.decode(errors="replace")
-    request_hash = hashlib.sha256(f"{spec.method} {path}\n{canonical}".encode()).hexdigest()
-    now = clock.now()
-    expires_at = now + timedelta(hours=settings.idempotency_ttl_hours)
-    with translate_storage_errors():
-        previous = idempotency_store.claim(record_key, request_hash, now, expires_at)
-    if previous is not None:
-        if previous.request_hash != request_hash:
-            raise ConflictError(
-                "This Idempotency-Key was used with a different request.",
-                param="Idempotency-Key",
-                code="idempotency_key_reused",
-            )
-        if previous.state != idempotency_store.COMPLETE or previous.status_code is None:
-            raise ConflictError(
-                "A request with this Idempotency-Key is still in progress; retry shortly.",
-                param="Idempotency-Key",
-                code="idempotency_in_progress",
-            )
-        return Response(
-            body=previous.body or "",
-            status_code=previous.status_code,
-            headers={"Content-Type": JSON, "Idempotent-Replayed": "true"},
-        )
-    try:
-        response = _reply(spec, fn(call))
-    except ApiError as exc:
-        response = render_error(exc)
-    except Exception:
-        with translate_storage_errors():
-            idempotency_store.release(record_key)
-        raise
-    with translate_storage_errors():
-        if response.status_code >= 500:
-            # Transient failures are not remembered: the client's retry runs the request again.
-            idempotency_store.release(record_key)
-        else:
-            body = response.body if isinstance(response.body, str) else json.dumps(response.body)
-            idempotency_store.complete(record_key, request_hash, response.status_code, body, expires_at)
-    return response
+    """Run a POST at most once per (API key, Idempotency-Key): a retry of the same request replays."""
+    path = concrete_path(spec.path, call.path)
+
+    first: list[Response] = []
+
+    def run() -> idempotency.Outcome:
+        try:
+            response = _reply(spec, fn(call))
+        except ApiError as exc:
+            response = _error_response(exc, invocation.request_id())
+        first.append(response)
+        body = response.body if isinstance(response.body, str) else json.dumps(response.body)
+        content_type = str(response.headers.get("Content-Type", JSON))
+        return idempotency.Outcome(response.status_code, body, content_type)
+
+    scope = call.caller.key_id if call.caller else "public"
+    outcome, replayed = idempotency.run_once(
+        scope, key, idempotency.fingerprint(spec.method, path, call.raw_body), run
+    )
+    if not replayed:
+        return first[0]
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": outcome.content_type,
+        "Idempotent-Replayed": "true",
+    }
+    return Response(body=outcome.body, status_code=outcome.status, headers=headers)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import ConflictError, UpstreamError, ValidationError
+from chalicelib.errors import ConflictError, InternalError, UpstreamError, ValidationError
 from chalicelib.log import get_logger
 from chalicelib.settings import settings
 
@@ -78,6 +78,10 @@ def translate_stripe_errors(action: str) -> Iterator[None]:
         raise ValidationError(
             f"Stripe refused to {action}: {exc.user_message or exc}", param=exc.param
         ) from exc
+    except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+        # Our key is wrong or lacks a permission: a retry cannot help, an operator must.
+        log.error("stripe refused our credentials", extra={"action": action, "error": type(exc).__name__})
+        raise InternalError(f"The service could not {action}: its Stripe credentials were refused.") from exc
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
         log.warning("stripe unavailable", extra={"action": action, "error": type(exc).__name__})
         raise UpstreamError(f"Stripe is unavailable; could not {action}. Nothing was changed.") from exc

@@ -36,17 +36,24 @@ class MintedKey:
     secret: str
 
 
-def _hash(secret: str) -> str:
+def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def key_id_for(secret: str) -> str:
     """A key's id is derived from its secret, so authenticating is one GetItem and no index."""
-    return "key_" + _hash(secret)[:24]
+    return "key_" + hash_secret(secret)[:24]
 
 
-# Positive and negative answers are cached; a revoked key stops working within the TTL (≤ 60 s).
-_callers: TtlCache[str, Caller | None] = TtlCache(settings.cache_ttl_seconds)
+# Known keys are cached for the TTL (a revoked key stops working within it, ≤ 60 s); unknown tokens for
+# a few seconds, so a flood of one bad token costs one read, and LRU-bounded, so many cannot grow memory.
+_callers: TtlCache[str, Caller | None] = TtlCache(
+    settings.cache_ttl_seconds,
+    max_entries=settings.api_key_cache_size,
+    ttl_of=lambda caller: (
+        settings.cache_ttl_seconds if caller is not None else settings.unknown_key_ttl_seconds
+    ),
+)
 
 
 def _load_caller(secret: str) -> Caller | None:
@@ -54,7 +61,7 @@ def _load_caller(secret: str) -> Caller | None:
         record = store.get_key(key_id_for(secret))
     if record is None or record.revoked_at is not None:
         return None
-    if not hmac.compare_digest(record.key_hash, _hash(secret)):
+    if not hmac.compare_digest(record.key_hash, hash_secret(secret)):
         return None
     return Caller(record.key_id, record.role, record.name)
 
@@ -71,7 +78,7 @@ def authenticate(authorization: str | None) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationError("Authorization must be `Bearer <key>`.", param="Authorization")
-    caller = _callers.get_or_load(_hash(token), lambda: _load_caller(token))
+    caller = _callers.get_or_load(hash_secret(token), lambda: _load_caller(token))
     if caller is None:
         raise AuthenticationError("Unknown or revoked API key.", param="Authorization")
     return caller
@@ -99,11 +106,11 @@ def mint_key(role: Role, name: str, secret: str | None = None) -> MintedKey:
     key_id = key_id_for(secret)
     with translate_storage_errors():
         try:
-            store.create_key(key_id, _hash(secret), role, name, clock.now())
+            store.create_key(key_id, hash_secret(secret), role, name, clock.now())
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-    _callers.invalidate(_hash(secret))
+    _callers.invalidate(hash_secret(secret))
     return MintedKey(key_id, role, name, secret)
 
 

@@ -6,12 +6,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+)
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-from chalicelib.errors import ServiceUnavailableError
+from chalicelib import log
+from chalicelib.errors import InternalError, ServiceUnavailableError
 from chalicelib.settings import settings
+
+logger = log.get_logger("store")
+
+
+class StorageFailedError(InternalError):
+    """DynamoDB refused a call for good (validation, missing table, access): retrying will not help."""
+
+    default_code = "storage_error"
 
 
 class BaseMeta:
@@ -61,18 +76,70 @@ def all_models() -> list[type]:
     return models
 
 
+# DynamoDB answers worth retrying: throttling, its own transient faults, another writer in the way.
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+        "TransactionConflictException",
+    }
+)
+_TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+# botocore failures that are ours to fix (credentials, a malformed call), not the network's.
+_PERMANENT_BOTOCORE = (NoCredentialsError, PartialCredentialsError, ParamValidationError)
+
+
+def error_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code (None for failures that never got an answer, such as timeouts)."""
+    # pynamodb's own `cause_response_code` raises for causes without a response (botocore timeouts).
+    return exc.cause_response_code if isinstance(exc.cause, ClientError) else None
+
+
+def is_transient(exc: PynamoDBException) -> bool:
+    """Whether a retry of the same call may succeed (throttled, unreachable, too slow)."""
+    cause = exc.cause
+    if isinstance(cause, _PERMANENT_BOTOCORE):
+        return False
+    if isinstance(cause, BotoCoreError):
+        # Connection-level failures wrapped by pynamodb: refused, reset, timed out.
+        return True
+    code = error_code(exc) or ""
+    if code in _TRANSIENT_CODES:
+        return True
+    if isinstance(exc, TransactWriteError) and code == "TransactionCanceledException":
+        reasons = {reason.code for reason in exc.cancellation_reasons if reason is not None}
+        return bool(reasons) and reasons <= _TRANSIENT_REASONS | {"None"}
+    return False
+
+
 @contextmanager
-def translate_storage_errors() -> Iterator[None]:
-    """Turn DynamoDB outages into a 503 the client may retry, never a stack trace."""
+def storage_errors() -> Iterator[None]:
+    """Translate what escapes a DynamoDB call into our errors, at the store's boundary.
+
+    Transient failures become a 503 the client may retry; anything else (an item over 400 KB, a
+    missing table, refused credentials) is a permanent 500: logged with the request id, not retried.
+    """
     try:
         yield
-    except PynamoDBConnectionError as exc:
-        raise ServiceUnavailableError("The database is unreachable; retry shortly.") from exc
     except PynamoDBException as exc:
-        code = exc.cause_response_code or ""
-        if "Throttling" in code or "ProvisionedThroughputExceeded" in code or "RequestLimitExceeded" in code:
-            raise ServiceUnavailableError("The database is busy; retry shortly.") from exc
-        if isinstance(exc.cause, BotoCoreError):
-            # Connection-level failures (timeouts, refused connections) wrapped by pynamodb.
-            raise ServiceUnavailableError("The database is unreachable; retry shortly.") from exc
-        raise
+        if is_transient(exc):
+            logger.warning(
+                "dynamodb unavailable", extra={"error": type(exc).__name__, "code": error_code(exc)}
+            )
+            raise ServiceUnavailableError("The database is unavailable or busy; retry shortly.") from exc
+        logger.error(
+            "dynamodb refused a request",
+            extra={"error": type(exc).__name__, "code": error_code(exc), "detail": str(exc)},
+        )  # fmt: skip
+        raise StorageFailedError("The database refused the request; it has been logged.") from exc
+    except _PERMANENT_BOTOCORE as exc:
+        logger.error("dynamodb call not possible", extra={"error": type(exc).__name__})
+        raise StorageFailedError("The database could not be called; it has been logged.") from exc
+
+
+# The name services used before the store translated its own errors.
+translate_storage_errors = storage_errors

@@ -1,0 +1,65 @@
+"""What the current invocation is: its request id and how much time it has left.
+
+The HTTP frame starts each request here; the rest of the code reads it instead of Chalice's
+request or Lambda context (idempotency leases, DynamoDB client request tokens, error bodies).
+Outside a request (operator commands, tests calling services directly) there is no request id
+and the time left is the Lambda timeout setting.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import time
+from dataclasses import dataclass
+
+from chalicelib.settings import settings
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    request_id: str | None
+    # time.monotonic() at which the Lambda invocation is cut off.
+    deadline: float
+
+
+_current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("invocation", default=None)
+
+
+def start(request_id: str | None, remaining_ms: float | None) -> Invocation:
+    """Begin a request; `remaining_ms` is Lambda's `get_remaining_time_in_millis()` when known."""
+    remaining = remaining_ms / 1000 if remaining_ms is not None else settings.lambda_timeout_seconds
+    invocation = Invocation(request_id, time.monotonic() + max(remaining, 0.0))
+    _current.set(invocation)
+    return invocation
+
+
+def end() -> None:
+    """The request is answered: code running after it is outside any request again."""
+    _current.set(None)
+
+
+def request_id() -> str | None:
+    current = _current.get()
+    return current.request_id if current else None
+
+
+def remaining_seconds() -> float:
+    """Seconds until the invocation is cut off (the Lambda timeout when outside a request)."""
+    current = _current.get()
+    if current is None:
+        return float(settings.lambda_timeout_seconds)
+    return max(current.deadline - time.monotonic(), 0.0)
+
+
+def client_request_token(*parts: str) -> str | None:
+    """A DynamoDB `ClientRequestToken` for one transaction of this request (None outside a request).
+
+    botocore resends the same token when it retries the call, so DynamoDB commits it once; a new
+    attempt of our own (after a lost race) passes another `parts` and so gets a new token.
+    """
+    current = _current.get()
+    if current is None or current.request_id is None:
+        return None
+    digest = hashlib.sha256("\n".join((current.request_id, *parts)).encode()).hexdigest()
+    return digest[:36]
