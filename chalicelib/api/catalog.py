@@ -6,17 +6,47 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import BRAND, PUBLIC, Call, endpoint
+from chalicelib.api.routing import BRAND, PUBLIC, Call, Example, endpoint
 from chalicelib.api.schemas import CauseList, ListQuery, PlanList, page
 from chalicelib.domain.catalog import Cause, CauseTerms, Plan, PlanTerms
 from chalicelib.services import catalog
 
 catalog_api = Blueprint(__name__)
 
+_PLAN_TERMS = {
+    "name": "VIP Monthly",
+    "amount": 999,
+    "currency": "usd",
+    "interval": "month",
+    "active": True,
+    "trial_days": 0,
+    "perks": {
+        "free_shipping": {"min_subtotal": {"usd": 5000}, "methods": ["standard"]},
+        "member_discount": {"percent": 10},
+        "early_access": {"hours": 48},
+    },
+    "donation": {"order_bps": 100, "renewal_bps": 500},
+}
+_PLAN = {
+    "plan_id": "vip-monthly",
+    **_PLAN_TERMS,
+    "stripe_product_id": "prod_TQ2lY8oWb3kG1s",
+    "stripe_price_id": "price_1SVaJ2LkdIwHu7ix",
+}
+_CAUSE_TERMS = {
+    "name": "School Meals",
+    "description": "Hot lunches for school children.",
+    "url": "https://example.org/school-meals",
+    "active": True,
+    "impact": {"unit": "meals", "amount_per_unit": 250},
+}
+_CAUSE = {"cause_id": "school-meals", **_CAUSE_TERMS}
+
 
 @endpoint(
     catalog_api, "GET", "/v1/plans", summary="List plans", tag="catalog", roles=PUBLIC,
     query=ListQuery, response=PlanList,
+    example=Example(query={"limit": 20}, response={"data": [_PLAN], "has_more": False}),
 )  # fmt: skip
 def list_plans(call: Call[Any, ListQuery]) -> PlanList:
     data, has_more = page(list(catalog.plans().values()), "plan_id", call.query)
@@ -26,6 +56,7 @@ def list_plans(call: Call[Any, ListQuery]) -> PlanList:
 @endpoint(
     catalog_api, "PUT", "/v1/plans/{plan_id}", summary="Create or update a plan (syncs its Stripe Price)",
     tag="catalog", roles=BRAND, body=PlanTerms, response=Plan, errors=(400, 502),
+    example=Example(path={"plan_id": "vip-monthly"}, request=_PLAN_TERMS, response=_PLAN),
 )  # fmt: skip
 def put_plan(call: Call[PlanTerms, Any]) -> Plan:
     return catalog.put_plan(call.path["plan_id"], call.body)
@@ -34,6 +65,7 @@ def put_plan(call: Call[PlanTerms, Any]) -> Plan:
 @endpoint(
     catalog_api, "GET", "/v1/causes", summary="List causes", tag="catalog", roles=PUBLIC,
     query=ListQuery, response=CauseList,
+    example=Example(query={"limit": 20}, response={"data": [_CAUSE], "has_more": False}),
 )  # fmt: skip
 def list_causes(call: Call[Any, ListQuery]) -> CauseList:
     data, has_more = page(list(catalog.causes().values()), "cause_id", call.query)
@@ -43,6 +75,7 @@ def list_causes(call: Call[Any, ListQuery]) -> CauseList:
 @endpoint(
     catalog_api, "PUT", "/v1/causes/{cause_id}", summary="Create or update a cause", tag="catalog",
     roles=BRAND, body=CauseTerms, response=Cause, errors=(400,),
+    example=Example(path={"cause_id": "school-meals"}, request=_CAUSE_TERMS, response=_CAUSE),
 )  # fmt: skip
 def put_cause(call: Call[CauseTerms, Any]) -> Cause:
     return catalog.put_cause(call.path["cause_id"], call.body)

@@ -7,8 +7,8 @@ from typing import Any, Literal
 import msgspec
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import BRAND, STOREFRONT, Call, Reply, endpoint
-from chalicelib.api.schemas import ListQuery
+from chalicelib.api.routing import BRAND, STOREFRONT, Call, Example, Reply, endpoint
+from chalicelib.api.schemas import ListQuery, Month
 from chalicelib.domain.catalog import ClientId
 from chalicelib.domain.money import Currency
 from chalicelib.domain.reports import DonationReport, report_csv
@@ -24,10 +24,30 @@ from chalicelib.services.donations import (
 
 donations_api = Blueprint(__name__)
 
+_DISBURSEMENT = {
+    "disbursement_id": "disb_2026_11_school_meals",
+    "cause_id": "school-meals",
+    "currency": "usd",
+    "amount": 125000,
+    "paid_at": "2026-11-20T15:00:00Z",
+    "reference": "Wire 2026-11-20 #48213",
+    "receipt_url": "https://example.org/receipts/48213.pdf",
+}
+
 
 @endpoint(
     donations_api, "POST", "/v1/orders", summary="Report a placed order (members' orders pledge)",
     tag="donations", roles=STOREFRONT, body=OrderIn, response=OrderOut, status=201, errors=(400, 409),
+    example=Example(
+        request={
+            "order_id": "ord_1001", "customer_ref": "ada", "currency": "usd", "amount": 20300,
+            "placed_at": "2026-11-23T09:00:00Z",
+        },
+        response={
+            "order_id": "ord_1001", "customer_ref": "ada", "currency": "usd", "amount": 20300, "member": True,
+            "donation": {"amount": 203, "currency": "usd", "cause_id": "school-meals"},
+        },
+    ),
     description="201 when recorded; the same `order_id` and body again → 200 with the same answer; "
     "another body → 409 `order_exists`.",
 )  # fmt: skip
@@ -39,6 +59,11 @@ def report_order(call: Call[OrderIn, Any]) -> Reply:
 @endpoint(
     donations_api, "POST", "/v1/orders/{order_id}/refunds", summary="Report a refund",
     tag="donations", roles=STOREFRONT, body=RefundIn, response=RefundOut, status=201, errors=(400, 404, 409),
+    example=Example(
+        path={"order_id": "ord_1001"},
+        request={"refund_id": "ref_1001_1", "amount": 5000},
+        response={"refund_id": "ref_1001_1", "order_id": "ord_1001", "amount": 5000, "donation_reversed": 50},
+    ),
     description="Refunds may be partial and many; their total may not exceed the order amount (400). "
     "After each, total reversed = round half up(donation × total refunded / order amount).",
 )  # fmt: skip
@@ -50,6 +75,7 @@ def report_refund(call: Call[RefundIn, Any]) -> Reply:
 @endpoint(
     donations_api, "POST", "/v1/disbursements", summary="Record a donation paid to a cause", tag="donations",
     roles=BRAND, body=DisbursementIn, response=DisbursementOut, status=201, errors=(400, 409),
+    example=Example(request=_DISBURSEMENT, response={**_DISBURSEMENT, "recorded_at": "2026-11-23T09:00:00Z"}),
     description="May not exceed the cause's outstanding balance in that currency "
     "(409 `exceeds_outstanding`).",
 )  # fmt: skip
@@ -66,6 +92,10 @@ class DisbursementList(msgspec.Struct):
 @endpoint(
     donations_api, "GET", "/v1/disbursements", summary="List disbursements", tag="donations", roles=BRAND,
     query=ListQuery, response=DisbursementList,
+    example=Example(
+        query={"limit": 20},
+        response={"data": [{**_DISBURSEMENT, "recorded_at": "2026-11-23T09:00:00Z"}], "has_more": False},
+    ),
 )  # fmt: skip
 def disbursements(call: Call[Any, ListQuery]) -> DisbursementList:
     data, has_more = donations.list_disbursements(call.query.limit, call.query.starting_after)
@@ -73,8 +103,8 @@ def disbursements(call: Call[Any, ListQuery]) -> DisbursementList:
 
 
 class ReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"first": "from", "last": "to"}):
-    first: str
-    last: str
+    first: Month
+    last: Month
     cause_id: ClientId | None = None
     currency: Currency | None = None
     format: Literal["json", "csv"] = "json"
@@ -82,7 +112,26 @@ class ReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"first": "
 
 @endpoint(
     donations_api, "GET", "/v1/reports/donations", summary="Donations per month, cause and currency",
-    tag="reports", roles=BRAND, query=ReportQuery, response=DonationReport, errors=(400,),
+    tag="reports", roles=BRAND, query=ReportQuery, response=DonationReport, errors=(400,), csv=True,
+    example=Example(
+        query={"from": "2026-10", "to": "2026-11", "format": "json"},
+        response={
+            "data": [
+                {"period": "2026-10", "cause_id": "school-meals", "currency": "usd", "pledged": 98210,
+                 "reversed": 1230, "net": 96980, "disbursed": 0, "orders": 412},
+                {"period": "2026-11", "cause_id": "school-meals", "currency": "usd", "pledged": 40115,
+                 "reversed": 0, "net": 40115, "disbursed": 125000, "orders": 170},
+            ],
+            "totals": [
+                {"cause_id": "school-meals", "currency": "usd", "net": 137095, "disbursed": 125000,
+                 "outstanding": 12095},
+            ],
+        },
+        csv="period,cause_id,currency,pledged,reversed,net,disbursed,orders,pledged_decimal,reversed_decimal,"
+        "net_decimal,disbursed_decimal\r\n"
+        "2026-10,school-meals,usd,98210,1230,96980,0,412,982.10,12.30,969.80,0.00\r\n"
+        "2026-11,school-meals,usd,40115,0,40115,125000,170,401.15,0.00,401.15,1250.00\r\n",
+    ),
     description="`from`/`to` are months (YYYY-MM). `format=csv` returns text/csv (RFC 4180) with the same "
     "columns plus decimal amounts.",
 )  # fmt: skip

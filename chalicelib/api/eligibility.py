@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import STOREFRONT, Call, endpoint
+from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.cart import Cart, Eligibility
 from chalicelib.services.eligibility import check_eligibility
 
@@ -16,6 +16,34 @@ eligibility_api = Blueprint(__name__)
 @endpoint(
     eligibility_api, "POST", "/v1/eligibility", summary="Perks for a cart (the checkout hot path)",
     tag="eligibility", roles=STOREFRONT, body=Cart, response=Eligibility, errors=(400,), idempotent=False,
+    example=Example(
+        request={
+            "customer_ref": "ada",
+            "currency": "usd",
+            "items": [
+                {"sku": "tee-navy-m", "unit_amount": 2500, "quantity": 2},
+                {"sku": "gift-card-50", "unit_amount": 5000, "quantity": 1, "discountable": False},
+                {
+                    "sku": "sneaker-drop-7", "unit_amount": 12000, "quantity": 1,
+                    "launch_at": "2026-11-24T17:00:00Z",
+                },
+            ],
+            "shipping": {"method": "standard", "amount": 695},
+        },
+        response={
+            "customer_ref": "ada",
+            "member": True,
+            "status": "active",
+            "plan_id": "vip-monthly",
+            "subtotal": 22000,
+            "member_discount": {"percent": 10, "amount": 1700},
+            "shipping": {"free": True, "discount": 695},
+            "early_access": {"allowed": ["sneaker-drop-7"], "blocked": []},
+            "donation_preview": {"cause_id": "school-meals", "amount": 203, "currency": "usd"},
+            "evaluated_at": "2026-11-23T09:00:00Z",
+            "valid_until": "2026-11-23T09:01:00Z",
+        },
+    ),
     description="Read-only, so `Idempotency-Key` is ignored. One DynamoDB read on a warm function. "
     "Cache an answer for at most 60 s and never past `valid_until`.",
 )  # fmt: skip

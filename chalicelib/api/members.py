@@ -8,12 +8,36 @@ import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
-from chalicelib.api.routing import STOREFRONT, Call, endpoint
+from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
 from chalicelib.services import members
 from chalicelib.services.members import CheckoutStarted, Membership
 
 members_api = Blueprint(__name__)
+
+_ADA = {"customer_ref": "ada"}
+_MEMBERSHIP = {
+    "customer_ref": "ada",
+    "status": "active",
+    "plan_id": "vip-monthly",
+    "perks_active": True,
+    "perks": {
+        "free_shipping": {"min_subtotal": {"usd": 5000}, "methods": ["standard"]},
+        "member_discount": {"percent": 10},
+        "early_access": {"hours": 48},
+    },
+    "current_period_end": "2026-12-23T09:00:00Z",
+    "cancel_at_period_end": False,
+    "grace_until": None,
+    "cause_id": "school-meals",
+    "member_since": "2026-10-23T09:00:00Z",
+    "impact": {"usd": {"pledged": 1250, "reversed": 0, "net": 1250, "units": "5 meals"}},
+}
+
+
+def _membership(**changes: object) -> dict[str, object]:
+    return {**_MEMBERSHIP, **changes}
+
 
 Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
@@ -50,6 +74,18 @@ class CauseIn(msgspec.Struct, forbid_unknown_fields=True):
     members_api, "POST", "/v1/members/{customer_ref}/checkout", summary="Start a Stripe Checkout for a plan",
     tag="members", roles=STOREFRONT, body=CheckoutIn, response=CheckoutStarted, status=201,
     errors=(400, 409, 502),
+    example=Example(
+        path=_ADA,
+        request={
+            "plan_id": "vip-monthly", "email": "ada@example.com",
+            "success_url": "https://shop.example.com/vip/welcome", "cancel_url": "https://shop.example.com/vip",
+            "cause_id": "school-meals",
+        },
+        response={
+            "checkout_url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5",
+            "session_id": "cs_test_a1B2c3D4e5",
+        },
+    ),
     description="Creates (once) the shopper's Stripe customer and a Checkout Session in subscription mode. "
     "409 `already_member` when the shopper's perks are active.",
 )  # fmt: skip
@@ -64,6 +100,7 @@ def checkout(call: Call[CheckoutIn, Any]) -> CheckoutStarted:
 @endpoint(
     members_api, "GET", "/v1/members/{customer_ref}", summary="A shopper's membership", tag="members",
     roles=STOREFRONT, response=Membership, errors=(404,),
+    example=Example(path=_ADA, response=_MEMBERSHIP),
 )  # fmt: skip
 def get_member(call: Call[Any, Any]) -> Membership:
     return members.get_membership(call.path["customer_ref"])
@@ -72,6 +109,7 @@ def get_member(call: Call[Any, Any]) -> Membership:
 @endpoint(
     members_api, "POST", "/v1/members/{customer_ref}/sync", summary="Re-read the shopper from Stripe now",
     tag="members", roles=STOREFRONT, response=Membership, errors=(404, 502),
+    example=Example(path=_ADA, response=_MEMBERSHIP),
     description="The checkout success page calls this so perks show before the webhook arrives.",
 )  # fmt: skip
 def sync(call: Call[Any, Any]) -> Membership:
@@ -81,6 +119,11 @@ def sync(call: Call[Any, Any]) -> Membership:
 @endpoint(
     members_api, "POST", "/v1/members/{customer_ref}/portal", summary="Open the Stripe Customer Portal",
     tag="members", roles=STOREFRONT, body=PortalIn, response=PortalOut, errors=(400, 404, 409, 502),
+    example=Example(
+        path=_ADA,
+        request={"return_url": "https://shop.example.com/account"},
+        response={"portal_url": "https://billing.stripe.com/p/session/test_YWNjdF8x"},
+    ),
 )  # fmt: skip
 def portal(call: Call[PortalIn, Any]) -> PortalOut:
     return PortalOut(portal_url=members.open_portal(call.path["customer_ref"], call.body.return_url))
@@ -90,6 +133,9 @@ def portal(call: Call[PortalIn, Any]) -> PortalOut:
     members_api, "POST", "/v1/members/{customer_ref}/cancel",
     summary="Cancel at period end (default) or now", tag="members", roles=STOREFRONT, body=CancelIn,
     response=Membership, errors=(400, 404, 409, 502),
+    example=Example(
+        path=_ADA, request={"at_period_end": True}, response=_membership(cancel_at_period_end=True)
+    ),
 )  # fmt: skip
 def cancel(call: Call[CancelIn, Any]) -> Membership:
     return members.cancel(call.path["customer_ref"], call.body.at_period_end)
@@ -98,6 +144,7 @@ def cancel(call: Call[CancelIn, Any]) -> Membership:
 @endpoint(
     members_api, "POST", "/v1/members/{customer_ref}/resume", summary="Undo a cancel-at-period-end",
     tag="members", roles=STOREFRONT, response=Membership, errors=(404, 409, 502),
+    example=Example(path=_ADA, response=_MEMBERSHIP),
 )  # fmt: skip
 def resume(call: Call[Any, Any]) -> Membership:
     return members.resume(call.path["customer_ref"])
@@ -106,6 +153,9 @@ def resume(call: Call[Any, Any]) -> Membership:
 @endpoint(
     members_api, "POST", "/v1/members/{customer_ref}/plan", summary="Switch plan (prorated by Stripe)",
     tag="members", roles=STOREFRONT, body=PlanIn, response=Membership, errors=(400, 404, 409, 502),
+    example=Example(
+        path=_ADA, request={"plan_id": "vip-yearly"}, response=_membership(plan_id="vip-yearly")
+    ),
 )  # fmt: skip
 def switch_plan(call: Call[PlanIn, Any]) -> Membership:
     return members.switch_plan(call.path["customer_ref"], call.body.plan_id)
@@ -114,6 +164,9 @@ def switch_plan(call: Call[PlanIn, Any]) -> Membership:
 @endpoint(
     members_api, "PUT", "/v1/members/{customer_ref}/cause", summary="Choose the cause future donations go to",
     tag="members", roles=STOREFRONT, body=CauseIn, response=Membership, errors=(400, 404),
+    example=Example(
+        path=_ADA, request={"cause_id": "ocean-cleanup"}, response=_membership(cause_id="ocean-cleanup")
+    ),
 )  # fmt: skip
 def set_cause(call: Call[CauseIn, Any]) -> Membership:
     return members.set_cause(call.path["customer_ref"], call.body.cause_id)

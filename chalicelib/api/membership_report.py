@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from chalice.app import Blueprint
-from msgspec import Meta
 
-from chalicelib.api.routing import BRAND, Call, endpoint
-from chalicelib.domain.membership_report import MONTH_PATTERN, MembershipReport
+from chalicelib.api.routing import BRAND, Call, Example, endpoint
+from chalicelib.api.schemas import Month
+from chalicelib.domain.membership_report import MembershipReport
 from chalicelib.services.membership_report import build_membership_report
 
 membership_report_api = Blueprint(__name__)
-
-Month = Annotated[str, Meta(pattern=MONTH_PATTERN.pattern, description="A month, YYYY-MM (UTC).")]
 
 
 class MembershipReportQuery(
@@ -27,6 +25,21 @@ class MembershipReportQuery(
 @endpoint(
     membership_report_api, "GET", "/v1/reports/memberships", summary="Members, MRR, joins and cancellations",
     tag="reports", roles=BRAND, query=MembershipReportQuery, response=MembershipReport, errors=(400,),
+    example=Example(
+        query={"from": "2026-10", "to": "2026-11"},
+        response={
+            "members": [
+                {"plan_id": "vip-monthly", "status": "active", "members": 120, "perks_active": 120},
+                {"plan_id": "vip-monthly", "status": "past_due", "members": 4, "perks_active": 3},
+                {"plan_id": "vip-yearly", "status": "trialing", "members": 9, "perks_active": 9},
+            ],
+            "mrr": [{"currency": "usd", "mrr": 122857, "mrr_decimal": "1228.57", "paying_members": 123}],
+            "months": [
+                {"period": "2026-10", "joins": 31, "cancellations": 6},
+                {"period": "2026-11", "joins": 27, "cancellations": 4},
+            ],
+        },
+    ),
     description="`members`: every shopper once, by the subscription their membership follows, per plan and "
     "Stripe status, with how many have perks now. `mrr`: per currency, plan prices of `active` and in-grace "
     "`past_due` members (yearly plans / 12, rounded half up once per currency). `months` (`from`..`to`, "

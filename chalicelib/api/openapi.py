@@ -8,49 +8,186 @@ from typing import Any
 import msgspec
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import PUBLIC, REGISTRY, Call, EndpointSpec, NoBody, NoQuery, Reply, endpoint
+from chalicelib.api.routing import (
+    JSON,
+    PUBLIC,
+    REGISTRY,
+    Call,
+    EndpointSpec,
+    Example,
+    NoBody,
+    NoQuery,
+    Reply,
+    endpoint,
+)
 from chalicelib.api.schemas import Error
 from chalicelib.domain.catalog import ID_PATTERN
 
 openapi_api = Blueprint(__name__)
 
-_ERROR_TEXT = {
-    400: "Invalid request: `param` names the field",
-    401: "Missing or unknown API key",
-    403: "The key's role may not use this endpoint",
-    404: "Not found",
-    409: "Conflict (duplicate id with another body, Idempotency-Key reused, state forbids it)",
-    422: "Unprocessable",
-    502: "Stripe or another dependency is unreachable; nothing was written",
-    503: "Temporarily unavailable; retry",
+# Every status an operation can answer, with its meaning and an example body. The frame (routing.py,
+# middleware.py, Chalice, API Gateway) can answer these on any operation; routes declare the rest.
+_ERRORS: dict[int, tuple[str, str, str, str | None]] = {
+    400: (
+        "Invalid request: `param` names the field, query parameter, path parameter or header",
+        "invalid_field",
+        "Invalid request body: Expected `int` >= 0.",
+        "amount",
+    ),
+    401: ("Missing, unknown or revoked API key", "invalid_api_key", "Missing or unknown API key.", None),
+    403: (
+        "The key's role may not use this endpoint",
+        "forbidden_for_role",
+        "This endpoint needs a brand key.",
+        None,
+    ),
+    404: ("Not found", "not_found", "No such shopper.", "customer_ref"),
+    405: (
+        "This path does not serve the method used; the `Allow` header lists those it does",
+        "method_not_allowed",
+        "Method TRACE is not allowed.",
+        None,
+    ),
+    409: (
+        "Conflict: the id exists with another body, the Idempotency-Key was used for another request or is "
+        "still in progress, or the current state forbids it",
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different request.",
+        "Idempotency-Key",
+    ),
+    415: (
+        "The body is not `application/json`",
+        "unsupported_media_type",
+        "Unsupported media type: text/plain.",
+        None,
+    ),
+    422: (
+        "Well-formed but not processable in the current state",
+        "unprocessable",
+        "The request cannot be processed.",
+        None,
+    ),
+    429: (
+        "Throttled by the API's rate limit; retry after `Retry-After` seconds",
+        "rate_limited",
+        "Too many requests; retry shortly.",
+        None,
+    ),
+    500: (
+        "Our fault, not worth a retry; the message carries the request id the logs carry",
+        "internal_error",
+        "An internal error occurred (request id 8d2c1f0e-5b7a-4c3e-9f61-2a4b6c8d0e1f).",
+        None,
+    ),
+    502: (
+        "Stripe failed or answered badly; nothing was written — retry after `Retry-After` seconds",
+        "upstream_unavailable",
+        "Stripe is unreachable; nothing was changed, retry shortly.",
+        None,
+    ),
+    503: (
+        "DynamoDB or Stripe is unreachable, throttled or too slow; nothing was written — retry after "
+        "`Retry-After` seconds",
+        "upstream_unavailable",
+        "The database is unreachable; retry shortly.",
+        None,
+    ),
 }
+_TYPES = {401: "authentication", 403: "permission", 429: "rate_limit", 500: "internal", 502: "upstream",
+          503: "upstream"}  # fmt: skip
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+_REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same "
+        "Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+# What any operation can answer, whatever the route does: bad input, wrong method or media type,
+# throttling, our own failure, an unreachable dependency.
+FRAME_STATUSES = (400, 405, 415, 429, 500, 502, 503)
 _REF = "#/components/schemas/{name}"
+CSV = "text/csv"
 
 
-def _query_parameters(query: type) -> list[dict[str, Any]]:
+def error_example(status: int) -> dict[str, Any]:
+    _, code, message, param = _ERRORS[status]
+    kind = _TYPES.get(status, "invalid_request")
+    return {"error": {"type": kind, "code": code, "message": message, "param": param}}
+
+
+def _query_parameters(query: type, examples: dict[str, Any]) -> list[dict[str, Any]]:
     if query is NoQuery:
         return []
     (schema,), components = msgspec.json.schema_components([query], ref_template=_REF)
     name = schema["$ref"].rsplit("/", 1)[-1]
     body = components[name]
     required = set(body.get("required", []))
-    return [
-        {"name": field, "in": "query", "required": field in required, "schema": prop}
-        for field, prop in body.get("properties", {}).items()
-    ]
+    parameters = []
+    for field, prop in body.get("properties", {}).items():
+        # A query parameter is absent or a string, never null: `X | None = None` is an optional X.
+        options = [option for option in prop.get("anyOf", []) if option != {"type": "null"}]
+        if len(options) == 1 and prop.get("default", "") is None:
+            prop = options[0]
+        parameter = {"name": field, "in": "query", "required": field in required, "schema": prop}
+        if field in examples:
+            parameter["example"] = examples[field]
+        parameters.append(parameter)
+    return parameters
+
+
+def statuses(spec: EndpointSpec) -> list[int]:
+    """Every status the operation can answer: its success, replays, its own errors and the frame's."""
+    codes = {spec.status, *spec.errors, *FRAME_STATUSES}
+    if spec.idempotent:
+        codes |= {200, 409}
+    if spec.roles is not None:
+        codes.add(401)
+        if set(spec.roles) != {"storefront", "brand"}:
+            codes.add(403)
+    return sorted(codes)
+
+
+def _success(spec: EndpointSpec, status: int, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    example = spec.example or Example()
+    replay = spec.idempotent and status == 200 and spec.status != 200
+    description = "OK"
+    if replay:
+        description = "A replay: the first answer to this Idempotency-Key (or natural id) and body"
+    elif spec.idempotent:
+        description = "OK; also the replay of the first answer to this Idempotency-Key and body"
+    answer: dict[str, Any] = {"description": description}
+    if spec.response is not None:
+        content: dict[str, Any] = {JSON: {"schema": refs[spec.response], "example": example.response}}
+        if spec.csv:
+            content[CSV] = {"schema": {"type": "string"}, "example": example.csv}
+        answer["content"] = content
+    if spec.idempotent:
+        answer["headers"] = _REPLAYED
+    return answer
 
 
 def _operation(spec: EndpointSpec, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     route = spec.path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    example = spec.example or Example()
+    path_parameters = []
+    for p in spec.path_params:
+        parameter: dict[str, Any] = {
+            "name": p, "in": "path", "required": True, "schema": {"type": "string", "pattern": ID_PATTERN},
+        }  # fmt: skip
+        if p in example.path:
+            parameter["example"] = example.path[p]
+        path_parameters.append(parameter)
     op: dict[str, Any] = {
         "operationId": f"{spec.method.lower()}_{route}",
         "summary": spec.summary,
         "tags": [spec.tag],
-        "parameters": [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string", "pattern": ID_PATTERN}}
-            for p in spec.path_params
-        ]
-        + _query_parameters(spec.query),
+        "parameters": path_parameters + _query_parameters(spec.query, example.query),
     }
     if spec.description:
         op["description"] = spec.description
@@ -60,26 +197,31 @@ def _operation(spec: EndpointSpec, refs: dict[Any, dict[str, Any]]) -> dict[str,
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                "description": "A retry with the same key and body returns the first response.",
+                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                "example": "2f0c8e52-checkout-ada",
+                "description": "A retry with the same key, method, path and body returns the first response; "
+                "the same key with anything else → 409.",
             }
         )
     if spec.body is not NoBody:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[spec.body]}}}
-    success: dict[str, Any] = {"description": "OK"}
-    if spec.response is not None:
-        success["content"] = {spec.content_type: {"schema": refs[spec.response]}}
-    op["responses"] = {str(spec.status): success}
-    codes = set(spec.errors) | {400}
+        op["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": refs[spec.body], "example": example.request}},
+        }
+    op["responses"] = {}
     if spec.roles is None:
         op["security"] = []
-    else:
-        codes |= {401, 403}
-    for code in sorted(codes):
-        op["responses"][str(code)] = {
-            "description": _ERROR_TEXT.get(code, "Error"),
-            "content": {"application/json": {"schema": refs[Error]}},
+    for code in statuses(spec):
+        if code < 300:
+            op["responses"][str(code)] = _success(spec, code, refs)
+            continue
+        answer: dict[str, Any] = {
+            "description": _ERRORS[code][0],
+            "content": {JSON: {"schema": refs[Error], "example": error_example(code)}},
         }
+        if code in (429, 502, 503):
+            answer["headers"] = _RETRY_AFTER
+        op["responses"][str(code)] = answer
     return op
 
 
@@ -114,6 +256,10 @@ def document() -> dict[str, Any]:
 
 @endpoint(
     openapi_api, "GET", "/v1/openapi.json", summary="This document", tag="meta", roles=PUBLIC,
+    response=dict[str, Any],
+    example=Example(
+        response={"openapi": "3.1.0", "info": {"title": "VIP Rewards API", "version": "1.0.0"}, "paths": {}}
+    ),
 )  # fmt: skip
 def openapi_json(call: Call[Any, Any]) -> Reply:
     return Reply(document())

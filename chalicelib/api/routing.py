@@ -66,6 +66,21 @@ class Call(Generic[B, Q]):
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """One realistic exchange with an endpoint: the OpenAPI examples, docs/api.md and the fuzzer's seeds.
+
+    `request` and `response` are the JSON bodies (as plain data); `path` and `query` fill the path and
+    query parameters; `csv` is the `format=csv` answer of a report.
+    """
+
+    response: Any = None
+    request: Any = None
+    path: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    csv: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointSpec:
     method: str
     path: str
@@ -81,6 +96,8 @@ class EndpointSpec:
     content_type: str
     path_params: tuple[str, ...]
     description: str = ""
+    example: Example | None = None
+    csv: bool = False
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -107,6 +124,8 @@ def endpoint(
     idempotent: bool | None = None,
     content_type: str = JSON,
     description: str = "",
+    example: Example | None = None,
+    csv: bool = False,
 ) -> Callable[[Callable[[Call[Any, Any]], Any]], Callable[[Call[Any, Any]], Any]]:
     """Register a route on `blueprint` and in the OpenAPI registry."""
     spec = EndpointSpec(
@@ -124,6 +143,8 @@ def endpoint(
         content_type=content_type,
         path_params=tuple(_PATH_PARAM.findall(path)),
         description=description,
+        example=example,
+        csv=csv,
     )
     REGISTRY.append(spec)
 

@@ -8,8 +8,10 @@ import msgspec
 from msgspec import Meta
 
 from chalicelib.domain.catalog import Cause, ClientId, Plan
+from chalicelib.domain.membership_report import MONTH_PATTERN
 
 Limit = Annotated[int, Meta(ge=1, le=100, description="Page size, 1–100.")]
+Month = Annotated[str, Meta(pattern=MONTH_PATTERN.pattern, description="A month, YYYY-MM (UTC).")]
 
 
 class ListQuery(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,13 +8,25 @@ import msgspec
 from chalice.app import Blueprint
 
 from chalicelib import clock, log
-from chalicelib.api.routing import PUBLIC, Call, endpoint
+from chalicelib.api.routing import PUBLIC, Call, Example, endpoint
 from chalicelib.errors import ApiError
 from chalicelib.payments.webhooks import verify_event
 from chalicelib.services.stripe_events import apply_stripe_event
 
 webhooks_api = Blueprint(__name__)
 logger = log.get_logger("webhooks")
+
+
+class StripeEvent(msgspec.Struct):
+    """A Stripe event's envelope, for the OpenAPI document; the route verifies and reads the raw bytes."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
+    object: str = "event"
+    api_version: str | None = None
+    created: int = 0
+    livemode: bool = False
 
 
 class WebhookReceived(msgspec.Struct):
@@ -25,6 +37,21 @@ class WebhookReceived(msgspec.Struct):
 @endpoint(
     webhooks_api, "POST", "/v1/webhooks/stripe", summary="Stripe webhook events", tag="webhooks",
     roles=PUBLIC, response=WebhookReceived, errors=(400, 500, 502, 503), idempotent=False,
+    body=StripeEvent,
+    example=Example(
+        request={
+            "id": "evt_1SVaJ2LkdIwHu7ixQ2m3",
+            "object": "event",
+            "type": "invoice.paid",
+            "api_version": "2026-10-28.endive",
+            "created": 1795424400,
+            "livemode": False,
+            "data": {
+                "object": {"id": "in_1SVaJ2LkdIwHu7ix", "object": "invoice", "customer": "cus_TQ2lY8oWb3kG"}
+            },
+        },
+        response={"received": True, "result": "applied"},
+    ),
     description="Authenticated by the `Stripe-Signature` header (300 s tolerance, either direction). "
     "2xx once handled or ignored; 5xx only for transient failures, so Stripe retries.",
 )  # fmt: skip
