@@ -23,11 +23,14 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 @endpoint(
-    admin_api, "POST", "/v1/admin/reconcile", summary="Re-read members' subscriptions from Stripe now",
+    admin_api, "POST", "/v1/admin/reconcile",
+    summary="Re-read members' subscriptions and paid invoices from Stripe now",
     tag="admin", roles=BRAND, body=ReconcileIn, response=reconcile.ReconcileResult, errors=(400,),
     example=Example(request={"customer_refs": ["ada"]}, response={"checked": 1, "fixed": 1, "failed": 0}),
-    description="Runs the hourly reconciliation now: the shoppers that are due (or `customer_refs`). "
-    "`failed` counts shoppers Stripe could not be asked about; they stay due.",
+    description="Runs the hourly reconciliation now: the shoppers that are due, or `customer_refs` "
+    "(1–100 shopper ids) whatever their schedule. Heals memberships and pledges lost renewal donations, "
+    "each once; `fixed` counts healed memberships and healed pledges. `failed` counts shoppers Stripe "
+    "could not be asked about; they stay due.",
 )  # fmt: skip
 def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
     return reconcile.reconcile(call.body.customer_refs, call.body.limit)

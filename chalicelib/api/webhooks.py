@@ -1,4 +1,4 @@
-"""Stripe's webhook endpoint: verify the signature on the raw body, then apply the event."""
+"""Stripe's webhook endpoint: verify the signature on the raw body, parse the event, apply it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from chalice.app import Blueprint
 from chalicelib import clock, log
 from chalicelib.api.routing import PUBLIC, Call, Example, endpoint
 from chalicelib.errors import ApiError
-from chalicelib.payments.webhooks import verify_event
+from chalicelib.payments.events import parse_event
+from chalicelib.payments.webhooks import verify_delivery
 from chalicelib.services.stripe_events import apply_stripe_event
 
 webhooks_api = Blueprint(__name__)
@@ -52,11 +53,15 @@ class WebhookReceived(msgspec.Struct):
         },
         response={"received": True, "result": "applied"},
     ),
-    description="Authenticated by the `Stripe-Signature` header (300 s tolerance, either direction). "
-    "2xx once handled or ignored; 5xx only for transient failures, so Stripe retries.",
+    description="Authenticated by the `Stripe-Signature` header: exactly one timestamp `t`, within 300 s "
+    "of now either way, and a `v1` HMAC of the raw body under one of the configured secrets; anything "
+    "else (several `t`, no `v1`, ...) is 400. A signed body that is not a well-formed event of a handled "
+    "type is 400 naming the field, and nothing is written; other event types are 200 `ignored`. "
+    "2xx once handled; 5xx only for transient failures, so Stripe retries.",
 )  # fmt: skip
 def stripe_webhook(call: Call[Any, Any]) -> WebhookReceived:
-    event = verify_event(call.raw_body, call.headers.get("stripe-signature"), clock.epoch_seconds())
+    verify_delivery(call.raw_body, call.headers.get("stripe-signature"), clock.epoch_seconds())
+    event = parse_event(call.raw_body)
     try:
         result = apply_stripe_event(event)
     except ApiError as exc:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.membership import SubscriptionSnapshot, dunning_started_at
+import msgspec
+
+from chalicelib.domain.member import PaidInvoice
+from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.times import from_epoch
 from chalicelib.payments.client import as_dict, stripe_client, translate_stripe_errors
+from chalicelib.payments.events import Invoice, snapshot_of, subscription_from_api
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,30 +131,29 @@ def first_item_id(subscription_id: str) -> str:
 
 
 def to_snapshot(subscription: dict[str, Any], observed_at: float) -> SubscriptionSnapshot:
-    """A Stripe subscription (API 2026-10-28: periods live on the items) as what we store."""
-    items = (subscription.get("items") or {}).get("data") or []
-    item = items[0] if items else {}
-    price = item.get("price") or {}
-    price_metadata = price.get("metadata") or {}
-    status = str(subscription["status"])
-    period_start = item.get("current_period_start")
-    return SubscriptionSnapshot(
-        subscription_id=str(subscription["id"]),
-        status=status,
-        price_id=price.get("id"),
-        # Each plan's Prices carry its id; an older Price keeps it after the lookup key moves on.
-        plan_id=price_metadata.get("plan_id") or price.get("lookup_key") or _metadata_plan(subscription),
-        current_period_start=period_start,
-        current_period_end=item.get("current_period_end"),
-        cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
-        past_due_since=dunning_started_at(status, period_start),
-        created=int(subscription.get("created") or 0),
-        canceled_at=subscription.get("canceled_at"),
-        ended_at=subscription.get("ended_at"),
-        observed_at=observed_at,
-    )
+    """A Stripe subscription read from the API (periods live on its items) as what we store."""
+    return snapshot_of(subscription_from_api(subscription), observed_at)
 
 
-def _metadata_plan(subscription: dict[str, Any]) -> str | None:
-    value = (subscription.get("metadata") or {}).get("plan_id")
-    return str(value) if value else None
+# One page of a subscription's most recent paid invoices: two years of a monthly plan.
+PAID_INVOICES_PAGE = 24
+
+
+def recent_paid_invoices(subscription_id: str) -> list[PaidInvoice]:
+    """The subscription's most recent paid invoices (one page, newest first)."""
+    client = stripe_client()
+    with translate_stripe_errors("list the subscription's paid invoices"):
+        page = client.v1.invoices.list(
+            params={"subscription": subscription_id, "status": "paid", "limit": PAID_INVOICES_PAGE}
+        )
+        invoices = [msgspec.convert(as_dict(i), Invoice) for i in page.data]
+    return [
+        PaidInvoice(
+            invoice_id=i.id,
+            subscription_id=subscription_id,
+            amount_paid=i.amount_paid,
+            currency=i.currency,
+            paid_at=from_epoch(i.status_transitions.paid_at or i.created),
+        )
+        for i in invoices
+    ]

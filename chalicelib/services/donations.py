@@ -27,7 +27,7 @@ from chalicelib.domain.donations import (
     order_pledge,
     reversed_after_refunds,
 )
-from chalicelib.domain.money import Amount, Currency, apply_bps, is_currency
+from chalicelib.domain.money import Amount, Currency, is_currency
 from chalicelib.domain.times import month_of
 from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 from chalicelib.services import catalog
@@ -208,23 +208,6 @@ def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
         return answer, True
 
     return _retrying(attempt)
-
-
-def pledge_membership_fee(
-    invoice_id: str, customer_ref: str, plan_id: str | None, amount: int, currency: str, paid_at: datetime
-) -> None:
-    """A paid VIP invoice pledges the plan's `renewal_bps` of it to the member's cause, once per invoice."""
-    plan = catalog.plans().get(plan_id or "")
-    cause_id = member_access(customer_ref, clock.now()).cause_id
-    if plan is None or cause_id is None:
-        logger.warning("membership fee without plan or cause; no pledge", extra={"invoice_id": invoice_id})
-        return
-    pledge_amount = apply_bps(amount, plan.donation.renewal_bps)
-    if pledge_amount == 0:
-        return
-    entry = LedgerEntry(PLEDGE, cause_id, currency, pledge_amount, month_of(paid_at))
-    if _retrying(lambda: store.record_fee_pledge(invoice_id, entry, customer_ref, paid_at, clock.now())):
-        logger.info("membership fee pledged", extra={"invoice_id": invoice_id, "amount": pledge_amount})
 
 
 def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, bool]:

@@ -7,27 +7,27 @@ no-op or a re-read (see `services.stripe_events`).
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import msgspec
 
 from chalicelib import clock, log
 from chalicelib.domain import membership as rules
 from chalicelib.domain.catalog import Perks, Plan
+from chalicelib.domain.member import Member
 from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import catalog
 from chalicelib.services.access import access_of, access_policy
 from chalicelib.services.donations import DonationSums, member_impact
-from chalicelib.settings import settings
 from chalicelib.store import members as store
 from chalicelib.store.base import translate_storage_errors
 from chalicelib.store.members import MemberState, StaleMemberError
+from chalicelib.store.unit_of_work import LedgerEntryExistsError, MemberUnitOfWork
 
 logger = log.get_logger("members")
 
@@ -162,83 +162,73 @@ def start_checkout(
         )
     )
 
-    def record(current: MemberState | None) -> MemberState:
-        base = current or MemberState(customer_ref=customer_ref)
-        return dataclasses.replace(
-            base,
-            stripe_customer_id=base.stripe_customer_id or stripe_customer_id,
-            email=email,
-            cause_id=cause_id or base.cause_id,
-            checkout_started_at=now,
-        )
+    def record(current: Member | None, _: MemberUnitOfWork) -> Member:
+        member = current or Member(customer_ref=customer_ref)
+        member.link_stripe_customer(stripe_customer_id)
+        member.email = email
+        member.cause_id = cause_id or member.cause_id
+        member.checkout_started_at = now
+        return member
 
-    _write(customer_ref, record, now, create=True)
+    change_member(customer_ref, record, now)
     logger.info("checkout started", extra={"customer_ref": customer_ref, "plan_id": plan_id})
     return CheckoutStarted(checkout_url=url, session_id=session_id)
 
 
 def apply_snapshots(
     customer_ref: str,
-    incoming: Callable[[MemberState], list[rules.SubscriptionSnapshot]],
+    fresh: list[rules.SubscriptionSnapshot],
     now: datetime,
     *,
-    event_key: str | None = None,
     stripe_customer_id: str | None = None,
 ) -> MemberState | None:
     """Fold subscription states into the shopper, keeping only those newer than what is stored.
 
-    `incoming` is asked again on every attempt (it may re-read Stripe when what it holds is not
-    newer than the stored state). With `event_key` the event is recorded as applied in the same
-    write. Returns None for an unknown shopper; raises EventAlreadyAppliedError for a duplicate.
+    Returns None for an unknown shopper.
     """
 
-    def fold(state: MemberState | None) -> MemberState | None:
-        if state is None:
+    def fold(member: Member | None, _: MemberUnitOfWork) -> Member | None:
+        if member is None:
             return None
-        subscriptions = state.subscriptions
-        for snapshot in incoming(state):
-            stored = rules.find_snapshot(subscriptions, snapshot.subscription_id)
-            if rules.supersedes(snapshot, stored):
-                subscriptions = rules.merge_snapshot(subscriptions, snapshot)
-        return dataclasses.replace(
-            state,
-            subscriptions=subscriptions,
-            stripe_customer_id=state.stripe_customer_id or stripe_customer_id,
-        )
+        member.observe(fresh)
+        member.link_stripe_customer(stripe_customer_id)
+        return member
 
-    return _write(customer_ref, fold, now, event_key=event_key)
+    return change_member(customer_ref, fold, now)
 
 
-def _write(
+Decide = Callable[[Member | None, MemberUnitOfWork], Member | None]
+
+
+def change_member(
     customer_ref: str,
-    change: Callable[[MemberState | None], MemberState | None],
+    decide: Decide,
     now: datetime,
     *,
-    create: bool = False,
-    event_key: str | None = None,
-) -> MemberState | None:
-    """Read, change, write with a version check; retry when another writer got there first."""
-    expires = now + timedelta(days=settings.stripe_event_ttl_days)
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        with translate_storage_errors():
-            current = store.get_member(customer_ref)
-        if current is None and not create:
-            return None
-        changed = change(current)
+    loaded: tuple[MemberUnitOfWork, Member | None] | None = None,
+) -> Member | None:
+    """Load, decide, commit in one transaction; on a lost race load again and decide again.
+
+    `decide` applies the domain's rules to the loaded member (None: unknown shopper) and may add
+    effects to the unit of work; it returns the member to commit, or None to write nothing. It
+    must do no I/O: anything read from Stripe is read before, once. `loaded` is a first load made
+    by the caller (to decide what to read from Stripe), used for the first attempt.
+    """
+    known_entries: set[str] = set()
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt == 0 and loaded is not None:
+            uow, current = loaded
+        else:
+            uow = MemberUnitOfWork(customer_ref, known_entries)
+            current = uow.load()
+        changed = decide(current, uow)
         if changed is None:
             return None
-        changed = dataclasses.replace(
-            changed,
-            member_since=rules.member_since(changed.subscriptions, changed.member_since),
-            reconcile_at=rules.next_check(
-                changed.subscriptions,
-                int(changed.checkout_started_at.timestamp()) if changed.checkout_started_at else None,
-                int(now.timestamp()),
-            ),
-        )
         try:
-            with translate_storage_errors():
-                return store.save_member(changed, now, event_key=event_key, event_expires_at=expires)
+            return uow.commit(changed, now)
+        except LedgerEntryExistsError as exc:
+            # Recorded by the other path (webhook or reconciliation): decide again knowing it.
+            known_entries.add(exc.entry_id)
         except StaleMemberError:
             time.sleep(random.uniform(0.005, 0.05))
     raise ServiceUnavailableError("The shopper is being changed by another request; retry shortly.")
@@ -259,7 +249,7 @@ def sync(customer_ref: str) -> Membership:
     if state.stripe_customer_id is None:
         return render(state, now)
     fresh = stripe_subscriptions.list_subscriptions(state.stripe_customer_id, observed_now())
-    stored = apply_snapshots(customer_ref, lambda _: fresh, now)
+    stored = apply_snapshots(customer_ref, fresh, now)
     return render(stored or state, now)
 
 
@@ -268,7 +258,7 @@ def _governing(state: MemberState, now: datetime) -> rules.SubscriptionSnapshot:
     subscription = access_of(state, now).subscription
     if (subscription is None or subscription.status in rules.TERMINAL_STATUSES) and state.stripe_customer_id:
         fresh = stripe_subscriptions.list_subscriptions(state.stripe_customer_id, observed_now())
-        state = apply_snapshots(state.customer_ref, lambda _: fresh, now) or state
+        state = apply_snapshots(state.customer_ref, fresh, now) or state
         subscription = access_of(state, now).subscription
     if subscription is None or subscription.status in rules.TERMINAL_STATUSES:
         raise ConflictError(
@@ -280,7 +270,7 @@ def _governing(state: MemberState, now: datetime) -> rules.SubscriptionSnapshot:
 
 
 def _store_one(customer_ref: str, snapshot: rules.SubscriptionSnapshot, now: datetime) -> Membership:
-    stored = apply_snapshots(customer_ref, lambda _: [snapshot], now)
+    stored = apply_snapshots(customer_ref, [snapshot], now)
     if stored is None:
         raise _unknown(customer_ref)
     return render(stored, now)

@@ -1,54 +1,95 @@
-"""Applying Stripe's webhook events to memberships: at most once each, never letting an older state win.
+"""Applying Stripe's webhook events to memberships: exactly once each, never letting an older state win.
 
-Stripe delivers at least once and in any order, and stamps several events of one subscription
-with the same second. So an event's payload is stored only when it is strictly newer than what
-is stored; otherwise (a tie, or older) the subscription is read from Stripe and that is stored.
-The event id is recorded in the same DynamoDB transaction as its effect.
+One shape for every event: find the shopper, load them once, read Stripe at most once (before
+anything is written, never inside the retry loop), let the member aggregate decide, and commit the
+membership change, the renewal pledge and the record that the event was applied in one
+DynamoDB transaction (`store.unit_of_work`).
+
+Stripe delivers at least once and in any order, and stamps several events of one subscription with
+the same second. So an event's payload is kept only when it is strictly newer than what is stored;
+otherwise (a tie, or older) the subscription is read from Stripe and that is kept. Invoice and
+checkout events carry no subscription state, so they read it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from chalicelib import clock, log
-from chalicelib.domain import membership as rules
+from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch
+from chalicelib.errors import ServiceUnavailableError
 from chalicelib.payments import subscriptions as stripe_subscriptions
-from chalicelib.services import donations, members
+from chalicelib.payments.events import (
+    CheckoutSession,
+    IgnoredEvent,
+    Invoice,
+    StripeEvent,
+    Subscription,
+    snapshot_of,
+)
+from chalicelib.services import catalog, members
+from chalicelib.settings import settings
 from chalicelib.store import idempotency
 from chalicelib.store import members as store
-from chalicelib.store.base import translate_storage_errors
-from chalicelib.store.members import EventAlreadyAppliedError, MemberState
+from chalicelib.store.members import EventAlreadyAppliedError
+from chalicelib.store.unit_of_work import MemberUnitOfWork
 
 logger = log.get_logger("stripe_events")
 
-Event = dict[str, Any]
+
+@dataclass(slots=True)
+class Facts:
+    """What one event tells about a shopper, with what Stripe said when it had to be asked."""
+
+    payload: SubscriptionSnapshot | None = None
+    # The subscription as Stripe has it now (read once, before the unit of work), when needed.
+    fresh: SubscriptionSnapshot | None = None
+    stripe_customer_id: str | None = None
+    paid_invoice: PaidInvoice | None = None
+    snapshots: list[SubscriptionSnapshot] = field(default_factory=list)
 
 
-def apply_stripe_event(event: Event) -> str:
+def apply_stripe_event(event: StripeEvent | IgnoredEvent) -> str:
     """Apply one verified event. Returns what happened: applied, duplicate, ignored or unknown_customer.
 
     Raises only for transient failures (DynamoDB or Stripe unreachable), so Stripe retries.
     """
-    event_type = str(event["type"])
-    log.bind(stripe_event_id=event["id"], stripe_event_type=event_type)
-    handler = HANDLERS.get(event_type)
-    if handler is None:
+    log.bind(stripe_event_id=event.id, stripe_event_type=event.type)
+    if isinstance(event, IgnoredEvent):
         return "ignored"
-    key = idempotency.stripe_event_key(str(event["id"]))
-    with translate_storage_errors():
-        if store.is_event_applied(key):
-            return "duplicate"
-    obj = _object(event)
-    customer_ref = _customer_ref(obj)
+    customer_ref = _customer_ref(event.object)
     if customer_ref is None:
-        logger.info("event for a customer we do not know", extra={"stripe_customer": obj.get("customer")})
+        logger.info("event for a customer we do not know", extra={"stripe_customer": _customer(event)})
         return "unknown_customer"
     log.bind(customer_ref=customer_ref)
+    uow = MemberUnitOfWork(customer_ref)
+    member = uow.load()
+    if member is None:
+        return "unknown_customer"
+    facts = _facts(event, member)
+    now = clock.now()
+    expires_at = now + timedelta(days=settings.stripe_event_ttl_days)
+    key = idempotency.stripe_event_key(event.id)
+
+    def decide(current: Member | None, unit: MemberUnitOfWork) -> Member | None:
+        if current is None:
+            return None
+        if facts.payload is not None and facts.fresh is None and current.needs_fresh_state(facts.payload):
+            # Another writer stored a state this event ties with after we decided not to ask
+            # Stripe; Stripe is asked once per delivery, so let Stripe deliver again.
+            raise ServiceUnavailableError("The shopper changed while the event was applied; retry.")
+        current.observe(facts.snapshots)
+        current.link_stripe_customer(facts.stripe_customer_id)
+        if facts.paid_invoice is not None:
+            account_for_invoice(current, facts.paid_invoice, unit)
+        unit.record_event(key, expires_at)
+        return current
+
     try:
-        stored = handler(event, customer_ref, key)
+        stored = members.change_member(customer_ref, decide, now, loaded=(uow, member))
     except EventAlreadyAppliedError:
         return "duplicate"
     if stored is None:
@@ -57,112 +98,71 @@ def apply_stripe_event(event: Event) -> str:
     return "applied"
 
 
-def _customer_ref(obj: dict[str, Any]) -> str | None:
+def account_for_invoice(member: Member, invoice: PaidInvoice, uow: MemberUnitOfWork) -> bool:
+    """Record a paid invoice on the member and, once per invoice, add its renewal pledge to `uow`.
+
+    Returns True when a pledge was added. Whichever path sees an invoice first (webhook or
+    reconciliation) pledges it; the ledger entry's id makes a second pledge impossible.
+    """
+    plan = catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
+    pledge = member.record_paid_invoice(
+        invoice,
+        plan.donation.renewal_bps if plan is not None else None,
+        settings.default_cause_id,
+        pledged_before=uow.recorded_before(renewal_pledge_id(invoice.invoice_id)),
+    )
+    if pledge is not None:
+        uow.add_ledger_entry(pledge)
+        return True
+    if plan is None and invoice.amount_paid > 0:
+        logger.warning("membership fee without a plan; no pledge", extra={"invoice_id": invoice.invoice_id})
+    return False
+
+
+def _facts(event: StripeEvent, member: Member) -> Facts:
+    """The event's facts; reads the subscription from Stripe (once) when the event cannot be trusted alone."""
+    obj = event.object
+    if isinstance(obj, Subscription):
+        payload = snapshot_of(obj, event.created)
+        fresh = _read(payload.subscription_id) if member.needs_fresh_state(payload) else None
+        return Facts(payload=payload, fresh=fresh, stripe_customer_id=obj.customer,
+                     snapshots=[payload, *([fresh] if fresh else [])])  # fmt: skip
+    if isinstance(obj, CheckoutSession):
+        fresh = _read(obj.subscription) if obj.subscription else None
+        return Facts(fresh=fresh, stripe_customer_id=obj.customer, snapshots=[fresh] if fresh else [])
+    subscription_id = obj.subscription_id
+    fresh = _read(subscription_id) if subscription_id else None
+    paid = None
+    if event.type == "invoice.paid":
+        paid_at = obj.status_transitions.paid_at or event.created
+        paid = PaidInvoice(obj.id, subscription_id, obj.amount_paid, obj.currency, _moment(paid_at))
+    return Facts(fresh=fresh, paid_invoice=paid, snapshots=[fresh] if fresh else [])
+
+
+def _read(subscription_id: str) -> SubscriptionSnapshot:
+    return stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())
+
+
+def _moment(epoch: int) -> datetime:
+    return from_epoch(epoch)
+
+
+def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:
     """Our shopper: from the metadata we set at checkout, else by the Stripe customer id."""
-    parent = obj.get("parent") or {}
-    metadata_sources = [
-        obj.get("metadata") or {},
-        (parent.get("subscription_details") or {}).get("metadata") or {},
-    ]
-    for metadata in metadata_sources:
-        if metadata.get("customer_ref"):
-            return str(metadata["customer_ref"])
-    if obj.get("object") == "checkout.session" and obj.get("client_reference_id"):
-        return str(obj["client_reference_id"])
-    customer = obj.get("customer")
-    if isinstance(customer, str):
-        with translate_storage_errors():
-            return store.find_by_stripe_customer(customer)
+    if isinstance(obj, Subscription):
+        metadata = obj.metadata
+    elif isinstance(obj, Invoice):
+        metadata = obj.subscription_metadata
+    else:
+        metadata = obj.metadata or {}
+        if not metadata.get("customer_ref") and obj.client_reference_id:
+            return obj.client_reference_id
+    if metadata.get("customer_ref"):
+        return metadata["customer_ref"]
+    if obj.customer:
+        return store.find_by_stripe_customer(obj.customer)
     return None
 
 
-def _payload_or_fresh(
-    subscription_id: str, payload: SubscriptionSnapshot | None
-) -> Callable[[MemberState], list[SubscriptionSnapshot]]:
-    """The event's state when it is newer than the stored one, else the subscription as Stripe has it now."""
-
-    def incoming(state: MemberState) -> list[SubscriptionSnapshot]:
-        stored = rules.find_snapshot(state.subscriptions, subscription_id)
-        if payload is not None and rules.supersedes(payload, stored):
-            return [payload]
-        return [stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())]
-
-    return incoming
-
-
-def _subscription_changed(event: Event, customer_ref: str, key: str) -> MemberState | None:
-    obj = _object(event)
-    payload = stripe_subscriptions.to_snapshot(obj, int(event["created"]))
-    return members.apply_snapshots(
-        customer_ref,
-        _payload_or_fresh(payload.subscription_id, payload),
-        clock.now(),
-        event_key=key,
-        stripe_customer_id=_string(obj.get("customer")),
-    )
-
-
-def _checkout_completed(event: Event, customer_ref: str, key: str) -> MemberState | None:
-    obj = _object(event)
-    """Link the session's subscription to the shopper (read from Stripe: the session holds only its id)."""
-    subscription_id = _string(obj.get("subscription"))
-    return members.apply_snapshots(
-        customer_ref,
-        _payload_or_fresh(subscription_id, None) if subscription_id else lambda _: [],
-        clock.now(),
-        event_key=key,
-        stripe_customer_id=_string(obj.get("customer")),
-    )
-
-
-def _invoice_changed(event: Event, customer_ref: str, key: str) -> MemberState | None:
-    obj = _object(event)
-    """A paid or failed invoice moves its subscription: store the subscription as Stripe has it now."""
-    subscription_id = _invoice_subscription(obj)
-    if subscription_id is None:
-        return members.apply_snapshots(customer_ref, lambda _: [], clock.now(), event_key=key)
-    return members.apply_snapshots(
-        customer_ref, _payload_or_fresh(subscription_id, None), clock.now(), event_key=key
-    )
-
-
-def _invoice_paid(event: Event, customer_ref: str, key: str) -> MemberState | None:
-    obj = _object(event)
-    """Pledge the fee's donation (idempotent per invoice, so first), then update the membership."""
-    subscription_id = _invoice_subscription(obj)
-    amount = int(obj.get("amount_paid") or 0)
-    if subscription_id is not None and amount > 0:
-        snapshot = stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())
-        paid_at = (obj.get("status_transitions") or {}).get("paid_at") or event["created"]
-        donations.pledge_membership_fee(
-            str(obj["id"]), customer_ref, snapshot.plan_id, amount, str(obj["currency"]), from_epoch(paid_at)
-        )
-    return _invoice_changed(event, customer_ref, key)
-
-
-def _object(event: Event) -> dict[str, Any]:
-    obj: dict[str, Any] = event["data"]["object"]
-    return obj
-
-
-def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return _string(details.get("subscription"))
-
-
-def _string(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-Handler = Callable[[Event, str, str], MemberState | None]
-
-HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": _checkout_completed,
-    "customer.subscription.created": _subscription_changed,
-    "customer.subscription.updated": _subscription_changed,
-    "customer.subscription.deleted": _subscription_changed,
-    "customer.subscription.paused": _subscription_changed,
-    "customer.subscription.resumed": _subscription_changed,
-    "invoice.paid": _invoice_paid,
-    "invoice.payment_failed": _invoice_changed,
-}
+def _customer(event: StripeEvent) -> str | None:
+    return event.object.customer

@@ -293,23 +293,24 @@ def record_refund(
     _run(items, duplicate_at=0, stale_at=2 if reversal is not None else 1)
 
 
-def record_fee_pledge(
-    invoice_id: str, pledge: LedgerEntry, customer_ref: str, paid_at: datetime, now: datetime
-) -> bool:
-    """A paid membership fee's pledge, once per invoice. False when it was recorded before."""
+def add_entry(
+    transaction: TransactWrite,
+    entry_id: str,
+    entry: LedgerEntry,
+    occurred_at: datetime,
+    now: datetime,
+    customer_ref: str | None,
+) -> None:
+    """Add a new entry (`does_not_exist`: an id is recorded once) and its totals to `transaction`.
 
-    def items(transaction: TransactWrite) -> None:
-        transaction.save(
-            _entry_record(f"pledge#invoice#{invoice_id}", pledge, paid_at, now, customer_ref=customer_ref),
-            condition=LedgerEntryRecord.entry_id.does_not_exist(),
-        )
-        _totals_updates(transaction, pledge, customer_ref)
-
-    try:
-        _run(items)
-    except DuplicateRecordError:
-        return False
-    return True
+    For transactions assembled elsewhere (a member's unit of work): the entry's put comes first
+    among what this adds, so its cancellation reason follows the caller's own puts.
+    """
+    transaction.save(
+        _entry_record(entry_id, entry, occurred_at, now, customer_ref=customer_ref),
+        condition=LedgerEntryRecord.entry_id.does_not_exist(),
+    )
+    _totals_updates(transaction, entry, customer_ref)
 
 
 def record_disbursement(

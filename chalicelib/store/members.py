@@ -6,7 +6,6 @@ hot path reads one item and decides perks with `domain.membership`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
@@ -18,18 +17,18 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import STRING
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, cancellation_codes, transaction_connection
-from chalicelib.store.idempotency import IdempotencyRecord
+from chalicelib.store.base import BaseMeta, translate_storage_errors
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
+_decode_ids = msgspec.json.Decoder(list[str]).decode
 
 
 class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
@@ -42,6 +41,18 @@ class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
 
     def deserialize(self, value: str) -> list[SubscriptionSnapshot]:
         return _decode(value)
+
+
+class InvoiceIdsAttribute(Attribute[list[str]]):
+    """The ids of the shopper's paid invoices already accounted for, as one JSON string."""
+
+    attr_type = STRING
+
+    def serialize(self, value: list[str]) -> str:
+        return _encode(value).decode()
+
+    def deserialize(self, value: str) -> list[str]:
+        return _decode_ids(value)
 
 
 class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
@@ -84,26 +95,14 @@ class MemberRecord(Model):
     reconcile_shard = UnicodeAttribute(null=True)
     reconcile_at = NumberAttribute(null=True)
     by_reconcile_at = ReconcileIndex()
+    paid_invoices = InvoiceIdsAttribute(default=list)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 
 
-@dataclass(slots=True)
-class MemberState:
-    """A shopper as the services see it."""
-
-    customer_ref: str
-    stripe_customer_id: str | None = None
-    email: str | None = None
-    cause_id: str | None = None
-    subscriptions: list[SubscriptionSnapshot] = field(default_factory=list)
-    member_since: datetime | None = None
-    checkout_started_at: datetime | None = None
-    # Unix seconds when reconciliation should re-read this shopper from Stripe; None: not needed.
-    reconcile_at: int | None = None
-    created_at: datetime | None = None
-    version: int | None = None
+# The member aggregate is what services see of a shopper (`domain.member.Member`).
+MemberState = Member
 
 
 def to_state(record: MemberRecord) -> MemberState:
@@ -116,6 +115,7 @@ def to_state(record: MemberRecord) -> MemberState:
         member_since=record.member_since,
         checkout_started_at=record.checkout_started_at,
         reconcile_at=int(record.reconcile_at) if record.reconcile_at is not None else None,
+        paid_invoices=list(record.paid_invoices or []),
         created_at=record.created_at,
         version=record.version,
     )
@@ -138,7 +138,7 @@ class EventAlreadyAppliedError(Exception):
     """The Stripe event was applied before: nothing to do."""
 
 
-def _record(state: MemberState, now: datetime) -> MemberRecord:
+def record_of(state: MemberState, now: datetime) -> MemberRecord:
     record = MemberRecord(
         state.customer_ref,
         stripe_customer_id=state.stripe_customer_id,
@@ -149,6 +149,7 @@ def _record(state: MemberState, now: datetime) -> MemberRecord:
         checkout_started_at=state.checkout_started_at,
         reconcile_shard=RECONCILE_SHARD if state.reconcile_at is not None else None,
         reconcile_at=state.reconcile_at,
+        paid_invoices=state.paid_invoices,
         created_at=state.created_at or now,
         updated_at=now,
     )
@@ -158,38 +159,17 @@ def _record(state: MemberState, now: datetime) -> MemberRecord:
     return record
 
 
-def save_member(
-    state: MemberState,
-    now: datetime,
-    *,
-    event_key: str | None = None,
-    event_expires_at: datetime | None = None,
-) -> MemberState:
+def save_member(state: MemberState, now: datetime) -> MemberState:
     """Write the shopper if nobody changed it since it was read (a new one only if it does not exist).
 
-    With `event_key`, the processed Stripe event is recorded in the same transaction, so an event's
-    effect and the fact that it was applied are written together or not at all.
-    Raises StaleMemberError on a concurrent change, EventAlreadyAppliedError for a duplicate event.
+    For seeding and operators; services change shoppers through `store.unit_of_work`.
+    Raises StaleMemberError on a concurrent change.
     """
-    record = _record(state, now)
-    if event_key is None:
-        try:
-            record.save()
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise StaleMemberError(state.customer_ref) from exc
-            raise
-        return to_state(record)
-    marker = IdempotencyRecord(event_key, state="complete", expires_at=event_expires_at)
+    record = record_of(state, now)
     try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.save(record)
-            transaction.save(marker, condition=IdempotencyRecord.key.does_not_exist())
-    except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
-        if len(codes) == 2 and codes[1] == "ConditionalCheckFailed":
-            raise EventAlreadyAppliedError(event_key) from exc
-        if codes and codes[0] == "ConditionalCheckFailed":
+        record.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
             raise StaleMemberError(state.customer_ref) from exc
         raise
     return to_state(record)
@@ -213,17 +193,10 @@ def set_cause(customer_ref: str, cause_id: str, now: datetime) -> MemberState | 
 
 def find_by_stripe_customer(stripe_customer_id: str) -> str | None:
     """The customer_ref of a Stripe customer, or None if it is not one of ours."""
-    for hit in MemberRecord.by_stripe_customer.query(stripe_customer_id, limit=1):
-        return str(hit.customer_ref)
+    with translate_storage_errors():
+        for hit in MemberRecord.by_stripe_customer.query(stripe_customer_id, limit=1):
+            return str(hit.customer_ref)
     return None
-
-
-def is_event_applied(event_key: str) -> bool:
-    try:
-        IdempotencyRecord.get(event_key, consistent_read=True)
-        return True
-    except IdempotencyRecord.DoesNotExist:
-        return False
 
 
 def due_for_reconcile(now_epoch: int, limit: int) -> list[str]:

@@ -66,6 +66,12 @@ class Emulator:
         with self.stripe.lock:
             return copy.deepcopy(self.stripe.account.events)
 
+    @property
+    def api_requests(self) -> list[str]:
+        """Every Stripe API request received so far, as `METHOD /path`, oldest first."""
+        with self.stripe.lock:
+            return list(self.stripe.account.requests)
+
     def events_since(self, count: int) -> list[dict[str, Any]]:
         """The events after the first `count` (take `len(emulator.events)` before an action)."""
         return self.events[count:]

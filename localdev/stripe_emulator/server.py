@@ -373,6 +373,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         request_id = new_id("req", 14)
         try:
             if url.path.startswith("/v1/"):
+                with stripe.lock:
+                    stripe.account.requests.append(f"{method} {url.path}")
                 self._authenticate()
             if url.path.startswith("/_emulator/") and raw.lstrip().startswith("{"):
                 params = json.loads(raw)

@@ -81,6 +81,8 @@ class Account:
     events: list[Obj] = field(default_factory=list)
     # Idempotency-Key → (request fingerprint, status, response body)
     idempotency: dict[str, tuple[str, int, Obj]] = field(default_factory=dict)
+    # Every Stripe API request received, as `METHOD /path`, oldest first (tests count them).
+    requests: list[str] = field(default_factory=list)
 
 
 class Stripe:

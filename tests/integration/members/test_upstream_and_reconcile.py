@@ -72,9 +72,11 @@ def test_reconciliation_heals_a_member_whose_webhooks_were_never_delivered(club:
     _hours_later(1.1)  # the checkout's check is due an hour after it started
     response = club.post("/v1/admin/reconcile", {}, key=BRAND_KEY)
     assert response.status_code == 200
-    assert json.loads(response.body) == {"checked": 1, "fixed": 1, "failed": 0}
+    # Two fixes: the membership, and the first fee's pledge (10 % of 9.99).
+    assert json.loads(response.body) == {"checked": 1, "fixed": 2, "failed": 0}
     member = club.member("ada")
     assert (member["status"], member["perks_active"]) == ("active", True)
+    assert member["impact"]["usd"]["pledged"] == 100
 
 
 def test_reconciliation_catches_a_lost_renewal_failure(club: Club) -> None:
@@ -122,3 +124,15 @@ def test_the_hourly_schedule_runs_reconciliation(club: Club) -> None:
         )
         test_client.lambda_.invoke("reconcile_members", event)
     assert club.member("ada")["status"] == "active"
+
+
+def test_reconcile_refuses_bad_shopper_lists_naming_the_field(club: Club) -> None:
+    for body, param in (
+        ({"customer_refs": ["ada", "not valid!"]}, "customer_refs[1]"),
+        ({"customer_refs": []}, "customer_refs"),
+        ({"customer_refs": [f"s{n}" for n in range(101)]}, "customer_refs"),
+        ({"customer_refs": "ada"}, "customer_refs"),
+    ):
+        response = club.post("/v1/admin/reconcile", body, key=BRAND_KEY)
+        assert response.status_code == 400, body
+        assert json.loads(response.body)["error"]["param"] == param

@@ -1,0 +1,133 @@
+"""The member aggregate: one shopper, every subscription they have had, and what a Stripe fact changes.
+
+Everything a write path must keep consistent is decided here, without I/O: which subscription
+states are kept (never an older one over a newer one), which paid invoices have been accounted
+for and what renewal pledge a new one makes, and the derived fields (`member_since`,
+`reconcile_at`). The store loads a `Member`, a service applies facts to it, the store commits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.domain import membership as rules
+from chalicelib.domain.donations import PLEDGE, LedgerEntry
+from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.money import apply_bps
+from chalicelib.domain.times import month_of
+
+# How many paid invoice ids a member remembers: more than reconciliation lists per subscription,
+# so an invoice it lists is either remembered or genuinely not yet accounted for.
+REMEMBERED_INVOICES = 48
+
+
+@dataclass(frozen=True, slots=True)
+class PaidInvoice:
+    """A paid membership invoice (a first payment or a renewal)."""
+
+    invoice_id: str
+    subscription_id: str | None
+    amount_paid: int
+    currency: str
+    paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalPledge:
+    """The donation a paid invoice pledges: one ledger entry, id `pledge#invoice#<invoice id>`."""
+
+    entry_id: str
+    entry: LedgerEntry
+    occurred_at: datetime
+
+
+def renewal_pledge_id(invoice_id: str) -> str:
+    return f"pledge#invoice#{invoice_id}"
+
+
+@dataclass(slots=True)
+class Member:
+    """A shopper as loaded from the store (`version` is the optimistic lock it was read at)."""
+
+    customer_ref: str
+    stripe_customer_id: str | None = None
+    email: str | None = None
+    cause_id: str | None = None
+    subscriptions: list[SubscriptionSnapshot] = field(default_factory=list)
+    member_since: datetime | None = None
+    checkout_started_at: datetime | None = None
+    # Unix seconds when reconciliation should re-read this shopper from Stripe; None: not needed.
+    reconcile_at: int | None = None
+    # Ids of the most recent paid invoices already accounted for (pledged, or nothing to pledge).
+    paid_invoices: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+    version: int | None = None
+
+    def subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:
+        return rules.find_snapshot(self.subscriptions, subscription_id)
+
+    def needs_fresh_state(self, payload: SubscriptionSnapshot) -> bool:
+        """Must Stripe be asked for this subscription's state, the event's payload being `payload`?
+
+        Yes when the payload is not strictly newer than what is stored (Stripe stamps several events
+        of one subscription with the same second, so a tie says nothing about which came last) —
+        unless the stored subscription has ended: nothing Stripe says can change it any more.
+        """
+        stored = self.subscription(payload.subscription_id)
+        if rules.supersedes(payload, stored):
+            return False
+        return stored is None or stored.status not in rules.TERMINAL_STATUSES
+
+    def observe(self, snapshots: list[SubscriptionSnapshot]) -> bool:
+        """Keep each state that is newer than the stored one; True when something was kept."""
+        changed = False
+        for snapshot in snapshots:
+            if rules.supersedes(snapshot, self.subscription(snapshot.subscription_id)):
+                self.subscriptions = rules.merge_snapshot(self.subscriptions, snapshot)
+                changed = True
+        return changed
+
+    def link_stripe_customer(self, stripe_customer_id: str | None) -> None:
+        """Stripe customers are created once per shopper: the first one linked stays."""
+        self.stripe_customer_id = self.stripe_customer_id or stripe_customer_id
+
+    def has_accounted_for(self, invoice_id: str) -> bool:
+        return invoice_id in self.paid_invoices
+
+    def record_paid_invoice(
+        self,
+        invoice: PaidInvoice,
+        renewal_bps: int | None,
+        default_cause_id: str | None,
+        *,
+        pledged_before: bool = False,
+    ) -> RenewalPledge | None:
+        """Account for a paid invoice once: the renewal pledge it makes, or None.
+
+        None when it was accounted for before (on this member, or `pledged_before`: its ledger entry
+        exists), when nothing is paid, when there is no plan (`renewal_bps` None) or no cause, or
+        when the rounded pledge is zero. The invoice is remembered either way, so neither the webhook
+        nor reconciliation considers it again.
+        """
+        if self.has_accounted_for(invoice.invoice_id):
+            return None
+        self.paid_invoices = [*self.paid_invoices, invoice.invoice_id][-REMEMBERED_INVOICES:]
+        cause_id = self.cause_id or default_cause_id
+        if pledged_before or renewal_bps is None or cause_id is None:
+            return None
+        amount = apply_bps(invoice.amount_paid, renewal_bps)
+        if amount == 0:
+            return None
+        entry = LedgerEntry(PLEDGE, cause_id, invoice.currency, amount, month_of(invoice.paid_at))
+        return RenewalPledge(renewal_pledge_id(invoice.invoice_id), entry, invoice.paid_at)
+
+    def plan_of(self, subscription_id: str | None) -> str | None:
+        stored = self.subscription(subscription_id) if subscription_id else None
+        return stored.plan_id if stored else None
+
+    def refresh(self, now: datetime) -> None:
+        """Recompute the derived fields; every write path calls this before committing."""
+        self.member_since = rules.member_since(self.subscriptions, self.member_since)
+        started = int(self.checkout_started_at.timestamp()) if self.checkout_started_at else None
+        self.reconcile_at = rules.next_check(self.subscriptions, started, int(now.timestamp()))

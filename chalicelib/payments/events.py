@@ -1,0 +1,202 @@
+"""Stripe's webhook events as typed values: only the fields the service reads, checked on the way in.
+
+Shapes follow the API version the code pins (`2026-10-28.endive`): a subscription's periods live
+on its items, an invoice names its subscription through `parent.subscription_details`. A signed
+body that is not a well-formed event of a handled type is refused (400, naming the field); an
+event of a type the service does not handle needs only an `id` and a `type`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from chalicelib.domain.membership import SubscriptionSnapshot, dunning_started_at
+from chalicelib.errors import ValidationError
+
+NonEmpty = Annotated[str, Meta(min_length=1)]
+Metadata = dict[str, str]
+
+
+class Price(msgspec.Struct):
+    id: NonEmpty
+    lookup_key: str | None = None
+    metadata: Metadata = {}
+
+
+class SubscriptionItem(msgspec.Struct):
+    price: Price
+    current_period_start: int
+    current_period_end: int
+
+
+class SubscriptionItems(msgspec.Struct):
+    data: list[SubscriptionItem]
+
+
+class Subscription(msgspec.Struct):
+    id: NonEmpty
+    customer: NonEmpty
+    status: NonEmpty
+    created: int
+    items: SubscriptionItems
+    cancel_at_period_end: bool = False
+    canceled_at: int | None = None
+    ended_at: int | None = None
+    metadata: Metadata = {}
+
+
+class CheckoutSession(msgspec.Struct):
+    id: NonEmpty
+    customer: str | None = None
+    subscription: str | None = None
+    client_reference_id: str | None = None
+    metadata: Metadata | None = None
+
+
+class SubscriptionDetails(msgspec.Struct):
+    subscription: str | None = None
+    metadata: Metadata | None = None
+
+
+class InvoiceParent(msgspec.Struct):
+    subscription_details: SubscriptionDetails | None = None
+
+
+class StatusTransitions(msgspec.Struct):
+    paid_at: int | None = None
+
+
+class Invoice(msgspec.Struct):
+    id: NonEmpty
+    customer: NonEmpty
+    currency: Annotated[str, Meta(pattern="^[a-z]{3}$")]
+    amount_paid: Annotated[int, Meta(ge=0)]
+    created: int
+    status_transitions: StatusTransitions
+    parent: InvoiceParent | None = None
+
+    @property
+    def subscription_id(self) -> str | None:
+        details = self.parent.subscription_details if self.parent else None
+        return details.subscription if details and details.subscription else None
+
+    @property
+    def subscription_metadata(self) -> Metadata:
+        details = self.parent.subscription_details if self.parent else None
+        return (details.metadata or {}) if details else {}
+
+
+StripeObject = Subscription | CheckoutSession | Invoice
+
+# Which object each handled event type carries.
+HANDLED_TYPES: dict[str, type[StripeObject]] = {
+    "checkout.session.completed": CheckoutSession,
+    "customer.subscription.created": Subscription,
+    "customer.subscription.updated": Subscription,
+    "customer.subscription.deleted": Subscription,
+    "customer.subscription.paused": Subscription,
+    "customer.subscription.resumed": Subscription,
+    "invoice.paid": Invoice,
+    "invoice.payment_failed": Invoice,
+}
+
+
+class _Envelope(msgspec.Struct):
+    id: NonEmpty
+    type: NonEmpty
+
+
+class _Data(msgspec.Struct):
+    object: msgspec.Raw
+
+
+class _HandledEnvelope(msgspec.Struct):
+    id: NonEmpty
+    type: NonEmpty
+    created: int
+    data: _Data
+
+
+class StripeEvent(msgspec.Struct, frozen=True):
+    """A verified event of a handled type, with its object typed."""
+
+    id: str
+    type: str
+    created: int
+    object: StripeObject
+
+
+class IgnoredEvent(msgspec.Struct, frozen=True):
+    """A verified event of a type the service does not handle."""
+
+    id: str
+    type: str
+
+
+def parse_event(payload: bytes) -> StripeEvent | IgnoredEvent:
+    """The typed event of a verified body, or ValidationError (400) naming the offending field."""
+    envelope = _decode(payload, _Envelope, "")
+    object_type = HANDLED_TYPES.get(envelope.type)
+    if object_type is None:
+        return IgnoredEvent(envelope.id, envelope.type)
+    handled = _decode(payload, _HandledEnvelope, "")
+    obj = _decode(handled.data.object, object_type, "data.object")
+    if isinstance(obj, Subscription) and not obj.items.data:
+        raise ValidationError(
+            "The subscription has no items.", param="data.object.items.data", code="invalid_event"
+        )
+    return StripeEvent(handled.id, handled.type, handled.created, obj)
+
+
+def subscription_from_api(subscription: dict[str, Any]) -> Subscription:
+    """A subscription read from Stripe's API, as the same typed value a webhook carries."""
+    return msgspec.convert(subscription, Subscription)
+
+
+def snapshot_of(subscription: Subscription, observed_at: float) -> SubscriptionSnapshot:
+    """What the service stores of a subscription (periods from its first item)."""
+    item = subscription.items.data[0]
+    price = item.price
+    return SubscriptionSnapshot(
+        subscription_id=subscription.id,
+        status=subscription.status,
+        price_id=price.id,
+        # Each plan's Prices carry its id; an older Price keeps it after the lookup key moves on.
+        plan_id=price.metadata.get("plan_id") or price.lookup_key or subscription.metadata.get("plan_id"),
+        current_period_start=item.current_period_start,
+        current_period_end=item.current_period_end,
+        cancel_at_period_end=subscription.cancel_at_period_end,
+        past_due_since=dunning_started_at(subscription.status, item.current_period_start),
+        created=subscription.created,
+        canceled_at=subscription.canceled_at,
+        ended_at=subscription.ended_at,
+        observed_at=observed_at,
+    )
+
+
+_WHERE = re.compile(r" - at `\$\.?([^`]*)`$")
+_NAMED = re.compile(r"(?:missing required field|unknown field) `([^`]+)`")
+
+
+def _decode(raw: bytes | msgspec.Raw, type_: type[Any], prefix: str) -> Any:
+    try:
+        return msgspec.json.decode(raw, type=type_)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        where = _WHERE.search(message)
+        path = [prefix] if prefix else []
+        if where and where.group(1):
+            path.append(where.group(1))
+        named = _NAMED.search(message)
+        if named:
+            path.append(named.group(1))
+        text = _WHERE.sub("", message)
+        raise ValidationError(
+            f"The event is not well-formed: {text}.", param=".".join(path) or None, code="invalid_event"
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ValidationError(f"The event is not valid JSON: {exc}.", code="invalid_json") from exc
