@@ -343,12 +343,13 @@ def set_cause(customer_ref: str, cause_id: str) -> Membership:
     """Send the shopper's future donations to `cause_id` (past pledges stay where they went)."""
     _check_cause(cause_id)
     now = clock.now()
-    with translate_storage_errors():
-        state = store.set_cause(customer_ref, cause_id, now)
-        if state is None:
-            raise NotFoundError(
-                f"No shopper `{customer_ref}`.", param="customer_ref", code="member_not_found"
-            )
-        state = store.get_member(customer_ref)
-    assert state is not None
+
+    def choose(member: Member | None, _: MemberUnitOfWork) -> Member | None:
+        if member is not None:
+            member.cause_id = cause_id
+        return member
+
+    state = change_member(customer_ref, choose, now)
+    if state is None:
+        raise _unknown(customer_ref)
     return render(state, now)

@@ -17,7 +17,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import STRING
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -173,22 +173,6 @@ def save_member(state: MemberState, now: datetime) -> MemberState:
             raise StaleMemberError(state.customer_ref) from exc
         raise
     return to_state(record)
-
-
-def set_cause(customer_ref: str, cause_id: str, now: datetime) -> MemberState | None:
-    """Point the shopper's future donations at `cause_id`; None for an unknown shopper."""
-    record = MemberRecord(customer_ref)
-    try:
-        record.update(
-            actions=[MemberRecord.cause_id.set(cause_id), MemberRecord.updated_at.set(now)],
-            condition=MemberRecord.customer_ref.exists(),
-            add_version_condition=False,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
-    return get_member(customer_ref)
 
 
 def find_by_stripe_customer(stripe_customer_id: str) -> str | None:

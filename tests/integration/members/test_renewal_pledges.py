@@ -13,7 +13,7 @@ from chalicelib.domain.member import renewal_pledge_id
 from chalicelib.store import members as store
 from chalicelib.store.ledger import LedgerEntryRecord
 from localdev.dynamodb_calls import counting_dynamodb_calls
-from tests.helpers import BRAND_KEY
+from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
 
 # vip-monthly: 9.99 a month, 10 % of each paid invoice pledged.
@@ -135,3 +135,21 @@ KEYS = {"vip-test-members": "customer_ref", "vip-test-idempotency": "key", "vip-
 def _key(put: dict[str, Any]) -> str:
     value: str = put["Item"][KEYS[put["TableName"]]]["S"]
     return value
+
+
+def test_a_renewal_pledges_to_the_cause_chosen_since_joining(club: Club) -> None:
+    subscription_id = club.join("ada")
+    joined = store.get_member("ada")
+    response = club.client.http.put(
+        "/v1/members/ada/cause", body=json.dumps({"cause_id": "school-meals"}), headers=auth(STOREFRONT_KEY)
+    )
+    assert response.status_code == 200, response.body
+    changed = store.get_member("ada")
+    assert joined is not None and changed is not None
+    assert (changed.cause_id, changed.version) == ("school-meals", (joined.version or 0) + 1)
+
+    paid = _invoice_paid(club.advance(subscription_id))
+    assert club.deliver([paid]) == [200]
+    entry = LedgerEntryRecord.get(renewal_pledge_id(paid["data"]["object"]["id"]))
+    assert (entry.cause_id, int(entry.amount)) == ("school-meals", FEE_PLEDGE)
+    assert club.member("ada")["cause_id"] == "school-meals"
