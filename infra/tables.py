@@ -40,7 +40,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "ledger",
         ("entry_id", "S"),
-        indexes=(Index("by-listing", ("listing", "S"), ("entry_id", "S"), "ALL"),),
+        indexes=(Index("by-cause-listing", ("listing", "S"), ("listing_order", "S"), "ALL"),),
     ),
     TableSpec("orders", ("order_id", "S"), ("record", "S")),
     TableSpec("donation_totals", ("scope", "S"), ("key", "S")),

@@ -1,52 +1,60 @@
-"""Recompute the donation totals from the append-only ledger, and optionally replace them.
+"""Recompute the donation totals from the append-only ledger, replace them, or move an earlier layout.
 
-    python -m ops.rebuild_totals --stage prod            # compare only: prints differences
-    python -m ops.rebuild_totals --stage prod --write    # replace the totals with the recomputed ones
+    python -m ops.rebuild_totals --stage prod             # compare only: prints differences
+    python -m ops.rebuild_totals --stage prod --write     # replace the totals with the recomputed ones
+    python -m ops.rebuild_totals --stage prod --migrate   # move items of an earlier key layout into this one
 
-Run `--write` while no orders are being reported (the totals are replaced, not merged).
+The comparison is per month × cause × currency, per cause × currency and per shopper × currency, whatever
+shard holds each part, so it holds across a change of `TOTALS_SHARDS`. Run `--write` while no orders are
+being reported (the totals are replaced, not merged). `--migrate` is safe while orders flow: it moves the
+unsharded totals (`month`, `all`) onto the sharded layout one transaction per item, re-keys disbursements
+listed under the old constant key, and files shoppers of the old single reconcile partition (`due`) under
+their bucket. Running it again moves nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.domain.donations import Balance
+
+
+def _figures(balance: Balance) -> tuple[int, int, int, int]:
+    return balance.pledged, balance.reversed, balance.disbursed, balance.orders
 
 
 def recompute(write: bool = False) -> list[str]:
     """Differences between the running totals and the ledger (empty when they agree)."""
-    from chalicelib.domain.donations import Balance, fold
+    from chalicelib.domain.donations import Balance
     from chalicelib.store import ledger
 
-    entries = list(ledger.scan_entries())
-    totals = fold(entry for entry, _ in entries)
-    members: dict[tuple[str, str], Balance] = {}
-    for entry, customer_ref in entries:
-        if customer_ref is not None and entry.kind != "disbursement":
-            members.setdefault((customer_ref, entry.currency), Balance()).add(entry)
-    for balance in members.values():
-        balance.orders = 0
-    expected = {("month", f"{p}#{c}#{k}"): b for (p, c, k), b in totals.monthly.items()}
-    expected.update({("all", f"{c}#{k}"): b for (c, k), b in totals.all_time.items()})
-    stored = {
-        (item.scope, item.key): item
-        for item in ledger.DonationTotalsRecord.scan()
-        if item.scope in ("month", "all")
-    }
+    expected: dict[tuple[str, str], Balance] = {}
+    for entry_id, entry, customer_ref in ledger.scan_entries():
+        for key, delta in ledger.totals_contributions(entry_id, entry, customer_ref):
+            expected.setdefault(key, Balance()).merge(delta)
+    want, have = ledger.logical_totals(expected), ledger.logical_totals(ledger.stored_totals())
     differences = []
-    for key in sorted(set(expected) | set(stored)):
-        want, have = expected.get(key, Balance()), stored.get(key)
-        got = (
-            (int(have.pledged), int(have.reversed), int(have.disbursed), int(have.orders))
-            if have
-            else (0, 0, 0, 0)
-        )
-        if got != (want.pledged, want.reversed, want.disbursed, want.orders):
-            differences.append(
-                f"{key}: stored {got}, ledger {(want.pledged, want.reversed, want.disbursed, want.orders)}"
-            )
+    for key in sorted(set(want) | set(have)):
+        stored, recomputed = _figures(have.get(key, Balance())), _figures(want.get(key, Balance()))
+        if stored != recomputed:
+            differences.append(f"{key}: stored {stored}, ledger {recomputed}")
     if write:
-        ledger.replace_totals(totals.monthly, totals.all_time, members)
+        ledger.replace_totals(expected)
     return differences
+
+
+def migrate() -> dict[str, int]:
+    """Move every item written in an earlier key layout into the current one; counts per kind."""
+    from chalicelib.store import ledger, members
+
+    return {
+        "totals items": ledger.move_legacy_totals(),
+        "disbursement listing keys": ledger.move_legacy_listing_keys(),
+        "reconcile index keys": members.move_legacy_reconcile_keys(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,11 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--stage", default="local")
-    parser.add_argument("--write", action="store_true", help="replace the totals with the recomputed ones")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="replace the totals with the recomputed ones")
+    action.add_argument("--migrate", action="store_true", help="move items of an earlier key layout")
     args = parser.parse_args(argv)
     from ops.stage import use_stage
 
     use_stage(args.stage)
+    if args.migrate:
+        for kind, count in migrate().items():
+            print(f"moved {count} {kind}")
     differences = recompute(write=args.write)
     for line in differences:
         print(line)

@@ -89,16 +89,26 @@ class DisbursementList(msgspec.Struct):
     has_more: bool
 
 
+class DisbursementQuery(ListQuery, forbid_unknown_fields=True):
+    cause_id: ClientId | None = None
+    currency: Currency | None = None
+
+
 @endpoint(
-    donations_api, "GET", "/v1/disbursements", summary="List disbursements", tag="donations", roles=BRAND,
-    query=ListQuery, response=DisbursementList,
+    donations_api, "GET", "/v1/disbursements", summary="List disbursements, newest first", tag="donations",
+    roles=BRAND, query=DisbursementQuery, response=DisbursementList, errors=(400,),
+    description="Newest first (by the time they were recorded). `cause_id` and `currency` narrow the list; "
+    "`starting_after` is the last `disbursement_id` of the previous page (400 if no such disbursement).",
     example=Example(
-        query={"limit": 20},
+        query={"limit": 20, "cause_id": "school-meals", "currency": "usd"},
         response={"data": [{**_DISBURSEMENT, "recorded_at": "2026-11-23T09:00:00Z"}], "has_more": False},
     ),
 )  # fmt: skip
-def disbursements(call: Call[Any, ListQuery]) -> DisbursementList:
-    data, has_more = donations.list_disbursements(call.query.limit, call.query.starting_after)
+def disbursements(call: Call[Any, DisbursementQuery]) -> DisbursementList:
+    query = call.query
+    data, has_more = donations.list_disbursements(
+        query.limit, query.starting_after, query.cause_id, query.currency
+    )
     return DisbursementList(data=data, has_more=has_more)
 
 

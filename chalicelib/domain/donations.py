@@ -66,6 +66,13 @@ class Balance:
             raise ValueError(f"unknown ledger entry kind {entry.kind!r}")
         self.orders += entry.orders
 
+    def merge(self, other: Balance) -> None:
+        """Add another balance (one shard of a running total) to this one."""
+        self.pledged += other.pledged
+        self.reversed += other.reversed
+        self.disbursed += other.disbursed
+        self.orders += other.orders
+
 
 @dataclass(slots=True)
 class Totals:

@@ -245,13 +245,12 @@ def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, 
             )  # fmt: skip
         except store.DuplicateRecordError:
             return replay()
-        except store.InsufficientBalanceError:
+        except store.InsufficientBalanceError as refused:
             if store.get_disbursement(disbursement.disbursement_id) is not None:
                 return replay()
-            owed = store.outstanding(disbursement.cause_id, disbursement.currency)
             raise ConflictError(
-                f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is {owed}; "
-                f"a disbursement of {disbursement.amount} would exceed it.",
+                f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is "
+                f"{refused.outstanding}; a disbursement of {disbursement.amount} would exceed it.",
                 param="amount", code="exceeds_outstanding",
             ) from None  # fmt: skip
         return answer, True
@@ -259,9 +258,20 @@ def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, 
     return _retrying(attempt)
 
 
-def list_disbursements(limit: int, starting_after: str | None) -> tuple[list[DisbursementOut], bool]:
+def list_disbursements(
+    limit: int, starting_after: str | None, cause_id: str | None = None, currency: str | None = None
+) -> tuple[list[DisbursementOut], bool]:
+    """Disbursements, newest first, optionally of one cause and/or one currency."""
+    if currency is not None:
+        _check_currency(currency)
+    cause_ids = [cause_id] if cause_id is not None else list(catalog.causes())
     with translate_storage_errors():
-        items, has_more = store.list_disbursements(limit, starting_after)
+        try:
+            items, has_more = store.list_disbursements(cause_ids, limit, starting_after, currency)
+        except store.UnknownDisbursementError:
+            raise ValidationError(
+                f"No disbursement `{starting_after}` to start after.", param="starting_after"
+            ) from None
     return [msgspec.convert(item, DisbursementOut) for item in items], has_more
 
 

@@ -3,46 +3,56 @@
 Tables (names from `settings.table_name`):
 - `ledger`: one item per entry (`entry_id` = `pledge#order#<id>`, `pledge#invoice#<id>`,
   `reversal#<order id>#<refund id>`, `disbursement#<id>`), written once (`does_not_exist`), never
-  updated or deleted. Disbursements are listed through the sparse `by-listing` index.
+  updated or deleted. Disbursements are listed per cause, newest first, through the sparse
+  `by-cause-listing` index.
 - `orders`: per order the record (`record` = `order`) with refunded/reversed running sums under a
   version check, and one record per refund (`refund#<id>`); these make the natural ids idempotent.
-- `donation_totals`: running sums updated with ADD in the same transaction as each entry:
-  scope `month` (key `YYYY-MM#cause#currency`), scope `all` (key `cause#currency`, with
-  `outstanding` for the disbursement condition) and scope `member#<customer_ref>` (key `currency`).
+- `donation_totals`: running sums updated with ADD in the same transaction as each entry, write-sharded
+  (`store/shards.py`) so that no item or partition key takes a large share of a peak's writes:
+  scope `month#<shard>` (key `YYYY-MM#cause#currency`), scope `all#<shard>` (key `cause#currency`) and
+  scope `member#<customer_ref>` (key `currency`). The shard is chosen from the entry id; readers sum
+  every shard. A cause's all-time `disbursed` lives on its shard-0 item only, which disbursements
+  condition on (see `record_disbursement`).
 """
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactGetError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
+from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.domain.donations import DISBURSEMENT, PLEDGE, REVERSAL, Balance, LedgerEntry
+from chalicelib.domain.donations import DISBURSEMENT, Balance, LedgerEntry
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, cancellation_codes, transaction_connection
+from chalicelib.store.shards import totals_shard, totals_shards
 
 ORDER = "order"
 # Entry ids join client ids with `#`, which client ids cannot contain (they may contain `:`), so two
 # different (order, refund) pairs can never produce the same id.
-DISBURSEMENT_LISTING = "disbursement"
+# A cause's all-time disbursed sum lives on this shard only: shard 0 exists whatever TOTALS_SHARDS is.
+PAYOUT_SHARD = 0
 
 
 class DisbursementListing(GlobalSecondaryIndex["LedgerEntryRecord"]):  # type: ignore[no-untyped-call]
+    """Sparse: disbursements only, one partition per cause, newest first by `listing_order`."""
+
     class Meta:
-        index_name = "by-listing"
+        index_name = "by-cause-listing"
         projection = AllProjection()
 
     listing = UnicodeAttribute(hash_key=True)
-    entry_id = UnicodeAttribute(range_key=True)
+    listing_order = UnicodeAttribute(range_key=True)
 
 
 class LedgerEntryRecord(Model):
@@ -59,9 +69,10 @@ class LedgerEntryRecord(Model):
     occurred_at = UTCDateTimeAttribute()
     recorded_at = UTCDateTimeAttribute()
     customer_ref = UnicodeAttribute(null=True)
-    # Disbursements only: what the brand recorded, and the listing index key.
+    # Disbursements only: the listing index keys (the cause; recorded time + id) and what the brand recorded.
     listing = UnicodeAttribute(null=True)
-    by_listing = DisbursementListing()
+    listing_order = UnicodeAttribute(null=True)
+    by_cause_listing = DisbursementListing()
     request_hash = UnicodeAttribute(null=True)
     response = UnicodeAttribute(null=True)
 
@@ -95,7 +106,6 @@ class DonationTotalsRecord(Model):
     reversed = NumberAttribute(default=0)
     disbursed = NumberAttribute(default=0)
     orders = NumberAttribute(default=0)
-    outstanding = NumberAttribute(default=0)
 
 
 class DuplicateRecordError(Exception):
@@ -109,9 +119,18 @@ class StaleOrderError(Exception):
 class InsufficientBalanceError(Exception):
     """A disbursement larger than the cause's outstanding balance in that currency."""
 
+    def __init__(self, outstanding: int) -> None:
+        super().__init__(outstanding)
+        self.outstanding = outstanding
+
 
 class ConcurrentTotalsError(Exception):
-    """DynamoDB cancelled the transaction because another one touched the same totals: retry."""
+    """DynamoDB cancelled the transaction because another one touched the same items, or a concurrent
+    disbursement changed the balance since it was read: read again and retry."""
+
+
+class UnknownDisbursementError(Exception):
+    """A listing cursor naming no recorded disbursement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,34 +148,64 @@ class StoredOrder:
     version: int
 
 
-def _month_key(entry: LedgerEntry) -> str:
-    return f"{entry.period}#{entry.cause_id}#{entry.currency}"
+TotalsKey = tuple[str, str]  # (scope, key) of a donation_totals item
 
 
-def _totals_updates(
+def _month_scope(shard: int) -> str:
+    return f"month#{shard}"
+
+
+def _all_scope(shard: int) -> str:
+    return f"all#{shard}"
+
+
+def totals_contributions(
+    entry_id: str, entry: LedgerEntry, customer_ref: str | None
+) -> list[tuple[TotalsKey, Balance]]:
+    """Which totals items the entry adds to, and what it adds to each: the one layout rule, used by every
+    write and by the rebuild from the ledger (so a rebuild lands every sum on the same item)."""
+    delta = Balance()
+    delta.add(entry)
+    shard = totals_shard(entry_id)
+    pair = f"{entry.cause_id}#{entry.currency}"
+    month: TotalsKey = (_month_scope(shard), f"{entry.period}#{pair}")
+    if entry.kind == DISBURSEMENT:
+        # The month row shows the payout; the all-time sum goes to the one item disbursements check.
+        return [(month, delta), ((_all_scope(PAYOUT_SHARD), pair), delta)]
+    contributions = [(month, delta), ((_all_scope(shard), pair), delta)]
+    if customer_ref is not None:
+        member = Balance(pledged=delta.pledged, reversed=delta.reversed)
+        contributions.append(((f"member#{customer_ref}", entry.currency), member))
+    return contributions
+
+
+def _adds(delta: Balance) -> list[Action]:
+    fields = (
+        (DonationTotalsRecord.pledged, delta.pledged),
+        (DonationTotalsRecord.reversed, delta.reversed),
+        (DonationTotalsRecord.disbursed, delta.disbursed),
+        (DonationTotalsRecord.orders, delta.orders),
+    )
+    return [attribute.add(value) for attribute, value in fields if value]
+
+
+def add_entry_totals(
     transaction: TransactWrite,
+    entry_id: str,
     entry: LedgerEntry,
     customer_ref: str | None,
     *,
-    check_outstanding: bool = False,
+    condition: Condition | None = None,
 ) -> None:
-    """ADD the entry to its month, all-time (and member) totals inside `transaction`."""
-    column = {PLEDGE: DonationTotalsRecord.pledged, REVERSAL: DonationTotalsRecord.reversed}.get(
-        entry.kind, DonationTotalsRecord.disbursed
-    )
-    sign = 1 if entry.kind == PLEDGE else -1
-    actions: list[Action] = [column.add(entry.amount), DonationTotalsRecord.orders.add(entry.orders)]
-    transaction.update(DonationTotalsRecord("month", _month_key(entry)), actions=actions)
-    condition = DonationTotalsRecord.outstanding >= entry.amount if check_outstanding else None
-    transaction.update(
-        DonationTotalsRecord("all", f"{entry.cause_id}#{entry.currency}"),
-        actions=[*actions, DonationTotalsRecord.outstanding.add(sign * entry.amount)],
-        condition=condition,
-    )
-    if customer_ref is not None and entry.kind != DISBURSEMENT:
+    """ADD the entry to its month, all-time (and member) totals inside `transaction`.
+
+    `condition` applies to the last item (the all-time item), the one disbursements check.
+    """
+    contributions = totals_contributions(entry_id, entry, customer_ref)
+    for index, ((scope, key), delta) in enumerate(contributions):
+        last = index == len(contributions) - 1
         transaction.update(
-            DonationTotalsRecord(f"member#{customer_ref}", entry.currency),
-            actions=[column.add(entry.amount)],
+            DonationTotalsRecord(scope, key), actions=_adds(delta), condition=condition if last else None
         )
 
 
@@ -202,7 +251,7 @@ def _run(
             and len(codes) > balance_at
             and codes[balance_at] == "ConditionalCheckFailed"
         ):
-            raise InsufficientBalanceError() from exc
+            raise ConcurrentTotalsError() from exc
         if "TransactionConflict" in codes:
             raise ConcurrentTotalsError() from exc
         raise
@@ -230,13 +279,7 @@ def create_order(
     def items(transaction: TransactWrite) -> None:
         transaction.save(record)  # version condition: the order must not exist yet
         if pledge is not None:
-            transaction.save(
-                _entry_record(
-                    f"pledge#order#{order_id}", pledge, occurred_at, now, customer_ref=customer_ref
-                ),
-                condition=LedgerEntryRecord.entry_id.does_not_exist(),
-            )
-            _totals_updates(transaction, pledge, customer_ref)
+            add_entry(transaction, f"pledge#order#{order_id}", pledge, occurred_at, now, customer_ref)
 
     _run(items)
 
@@ -282,12 +325,9 @@ def record_refund(
             ],
         )
         if reversal is not None:
-            transaction.save(
-                _entry_record(f"reversal#{order.order_id}#{refund_id}", reversal, now, now,
-                              customer_ref=order.customer_ref),
-                condition=LedgerEntryRecord.entry_id.does_not_exist(),
-            )  # fmt: skip
-            _totals_updates(transaction, reversal, order.customer_ref)
+            add_entry(
+                transaction, f"reversal#{order.order_id}#{refund_id}", reversal, now, now, order.customer_ref
+            )
 
     # pynamodb sends puts before updates: the refund (and reversal entry) first, then the order update.
     _run(items, duplicate_at=0, stale_at=2 if reversal is not None else 1)
@@ -310,7 +350,48 @@ def add_entry(
         _entry_record(entry_id, entry, occurred_at, now, customer_ref=customer_ref),
         condition=LedgerEntryRecord.entry_id.does_not_exist(),
     )
-    _totals_updates(transaction, entry, customer_ref)
+    add_entry_totals(transaction, entry_id, entry, customer_ref)
+
+
+def _pair_shards(cause_id: str, currency: str) -> list[DonationTotalsRecord]:
+    """The cause's all-time shard items in one currency, read as one consistent snapshot."""
+    pair = f"{cause_id}#{currency}"
+    try:
+        with TransactGet(connection=transaction_connection()) as transaction:
+            futures = [
+                transaction.get(DonationTotalsRecord, _all_scope(shard), pair) for shard in totals_shards()
+            ]
+    except TransactGetError as exc:
+        # Cancelled because a transaction was writing one of the items at that moment: read again.
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise ConcurrentTotalsError() from exc
+        raise
+    items = []
+    for future in futures:
+        try:
+            items.append(future.get())
+        except DonationTotalsRecord.DoesNotExist:
+            continue
+    return items
+
+
+def _balance(item: DonationTotalsRecord) -> Balance:
+    return Balance(int(item.pledged), int(item.reversed), int(item.disbursed), int(item.orders))
+
+
+def _summed(items: Iterable[DonationTotalsRecord]) -> Balance:
+    total = Balance()
+    for item in items:
+        total.pledged += int(item.pledged)
+        total.reversed += int(item.reversed)
+        total.disbursed += int(item.disbursed)
+        total.orders += int(item.orders)
+    return total
+
+
+def outstanding(cause_id: str, currency: str) -> int:
+    """What the cause is owed in that currency: the sum of its shards, net of what was paid out."""
+    return _summed(_pair_shards(cause_id, currency)).outstanding
 
 
 def record_disbursement(
@@ -321,20 +402,43 @@ def record_disbursement(
     paid_at: datetime,
     now: datetime,
 ) -> None:
-    """The disbursement, if the cause's outstanding balance covers it (a condition, not a read)."""
+    """The disbursement, if the cause's outstanding balance covers it.
+
+    With the totals spread over shards no single item holds the balance, so: read every shard of the
+    cause in one TransactGetItems (a consistent snapshot), refuse if the sum does not cover the amount,
+    and commit on the condition that the cause's `disbursed` (kept on its shard-0 item only, and changed
+    only by disbursements) is still what was read. Two concurrent disbursements cannot both pass: the
+    second finds `disbursed` changed and re-reads. Pledges and reversals never touch `disbursed`, so they
+    do not stop a payout; a reversal that commits meanwhile counts as a refund after the payout.
+    """
+    shards = _pair_shards(entry.cause_id, entry.currency)
+    balance = _summed(shards)
+    if balance.outstanding < entry.amount:
+        raise InsufficientBalanceError(balance.outstanding)
+    paid = next((int(item.disbursed) for item in shards if item.scope == _all_scope(PAYOUT_SHARD)), 0)
+    unchanged = DonationTotalsRecord.disbursed == paid
+    if paid == 0:
+        unchanged = unchanged | DonationTotalsRecord.disbursed.does_not_exist()
+    entry_id = f"disbursement#{disbursement_id}"
 
     def items(transaction: TransactWrite) -> None:
         transaction.save(
             _entry_record(
-                f"disbursement#{disbursement_id}", entry, paid_at, now, listing=DISBURSEMENT_LISTING,
+                entry_id, entry, paid_at, now, listing=entry.cause_id,
+                listing_order=_listing_order(now, disbursement_id),
                 request_hash=request_hash, response=json.dumps(response),
             ),
             condition=LedgerEntryRecord.entry_id.does_not_exist(),
         )  # fmt: skip
-        _totals_updates(transaction, entry, None, check_outstanding=True)
+        add_entry_totals(transaction, entry_id, entry, None, condition=unchanged)
 
-    # Items: 0 the entry, 1 the month totals, 2 the all-time totals (carrying the condition).
+    # Items: 0 the entry, 1 the month totals, 2 the cause's shard-0 all-time item (carrying the condition).
     _run(items, duplicate_at=0, balance_at=2)
+
+
+def _listing_order(recorded_at: datetime, disbursement_id: str) -> str:
+    # Sorts by recording time (microseconds, UTC), then id: newest first when read backwards.
+    return f"{recorded_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{disbursement_id}"
 
 
 def get_disbursement(disbursement_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -346,52 +450,73 @@ def get_disbursement(disbursement_id: str) -> tuple[str, dict[str, Any]] | None:
     return item.request_hash or "", json.loads(item.response or "{}")
 
 
-def list_disbursements(limit: int, starting_after: str | None) -> tuple[list[dict[str, Any]], bool]:
-    """Disbursements by id, one page (cursor = the last disbursement_id seen)."""
-    condition = LedgerEntryRecord.entry_id > f"disbursement#{starting_after}" if starting_after else None
-    items = list(
-        LedgerEntryRecord.by_listing.query(
-            DISBURSEMENT_LISTING, range_key_condition=condition, limit=limit + 1
+def list_disbursements(
+    cause_ids: Iterable[str], limit: int, starting_after: str | None, currency: str | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Disbursements to the given causes, newest first, one page (cursor = the last disbursement_id seen).
+
+    One Query per cause (the index's partitions), merged: the cost grows with the causes asked for and the
+    page size, never with the number of disbursements before the cursor.
+    """
+    below: str | None = None
+    if starting_after is not None:
+        try:
+            cursor = LedgerEntryRecord.get(f"disbursement#{starting_after}")
+        except LedgerEntryRecord.DoesNotExist:
+            raise UnknownDisbursementError(starting_after) from None
+        below = cursor.listing_order
+    pages = []
+    for cause_id in sorted(set(cause_ids)):
+        pages.append(
+            LedgerEntryRecord.by_cause_listing.query(
+                cause_id,
+                range_key_condition=LedgerEntryRecord.listing_order < below if below else None,
+                filter_condition=LedgerEntryRecord.currency == currency if currency else None,
+                scan_index_forward=False,
+                limit=limit + 1,
+            )
         )
-    )
+    merged = heapq.merge(*pages, key=lambda item: item.listing_order or "", reverse=True)
+    items = [item for _, item in zip(range(limit + 1), merged, strict=False)]
     return [json.loads(item.response or "{}") for item in items[:limit]], len(items) > limit
 
 
-def outstanding(cause_id: str, currency: str) -> int:
-    try:
-        item = DonationTotalsRecord.get("all", f"{cause_id}#{currency}", consistent_read=True)
-    except DonationTotalsRecord.DoesNotExist:
-        return 0
-    return int(item.outstanding)
-
-
-def _balance(item: DonationTotalsRecord) -> Balance:
-    return Balance(int(item.pledged), int(item.reversed), int(item.disbursed), int(item.orders))
-
-
 def monthly_totals(first: str, last: str) -> Iterator[tuple[str, str, str, Balance]]:
-    """(period, cause_id, currency, balance) for the months first..last, in key order."""
-    for item in DonationTotalsRecord.query(
-        "month", DonationTotalsRecord.key.between(f"{first}#", f"{last}#~")
-    ):
-        period, cause_id, currency = item.key.split("#")
-        yield period, cause_id, currency, _balance(item)
+    """(period, cause_id, currency, balance) for the months first..last, in key order.
+
+    One Query per shard: the cost grows with shards × causes × months, never with orders.
+    """
+    sums: dict[str, Balance] = {}
+    for shard in totals_shards():
+        for item in DonationTotalsRecord.query(
+            _month_scope(shard), DonationTotalsRecord.key.between(f"{first}#", f"{last}#~")
+        ):
+            sums.setdefault(item.key, Balance()).merge(_balance(item))
+    for key in sorted(sums):
+        period, cause_id, currency = key.split("#")
+        yield period, cause_id, currency, sums[key]
 
 
 def all_time_totals() -> Iterator[tuple[str, str, Balance]]:
-    for item in DonationTotalsRecord.query("all"):
-        cause_id, currency = item.key.split("#")
-        yield cause_id, currency, _balance(item)
+    """(cause_id, currency, balance) over all time: one Query per shard."""
+    sums: dict[str, Balance] = {}
+    for shard in totals_shards():
+        for item in DonationTotalsRecord.query(_all_scope(shard)):
+            sums.setdefault(item.key, Balance()).merge(_balance(item))
+    for key in sorted(sums):
+        cause_id, currency = key.split("#")
+        yield cause_id, currency, sums[key]
 
 
 def member_totals(customer_ref: str) -> dict[str, Balance]:
     return {item.key: _balance(item) for item in DonationTotalsRecord.query(f"member#{customer_ref}")}
 
 
-def scan_entries() -> Iterator[tuple[LedgerEntry, str | None]]:
-    """Every ledger entry (operators' rebuild of the totals), with its shopper."""
+def scan_entries() -> Iterator[tuple[str, LedgerEntry, str | None]]:
+    """Every ledger entry (operators' rebuild of the totals): its id, the entry and its shopper."""
     for item in LedgerEntryRecord.scan():
         yield (
+            item.entry_id,
             LedgerEntry(
                 item.kind, item.cause_id, item.currency, int(item.amount), item.period, int(item.orders)
             ),
@@ -399,42 +524,82 @@ def scan_entries() -> Iterator[tuple[LedgerEntry, str | None]]:
         )
 
 
-def replace_totals(
-    monthly: dict[tuple[str, str, str], Balance],
-    all_time: dict[tuple[str, str], Balance],
-    members: dict[tuple[str, str], Balance],
-) -> None:
+def stored_totals() -> dict[TotalsKey, Balance]:
+    """Every totals item as it is stored, whatever its layout (operators' comparison and migration)."""
+    return {(item.scope, item.key): _balance(item) for item in DonationTotalsRecord.scan()}
+
+
+def replace_totals(expected: dict[TotalsKey, Balance]) -> None:
     """Overwrite the totals table with totals recomputed from the ledger (operators only)."""
     with DonationTotalsRecord.batch_write() as batch:
         for item in DonationTotalsRecord.scan():
-            batch.delete(item)
-    with DonationTotalsRecord.batch_write() as batch:
-        for (period, cause_id, currency), b in monthly.items():
+            if (item.scope, item.key) not in expected:
+                batch.delete(item)
+        for (scope, key), b in expected.items():
             batch.save(
                 DonationTotalsRecord(
-                    "month",
-                    f"{period}#{cause_id}#{currency}",
-                    pledged=b.pledged,
-                    reversed=b.reversed,
-                    disbursed=b.disbursed,
-                    orders=b.orders,
+                    scope, key, pledged=b.pledged, reversed=b.reversed, disbursed=b.disbursed, orders=b.orders
                 )
             )
-        for (cause_id, currency), b in all_time.items():
-            batch.save(
-                DonationTotalsRecord(
-                    "all",
-                    f"{cause_id}#{currency}",
-                    pledged=b.pledged,
-                    reversed=b.reversed,
-                    disbursed=b.disbursed,
-                    orders=b.orders,
-                    outstanding=b.outstanding,
-                )
-            )
-        for (customer_ref, currency), b in members.items():
-            batch.save(
-                DonationTotalsRecord(
-                    f"member#{customer_ref}", currency, pledged=b.pledged, reversed=b.reversed
-                )
-            )
+
+
+# The layout before write sharding: one `month` and one `all` partition for the whole store.
+LEGACY_SCOPES = {"month": _month_scope(PAYOUT_SHARD), "all": _all_scope(PAYOUT_SHARD)}
+
+
+def logical_totals(items: dict[TotalsKey, Balance]) -> dict[TotalsKey, Balance]:
+    """Totals items summed per what they count, whatever shard (or earlier layout) holds them:
+    ("month", "YYYY-MM#cause#currency"), ("all", "cause#currency") and ("member#<ref>", currency)."""
+    sums: dict[TotalsKey, Balance] = {}
+    for (scope, key), balance in items.items():
+        kind = scope.split("#", 1)[0]
+        logical = (kind, key) if kind in LEGACY_SCOPES else (scope, key)
+        sums.setdefault(logical, Balance()).merge(balance)
+    return sums
+
+
+def move_legacy_totals() -> int:
+    """Move totals written in the unsharded layout onto shard 0 of the current one; returns how many.
+
+    Each item moves in one transaction (delete it, ADD its sums to the new item), so the move is safe
+    while orders are being recorded and can be run again after an interruption.
+    """
+    moved = 0
+    for scope, target in LEGACY_SCOPES.items():
+        for item in DonationTotalsRecord.query(scope):
+            try:
+                _run(_move(item, target))
+            except DuplicateRecordError:
+                continue  # moved meanwhile by another run
+            moved += 1
+    return moved
+
+
+def _move(item: DonationTotalsRecord, target_scope: str) -> Callable[[TransactWrite], None]:
+    def items(transaction: TransactWrite) -> None:
+        transaction.delete(
+            DonationTotalsRecord(item.scope, item.key), condition=DonationTotalsRecord.key.exists()
+        )
+        add = _adds(_balance(item))
+        if add:
+            transaction.update(DonationTotalsRecord(target_scope, item.key), actions=add)
+
+    return items
+
+
+def move_legacy_listing_keys() -> int:
+    """Re-key disbursements recorded under the earlier constant listing key; returns how many."""
+    moved = 0
+    for item in LedgerEntryRecord.scan(LedgerEntryRecord.kind == DISBURSEMENT):
+        if item.listing_order is not None:
+            continue
+        disbursement_id = item.entry_id.split("#", 1)[1]
+        item.update(
+            actions=[
+                LedgerEntryRecord.listing.set(item.cause_id),
+                LedgerEntryRecord.listing_order.set(_listing_order(item.recorded_at, disbursement_id)),
+            ],
+            condition=LedgerEntryRecord.listing_order.does_not_exist(),
+        )
+        moved += 1
+    return moved

@@ -6,6 +6,7 @@ hot path reads one item and decides perks with `domain.membership`.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 import msgspec
@@ -17,7 +18,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import STRING
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -25,6 +26,7 @@ from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, translate_storage_errors
+from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
@@ -66,7 +68,11 @@ class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore
 
 
 class ReconcileIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
-    """Sparse: only shoppers whose state may go stale are in it, by when to re-read them from Stripe."""
+    """Sparse: only shoppers whose state may go stale are in it, by when to re-read them from Stripe.
+
+    Spread over `RECONCILE_BUCKETS` partition keys (`due#<bucket>`, the bucket from the customer_ref)
+    so that no key holds every member; the hourly job walks them all.
+    """
 
     class Meta:
         index_name = "by-reconcile-at"
@@ -76,8 +82,12 @@ class ReconcileIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-u
     reconcile_at = NumberAttribute(range_key=True)
 
 
-# The sparse index has one partition; at an hourly batch of a few hundred this is far from its limits.
-RECONCILE_SHARD = "due"
+# The earlier layout filed every shopper under this one key (`ops.rebuild_totals --migrate` moves them).
+LEGACY_RECONCILE_KEY = "due"
+
+
+def reconcile_key(customer_ref: str) -> str:
+    return f"due#{reconcile_bucket(customer_ref)}"
 
 
 class MemberRecord(Model):
@@ -147,7 +157,7 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         subscriptions=state.subscriptions,
         member_since=state.member_since,
         checkout_started_at=state.checkout_started_at,
-        reconcile_shard=RECONCILE_SHARD if state.reconcile_at is not None else None,
+        reconcile_shard=reconcile_key(state.customer_ref) if state.reconcile_at is not None else None,
         reconcile_at=state.reconcile_at,
         paid_invoices=state.paid_invoices,
         created_at=state.created_at or now,
@@ -184,8 +194,34 @@ def find_by_stripe_customer(stripe_customer_id: str) -> str | None:
 
 
 def due_for_reconcile(now_epoch: int, limit: int) -> list[str]:
-    """Up to `limit` shoppers whose reconcile time has come, most overdue first."""
-    hits = MemberRecord.by_reconcile_at.query(
-        RECONCILE_SHARD, MemberRecord.reconcile_at <= now_epoch, limit=limit
-    )
-    return [str(hit.customer_ref) for hit in hits]
+    """Up to `limit` shoppers whose reconcile time has come, most overdue first.
+
+    One Query per bucket (each already most overdue first, at most `limit` keys), merged.
+    """
+    buckets = [
+        MemberRecord.by_reconcile_at.query(
+            f"due#{bucket}", MemberRecord.reconcile_at <= now_epoch, limit=limit
+        )
+        for bucket in reconcile_buckets()
+    ]
+    merged = heapq.merge(*buckets, key=lambda hit: int(hit.reconcile_at or 0))
+    return [str(hit.customer_ref) for _, hit in zip(range(limit), merged, strict=False)]
+
+
+def move_legacy_reconcile_keys() -> int:
+    """File shoppers still under the earlier single reconcile key under their bucket; returns how many."""
+    moved = 0
+    for hit in MemberRecord.by_reconcile_at.query(LEGACY_RECONCILE_KEY):
+        record = MemberRecord(hit.customer_ref)
+        try:
+            record.update(
+                actions=[MemberRecord.reconcile_shard.set(reconcile_key(hit.customer_ref))],
+                condition=MemberRecord.reconcile_shard == LEGACY_RECONCILE_KEY,
+                add_version_condition=False,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                continue  # written meanwhile, and filed under its bucket by that write
+            raise
+        moved += 1
+    return moved

@@ -46,7 +46,7 @@ def _attempt(call: Callable[[], Any]) -> Any:
 
 def _stored_totals() -> list[tuple[Any, ...]]:
     return sorted(
-        (t.scope, t.key, int(t.pledged), int(t.reversed), int(t.disbursed), int(t.orders), int(t.outstanding))
+        (t.scope, t.key, int(t.pledged), int(t.reversed), int(t.disbursed), int(t.orders))
         for t in ledger.DonationTotalsRecord.scan()
     )
 

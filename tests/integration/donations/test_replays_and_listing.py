@@ -118,26 +118,72 @@ def test_disbursements_to_an_unknown_cause_or_in_an_unknown_currency_are_refused
     assert json.loads(unknown_currency.body)["error"]["param"] == "currency"
 
 
-def test_disbursements_are_listed_in_pages_by_id(member: Club) -> None:
+def _page(club: Club, query: str) -> dict[str, Any]:
+    response = club.client.http.get(f"/v1/disbursements{query}", headers=auth(BRAND_KEY))
+    assert response.status_code == 200, response.body
+    result: dict[str, Any] = json.loads(response.body)
+    return result
+
+
+def _ids(page: dict[str, Any]) -> list[str]:
+    return [d["disbursement_id"] for d in page["data"]]
+
+
+def test_disbursements_are_listed_newest_first_in_pages(member: Club) -> None:
     _order(member, "o-1", 50_000)  # pledges 1000
     for n in range(5):
         assert _disburse(member, f"d-{n}", 10, receipt_url=f"https://receipts.example/{n}").status_code == 201
 
-    def page(query: str) -> dict[str, Any]:
+    first = _page(member, "?limit=2")
+    second = _page(member, "?limit=2&starting_after=d-3")
+    last = _page(member, "?limit=2&starting_after=d-1")
+
+    assert _ids(first) == ["d-4", "d-3"] and first["has_more"]
+    assert _ids(second) == ["d-2", "d-1"] and second["has_more"]
+    assert _ids(last) == ["d-0"] and not last["has_more"]
+    assert first["data"][1]["receipt_url"] == "https://receipts.example/3"
+    assert first["data"][1]["reference"] == "wire d-3"
+
+
+@pytest.fixture
+def payouts(member: Club) -> Club:
+    """Disbursements to two causes in two currencies, recorded in the order d-0 .. d-5."""
+    response = member.client.http.put(
+        "/v1/members/ada/cause", body=json.dumps({"cause_id": "school-meals"}), headers=auth(STOREFRONT_KEY)
+    )
+    assert response.status_code == 200, response.body
+    for currency in ("usd", "eur"):
+        body = {"order_id": f"o-{currency}", "customer_ref": "ada", "currency": currency, "amount": 50_000}
+        assert member.post("/v1/orders", body).status_code == 201  # pledges 1000 to school-meals
+    for n, (cause_id, currency) in enumerate(
+        [("general-fund", "usd"), ("school-meals", "usd"), ("school-meals", "eur")] * 2
+    ):
+        assert _disburse(member, f"d-{n}", 10, cause_id=cause_id, currency=currency).status_code == 201
+    return member
+
+
+def test_disbursements_of_one_cause_are_listed_newest_first(payouts: Club) -> None:
+    assert _ids(_page(payouts, "?cause_id=school-meals")) == ["d-5", "d-4", "d-2", "d-1"]
+    assert _ids(_page(payouts, "?cause_id=general-fund")) == ["d-3", "d-0"]
+
+
+def test_disbursements_in_one_currency_are_listed_newest_first_across_causes(payouts: Club) -> None:
+    assert _ids(_page(payouts, "?currency=usd")) == ["d-4", "d-3", "d-1", "d-0"]
+    assert _ids(_page(payouts, "?currency=eur&cause_id=school-meals")) == ["d-5", "d-2"]
+
+
+def test_filtered_pages_continue_after_the_cursor(payouts: Club) -> None:
+    first = _page(payouts, "?cause_id=school-meals&limit=3")
+    rest = _page(payouts, "?cause_id=school-meals&limit=3&starting_after=d-2")
+
+    assert _ids(first) == ["d-5", "d-4", "d-2"] and first["has_more"]
+    assert _ids(rest) == ["d-1"] and not rest["has_more"]
+
+
+def test_an_unknown_cursor_or_currency_is_refused_naming_the_parameter(member: Club) -> None:
+    for query, param in (("?starting_after=nope", "starting_after"), ("?currency=xyz", "currency")):
         response = member.client.http.get(f"/v1/disbursements{query}", headers=auth(BRAND_KEY))
-        assert response.status_code == 200, response.body
-        result: dict[str, Any] = json.loads(response.body)
-        return result
-
-    first = page("?limit=2")
-    second = page("?limit=2&starting_after=d-1")
-    last = page("?limit=2&starting_after=d-3")
-
-    assert [d["disbursement_id"] for d in first["data"]] == ["d-0", "d-1"] and first["has_more"]
-    assert [d["disbursement_id"] for d in second["data"]] == ["d-2", "d-3"] and second["has_more"]
-    assert [d["disbursement_id"] for d in last["data"]] == ["d-4"] and not last["has_more"]
-    assert first["data"][0]["receipt_url"] == "https://receipts.example/0"
-    assert first["data"][0]["reference"] == "wire d-0"
+        assert response.status_code == 400 and json.loads(response.body)["error"]["param"] == param
 
 
 def test_only_the_brand_team_records_or_lists_disbursements(member: Club) -> None:
