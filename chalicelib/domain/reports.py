@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import msgspec
 
+from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.money import format_decimal
 
 CSV_COLUMNS = [
@@ -40,25 +38,13 @@ class DonationReport(msgspec.Struct):
 
 
 def report_csv(rows: list[ReportRow]) -> str:
-    """RFC 4180 CSV (CRLF line ends, quoted when needed): amounts in minor units and as decimals."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                row.period,
-                row.cause_id,
-                row.currency,
-                row.pledged,
-                row.reversed,
-                row.net,
-                row.disbursed,
-                row.orders,
-            ]
-            + [
-                format_decimal(amount, row.currency)
-                for amount in (row.pledged, row.reversed, row.net, row.disbursed)
-            ]
-        )
-    return buffer.getvalue()
+    """The rows as CSV (see `csv_export`): amounts in minor units and as decimals."""
+    return csv_document(CSV_COLUMNS, (_csv_line(row) for row in rows))
+
+
+def _csv_line(row: ReportRow) -> list[Cell]:
+    amounts = (row.pledged, row.reversed, row.net, row.disbursed)
+    return [
+        row.period, row.cause_id, row.currency, *amounts, row.orders,
+        *(format_decimal(amount, row.currency) for amount in amounts),
+    ]  # fmt: skip
