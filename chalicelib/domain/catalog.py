@@ -26,14 +26,23 @@ ShippingMethod = Annotated[str, Meta(min_length=1, max_length=64)]
 
 
 class FreeShipping(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`min_subtotal` per currency (`{}`: no minimum in any currency); `methods: None`: every method."""
+
     min_subtotal: dict[Currency, Amount] = {}
     methods: list[ShippingMethod] | None = None
 
     def allows(self, method: str, currency: str, subtotal: int) -> bool:
-        """Free shipping applies to this method and subtotal (a currency without a minimum has none)."""
+        """Free shipping applies to this method, currency and subtotal.
+
+        With minimums set, a currency absent from them gets none: a threshold priced in dollars does
+        not offer free shipping on a ¥1 cart.
+        """
         if self.methods is not None and method not in self.methods:
             return False
-        return subtotal >= self.min_subtotal.get(currency, 0)
+        if not self.min_subtotal:
+            return True
+        minimum = self.min_subtotal.get(currency)
+        return minimum is not None and subtotal >= minimum
 
 
 class MemberDiscount(msgspec.Struct, forbid_unknown_fields=True):

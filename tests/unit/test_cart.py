@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.cart import Cart, CartItem, Shipping, Shopper, evaluate_cart
+from chalicelib.domain.cart import Cart, CartItem, Shipping, ShippingResult, Shopper, evaluate_cart
 from chalicelib.domain.catalog import (
     DonationRule,
     EarlyAccess,
@@ -91,11 +91,53 @@ def test_free_shipping_at_exactly_the_minimum() -> None:
     assert evaluate_cart(below, MEMBER, NOW).shipping.free is False
 
 
-def test_a_currency_without_a_minimum_ships_free() -> None:
+def _with_free_shipping(free_shipping: FreeShipping) -> Shopper:
+    terms = plan()
+    terms.perks.free_shipping = free_shipping
+    return Shopper(customer_ref="ada", status="active", member=True, plan=terms, cause_id="meals")
+
+
+def test_a_currency_absent_from_the_minimums_gets_no_free_shipping() -> None:
+    shopper = _with_free_shipping(FreeShipping(min_subtotal={"usd": 5000, "eur": 4500}))
     cart = Cart(
-        currency="eur", items=[CartItem(sku="a", unit_amount=1, quantity=1)], shipping=Shipping("standard", 5)
+        currency="jpy", items=[CartItem(sku="a", unit_amount=1, quantity=1)], shipping=Shipping("std", 5)
     )
-    assert evaluate_cart(cart, MEMBER, NOW).shipping.free is True
+    assert evaluate_cart(cart, shopper, NOW).shipping == ShippingResult(free=False, discount=0)
+
+
+def test_no_minimums_mean_free_shipping_in_every_currency() -> None:
+    shopper = _with_free_shipping(FreeShipping(min_subtotal={}))
+    cart = Cart(
+        currency="jpy", items=[CartItem(sku="a", unit_amount=1, quantity=1)], shipping=Shipping("std", 5)
+    )
+    assert evaluate_cart(cart, shopper, NOW).shipping == ShippingResult(free=True, discount=5)
+
+
+@given(
+    minimums=st.dictionaries(st.sampled_from(["usd", "eur", "jpy"]), st.integers(0, 10_000), max_size=3),
+    currency=st.sampled_from(["usd", "eur", "jpy"]),
+    unit_amount=st.integers(0, 12_000),
+    method=st.sampled_from(["standard", "express"]),
+    methods=st.one_of(st.none(), st.just(["standard"])),
+    shipping_amount=st.integers(0, 2_000),
+    member=st.booleans(),
+)
+def test_free_shipping_follows_the_minimum_of_the_carts_currency(
+    minimums: dict[str, int], currency: str, unit_amount: int, method: str, methods: list[str] | None,
+    shipping_amount: int, member: bool,
+) -> None:  # fmt: skip
+    shopper = _with_free_shipping(FreeShipping(min_subtotal=minimums, methods=methods))
+    if not member:
+        shopper = Shopper(customer_ref="bob", status="canceled", member=False, plan=shopper.plan)
+    cart = Cart(currency=currency, items=[CartItem(sku="a", unit_amount=unit_amount, quantity=1)],
+                shipping=Shipping(method, shipping_amount))  # fmt: skip
+    expected = (
+        member
+        and (methods is None or method in methods)
+        and (minimums == {} or (currency in minimums and unit_amount >= minimums[currency]))
+    )
+    result = evaluate_cart(cart, shopper, NOW).shipping
+    assert result == ShippingResult(free=expected, discount=shipping_amount if expected else 0)
 
 
 def test_early_access_opens_exactly_at_launch_minus_the_window() -> None:

@@ -96,6 +96,19 @@ def test_plan_fields_are_validated_before_stripe_is_called(
     assert _stripe(emulator).v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data == []
 
 
+def test_a_free_shipping_minimum_in_an_unknown_currency_is_refused_before_stripe(
+    client: Any, keys: dict[str, str], emulator: Any
+) -> None:
+    shipping = {"min_subtotal": {"usd": 5000, "xyz": 100}, "methods": None}
+    response = _put_plan(
+        client, "vip-monthly", {**PLAN, "perks": {**PLAN["perks"], "free_shipping": shipping}}
+    )
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["param"] == "perks.free_shipping.min_subtotal.xyz"
+    assert _stripe(emulator).v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data == []
+    assert CatalogRecord.count("PLAN") == 0
+
+
 def test_causes_are_created_updated_and_listed(client: Any, keys: dict[str, str]) -> None:
     cause = {"name": "School Meals", "impact": {"unit": "meals", "amount_per_unit": 250}}
     assert (
