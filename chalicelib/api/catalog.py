@@ -56,6 +56,8 @@ def list_plans(call: Call[Any, ListQuery]) -> PlanList:
 @endpoint(
     catalog_api, "PUT", "/v1/plans/{plan_id}", summary="Create or update a plan (syncs its Stripe Price)",
     tag="catalog", roles=BRAND, body=PlanTerms, response=Plan, errors=(400, 502),
+    description="`perks.free_shipping.min_subtotal` is per currency: `{}` means no minimum in any currency; "
+    "otherwise a cart in a currency absent from it gets no free shipping. `methods: null`: every method.",
     example=Example(path={"plan_id": "vip-monthly"}, request=_PLAN_TERMS, response=_PLAN),
 )  # fmt: skip
 def put_plan(call: Call[PlanTerms, Any]) -> Plan:

@@ -123,3 +123,10 @@ def test_reports_document_months_and_their_csv_form(client: Any) -> None:
             assert "text/csv" in op["responses"]["200"]["content"], path
     donations = document["paths"]["/v1/reports/donations"]["get"]
     assert "text/csv" in donations["responses"]["200"]["content"]
+
+
+def test_docs_api_shows_every_endpoint_as_declared() -> None:
+    from localdev.api_docs import current_page
+
+    text, wanted = current_page()
+    assert text == wanted, "docs/api.md is out of date: run `python -m localdev.api_docs`"
