@@ -122,8 +122,20 @@ def main() -> int:
         seeding = subprocess.run([python, "-m", "localdev.bootstrap"], cwd=ROOT, env=env, check=False)
         if seeding.returncode != 0:
             raise SystemExit("seeding failed; see the output above")
+        # API_AUTORELOAD=0: no restart when a file of the project changes (tests write some while they run).
+        reload = ["--no-autoreload"] if os.environ.get("API_AUTORELOAD", "1") == "0" else []
         api = start(
-            [str(bin_dir / "chalice"), "local", "--stage", "local", "--host", HOST, "--port", str(api_port)],
+            [
+                str(bin_dir / "chalice"),
+                "local",
+                "--stage",
+                "local",
+                "--host",
+                HOST,
+                "--port",
+                str(api_port),
+                *reload,
+            ],
             "API (chalice local)",
         )
         _wait_for(api_port, "chalice local", api)

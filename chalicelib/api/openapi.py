@@ -165,14 +165,18 @@ def _success(spec: EndpointSpec, status: int, refs: dict[Any, dict[str, Any]]) -
     if spec.response is not None:
         content: dict[str, Any] = {JSON: {"schema": refs[spec.response], "example": example.response}}
         if spec.csv:
-            content[CSV] = {"schema": {"type": "string"}, "example": example.csv}
+            # CSV first: client generators that read one media type per answer then hand back the text,
+            # which works for both forms, instead of parsing a CSV answer as JSON and failing.
+            content = {CSV: {"schema": {"type": "string"}, "example": example.csv}, **content}
         answer["content"] = content
     if spec.idempotent:
         answer["headers"] = _REPLAYED
     return answer
 
 
-def _operation(spec: EndpointSpec, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+def _operation(
+    spec: EndpointSpec, refs: dict[Any, dict[str, Any]], components: dict[str, Any]
+) -> dict[str, Any]:
     route = spec.path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
     example = spec.example or Example()
     path_parameters = []
@@ -205,7 +209,8 @@ def _operation(spec: EndpointSpec, refs: dict[Any, dict[str, Any]]) -> dict[str,
         )
     if spec.body is not NoBody:
         op["requestBody"] = {
-            "required": True,
+            # An empty body reads as `{}`: it may be left out when every field has a default.
+            "required": bool(components[refs[spec.body]["$ref"].rsplit("/", 1)[-1]].get("required")),
             "content": {JSON: {"schema": refs[spec.body], "example": example.request}},
         }
     op["responses"] = {}
@@ -236,7 +241,7 @@ def document() -> dict[str, Any]:
     refs = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for spec in REGISTRY:
-        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs, components)
     return {
         "openapi": "3.1.0",
         "info": {

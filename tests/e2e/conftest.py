@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +33,14 @@ class Stack:
     process: subprocess.Popen[bytes]
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+@contextmanager
+def dev_stack() -> Iterator[Stack]:
+    """`make dev` on free ports, stopped with Ctrl-C afterwards (checking that it stops cleanly)."""
     ports = {name: _free_port() for name in ("API_PORT", "DYNAMODB_PORT", "STRIPE_PORT")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "DYNAMODB_", "TABLE_"))}
     env.update({name: str(port) for name, port in ports.items()})
+    # Tests write under the project while the stack runs (Hypothesis' cache, bytecode): no reloads.
+    env["API_AUTORELOAD"] = "0"
     process = subprocess.Popen(
         [sys.executable, "-m", "localdev.dev"],
         cwd=ROOT,
@@ -68,3 +72,9 @@ def stack() -> Iterator[Stack]:
     for port in ports.values():
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still in use after Ctrl-C"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with dev_stack() as running:
+        yield running
