@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.api.routing import EndpointSpec, Example
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 HEADING = "## Endpoints"
@@ -45,7 +48,7 @@ def _json(value: Any, indent: int = 0, column: int = 0) -> str:
     return opening + "\n" + ",\n".join(members) + "\n" + " " * indent + closing
 
 
-def _url(spec: Any, example: Any, **query: Any) -> str:
+def _url(spec: EndpointSpec, example: Example, **query: Any) -> str:
     path = spec.path
     for name in spec.path_params:
         path = path.replace("{" + name + "}", example.path[name])
@@ -55,7 +58,7 @@ def _url(spec: Any, example: Any, **query: Any) -> str:
     return BASE + path
 
 
-def _curl(spec: Any, example: Any, **query: Any) -> str:
+def _curl(spec: EndpointSpec, example: Example, **query: Any) -> str:
     url = _url(spec, example, **query)
     method = "" if spec.method == "GET" else f" -X {spec.method}"
     lines = [f"curl -s{method} '{url}'" if "?" in url else f"curl -s{method} {url}"]
@@ -75,10 +78,11 @@ def _curl(spec: Any, example: Any, **query: Any) -> str:
     return " \\\n  ".join(lines)
 
 
-def _section(spec: Any) -> str:
+def _section(spec: EndpointSpec) -> str:
     from chalicelib.api.openapi import statuses
+    from chalicelib.api.routing import Example
 
-    example = spec.example
+    example = spec.example or Example()
     if spec.roles is None:
         who = "Public (no key)."
     else:
