@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -21,6 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 API_HANDLER = "APIHandler"
 SCHEDULE_HANDLER = "ReconcileMembers"
 WEBHOOK_FAILURE_MESSAGE = "stripe event failed"
+THROTTLED_BODY = (
+    '{"error": {"type": "rate_limit", "code": "rate_limited", '
+    '"message": "Too many requests; retry after the Retry-After seconds (request $context.requestId).", '
+    '"param": null}}'
+)
 # What the service does to its tables (transactions need the per-item actions); no admin actions.
 TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "ConditionCheckItem",
                  "BatchWriteItem", "DescribeTable")  # fmt: skip
@@ -78,6 +84,13 @@ class VipRewardsStack(cdk.Stack):
             "MethodSettings",
             [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": config.throttle_rate,
               "ThrottlingBurstLimit": config.throttle_burst, "MetricsEnabled": True}],
+        )  # fmt: skip
+        # A throttled request never reaches the function: API Gateway answers it in the contract's shape.
+        apigateway.CfnGatewayResponse(
+            self, "Throttled", rest_api_id=api.ref, response_type="THROTTLED", status_code="429",
+            response_parameters={"gatewayresponse.header.Retry-After": "'1'",
+                                 "gatewayresponse.header.Content-Type": "'application/json'"},
+            response_templates={"application/json": THROTTLED_BODY},
         )  # fmt: skip
         self._alarms(app, config)
 

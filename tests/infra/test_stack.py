@@ -166,6 +166,19 @@ def test_api_is_throttled(templates: dict[str, Template]) -> None:
     )
 
 
+def test_a_throttled_request_gets_the_contract_error_shape_with_retry_after(
+    templates: dict[str, Template],
+) -> None:
+    responses = templates["prod"].find_resources("AWS::ApiGateway::GatewayResponse")
+    (throttled,) = [
+        r["Properties"] for r in responses.values() if r["Properties"]["ResponseType"] == "THROTTLED"
+    ]
+    assert throttled["StatusCode"] == "429"
+    assert throttled["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    body = json.loads(throttled["ResponseTemplates"]["application/json"])
+    assert body["error"]["type"] == "rate_limit" and body["error"]["param"] is None
+
+
 def test_alarms_watch_5xx_webhook_failures_throttles_and_lambda_errors(
     templates: dict[str, Template],
 ) -> None:
