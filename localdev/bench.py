@@ -2,8 +2,10 @@
 
 Prints, per operation, the DynamoDB calls of one warm request (counted with botocore's event
 hooks), the median and p99 handler time in-process (chalice.test.Client against moto server and
-the Stripe emulator on loopback) over many calls, and the cold import time of `app` next to
-`import boto3, pynamodb` measured in the same run.
+the Stripe emulator on loopback) over many calls, the DynamoDB calls of a report at 100 and at
+10,000 orders, where a Black Friday mix puts its writes (hottest item, partition key and index
+key; `localdev/black_friday.py`), and the cold import time of `app` next to `import boto3, pynamodb`
+measured in the same run.
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def main() -> None:
             median, p99 = _timed(call, CALLS)
             rows.append((operation, dict(counted), median, p99))
         report_calls = _report_calls_by_volume(year_report)
+        peak = _black_friday(client, emulator, moto.url)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")  # fmt: skip
@@ -155,6 +158,8 @@ def main() -> None:
     full = cold_import_ms("import app")
     print(f"\nyear report (12 months × 3 causes), DynamoDB calls: {report_calls[0]} with {report_calls[1]} "
           f"orders in the ledger, {report_calls[2]} with {report_calls[3]}")  # fmt: skip
+    print("\nBlack Friday workload (localdev/black_friday.py), every DynamoDB write recorded:")
+    print("\n".join(peak.lines()))
     print(f"\ncold import (median of 7 fresh interpreters): import boto3, pynamodb = {base:.0f} ms; "
           f"import app = {full:.0f} ms; ratio {full / base:.2f}")  # fmt: skip
     emulator.stop()
@@ -191,6 +196,28 @@ def _report_calls_by_volume(report: Callable[[], None]) -> tuple[int, int, int, 
             report()
         figures += [sum(counted.values()), target]
     return figures[0], figures[1], figures[2], figures[3]
+
+
+def _black_friday(client: Any, emulator: Any, dynamodb_url: str) -> Any:
+    """The Black Friday mix on fresh tables (the 10,000 bulk orders above would only slow moto down)."""
+    import urllib.request
+
+    from chalicelib.services import api_keys, catalog
+    from localdev import black_friday, seed
+    from localdev.tables import create_tables
+
+    urllib.request.urlopen(
+        urllib.request.Request(f"{dynamodb_url}/moto-api/reset", method="POST"), timeout=10
+    )
+    create_tables()
+    emulator.reset()
+    catalog.invalidate()
+    api_keys.invalidate_cache()
+    seed.seed()
+    shop = black_friday.Shop(
+        client, emulator, seed.BRAND_KEY, seed.STOREFRONT_KEY, _environment()["STRIPE_WEBHOOK_SECRET"]
+    )
+    return black_friday.run(shop)
 
 
 def _make_member(client: Any, headers: dict[str, str], emulator: Any) -> str:
