@@ -72,10 +72,12 @@ class Member:
 
         Yes when the payload is not strictly newer than what is stored (Stripe stamps several events
         of one subscription with the same second, so a tie says nothing about which came last) —
-        unless the stored subscription has ended: nothing Stripe says can change it any more.
+        unless it is exactly the stored state (a repeated delivery), or the stored subscription has
+        ended: nothing Stripe says can change it any more.
         """
         stored = self.subscription(payload.subscription_id)
-        if rules.supersedes(payload, stored):
+        if rules.supersedes(payload, stored) or stored == payload:
+            # Newer, or exactly what is stored (a repeated delivery): nothing to ask.
             return False
         return stored is None or stored.status not in rules.TERMINAL_STATUSES
 

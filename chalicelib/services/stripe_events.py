@@ -14,7 +14,7 @@ checkout events carry no subscription state, so they read it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from chalicelib import clock, log
 from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
@@ -135,16 +135,12 @@ def _facts(event: StripeEvent, member: Member) -> Facts:
     paid = None
     if event.type == "invoice.paid":
         paid_at = obj.status_transitions.paid_at or event.created
-        paid = PaidInvoice(obj.id, subscription_id, obj.amount_paid, obj.currency, _moment(paid_at))
+        paid = PaidInvoice(obj.id, subscription_id, obj.amount_paid, obj.currency, from_epoch(paid_at))
     return Facts(fresh=fresh, paid_invoice=paid, snapshots=[fresh] if fresh else [])
 
 
 def _read(subscription_id: str) -> SubscriptionSnapshot:
     return stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())
-
-
-def _moment(epoch: int) -> datetime:
-    return from_epoch(epoch)
 
 
 def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:

@@ -116,3 +116,8 @@ def test_refresh_derives_member_since_and_the_next_reconciliation() -> None:
     member.refresh(PAID_AT)
     assert member.member_since == datetime.fromtimestamp(1, UTC)
     assert member.reconcile_at == 2_000_000_000 + 3600
+
+
+def test_a_repeated_delivery_of_the_stored_state_needs_no_stripe_read() -> None:
+    member = Member("ada", subscriptions=[snapshot(observed_at=100)])
+    assert member.needs_fresh_state(snapshot(observed_at=100)) is False

@@ -130,3 +130,14 @@ def _signed(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
     from tests.helpers import signed_webhook
 
     return signed_webhook(event)
+
+
+def test_a_repeated_subscription_event_asks_stripe_nothing(club: Club) -> None:
+    events = _handled(club.pay(club.start_checkout("ada")))
+    update = [e for e in events if e["type"] == "customer.subscription.updated"][-1]
+    assert club.deliver([update]) == [200]  # its state is now the stored one
+    before = len(club.emulator.api_requests)
+    payload, headers = _signed(update)
+    response = club.client.http.post("/v1/webhooks/stripe", body=payload, headers=headers)
+    assert (response.status_code, response.json_body["result"]) == (200, "duplicate")
+    assert club.emulator.api_requests[before:] == []
