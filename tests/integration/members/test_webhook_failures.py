@@ -165,8 +165,9 @@ def test_stripe_down_when_an_event_must_be_checked_is_502_and_stripe_retries(
     first = paid[0]
     assert club.deliver([first]) == [200]
     stored = MemberRecord.get("ada")
-    # Another event stamped the same second: its payload cannot be ordered, so Stripe must be asked.
-    tie = {**first, "id": first["id"] + "_tie"}
+    # Another event stamped the same second, with another state: it cannot be ordered, so Stripe must be asked.
+    tie = json.loads(json.dumps({**first, "id": first["id"] + "_tie"}))
+    tie["data"]["object"]["cancel_at_period_end"] = True
     payload, headers = signed_webhook(tie)
     response = _post(club, payload, headers)
     assert (response.status_code, json.loads(response.body)["error"]["type"]) == (502, "upstream")
