@@ -90,11 +90,10 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             condition = op.get("ConditionExpression")
             names = op.get("ExpressionAttributeNames")
             values = op.get("ExpressionAttributeValues")
-            if condition is not None:
-                if not get_filter_expression(condition, names, values).expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original)
+            if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original)
             if op_type != "ConditionCheck":
                 hash_value, range_value = _key_values(table, key)
                 backups.append((table, hash_value, range_value, copy.deepcopy(current)))
