@@ -6,6 +6,7 @@ from chalicelib import log
 from chalicelib.api.admin import admin_api
 from chalicelib.api.api_keys import api_keys_api
 from chalicelib.api.catalog import catalog_api
+from chalicelib.api.dashboard import dashboard_api
 from chalicelib.api.donations import donations_api
 from chalicelib.api.eligibility import eligibility_api
 from chalicelib.api.fallback import fallback_api
@@ -28,5 +29,6 @@ app.register_blueprint(donations_api)
 app.register_blueprint(membership_report_api)
 app.register_blueprint(webhooks_api)
 app.register_blueprint(admin_api)
+app.register_blueprint(dashboard_api)
 # Last: catch-all answers for unknown paths.
 app.register_blueprint(fallback_api)

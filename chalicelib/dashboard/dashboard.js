@@ -1,0 +1,506 @@
+// The brand dashboard: plain ES module, no dependencies. It reads the brand reports of this API with a
+// brand key kept only in sessionStorage, draws inline SVG charts and records disbursements.
+const KEY_STORAGE = "vip-rewards.brand-key";
+const COLORS = ["var(--c0)", "var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)"];
+const $ = (selector) => document.querySelector(selector);
+const state = { view: "donations", data: {}, causes: [] };
+
+// ---------- money: integer minor units in, text out; text in major units → integer minor units ----------
+
+const digitsCache = new Map();
+function fractionDigits(currency) {
+  const code = currency.toUpperCase();
+  if (!digitsCache.has(code)) {
+    const options = new Intl.NumberFormat("en-US", { style: "currency", currency: code }).resolvedOptions();
+    digitsCache.set(code, options.maximumFractionDigits);
+  }
+  return digitsCache.get(code);
+}
+
+function formatMoney(minor, currency) {
+  const digits = fractionDigits(currency);
+  return new Intl.NumberFormat(undefined, {
+    style: "currency", currency: currency.toUpperCase(), minimumFractionDigits: digits, maximumFractionDigits: digits,
+  }).format(minor / 10 ** digits);
+}
+
+/** "1,234.5" → 123450 for usd; null when it is not an amount in that currency's main unit. No floats. */
+function parseMajor(text, currency) {
+  const digits = fractionDigits(currency);
+  const cleaned = text.trim().replace(/[,\s]/g, "");
+  const pattern = digits === 0 ? /^\d+$/ : new RegExp(`^(\\d+)(?:\\.(\\d{1,${digits}}))?$`);
+  const match = cleaned.match(pattern);
+  if (!match) return null;
+  const whole = digits === 0 ? match[0] : match[1];
+  const fraction = digits === 0 ? "" : (match[2] || "").padEnd(digits, "0");
+  const value = Number(whole + fraction);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+const integer = (n) => new Intl.NumberFormat().format(n);
+const ratio = (text) => (text === null || text === undefined ? "—" : text);
+const percent = (text) => (text === null || text === undefined ? "—" : `${(Number(text) * 100).toFixed(1)} %`);
+
+// ---------- the API ----------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || `The server answered ${status}.`);
+    this.status = status;
+    this.param = body && body.error ? body.error.param : null;
+  }
+}
+
+async function api(path, { method = "GET", body, key = sessionStorage.getItem(KEY_STORAGE), headers = {} } = {}) {
+  const init = { method, headers: { Authorization: `Bearer ${key}`, ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  const isJson = (response.headers.get("Content-Type") || "").startsWith("application/json");
+  const payload = isJson ? await response.json() : await response.text();
+  if (!response.ok) {
+    if (response.status === 401 && method === "GET" && key === sessionStorage.getItem(KEY_STORAGE)) signOut();
+    throw new ApiError(response.status, isJson ? payload : null);
+  }
+  return payload;
+}
+
+const range = () => ({ from: $("#from").value, to: $("#to").value });
+const query = (extra = {}) => new URLSearchParams({ ...range(), ...extra }).toString();
+
+// ---------- small DOM helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+/** A table: columns [{label, value(row), text?}] over rows; the first column names the row. */
+function fillTable(table, caption, columns, rows, empty = "Nothing in this range.") {
+  table.replaceChildren(
+    el("caption", { class: "visually-hidden", text: caption }),
+    el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.text ? "text" : null }, c.label)))),
+    el("tbody", {}, rows.length
+      ? rows.map((row) => el("tr", {}, columns.map((c, i) =>
+          el(i === 0 ? "th" : "td", { scope: i === 0 ? "row" : null, class: c.text ? "text" : c.cls ? c.cls(row) : null }, c.value(row)))))
+      : [el("tr", {}, el("td", { colspan: columns.length, class: "text" }, empty))]),
+  );
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+/**
+ * Grouped, optionally stacked bars per period, drawn as inline SVG.
+ * series: [{label, color, values: {period: number}, stack?: name, negative?: bool}]
+ */
+function barChart(figure, { title, periods, series, format, caption }) {
+  const width = 720, height = 260, left = 64, right = 8, top = 12, bottom = 34;
+  const stacks = [...new Set(series.map((s) => s.stack || s.label))];
+  let max = 0, min = 0;
+  for (const period of periods) {
+    for (const stack of stacks) {
+      let up = 0, down = 0;
+      for (const s of series.filter((x) => (x.stack || x.label) === stack)) {
+        const v = (s.values[period] || 0) * (s.negative ? -1 : 1);
+        if (v >= 0) up += v; else down += v;
+      }
+      max = Math.max(max, up); min = Math.min(min, down);
+    }
+  }
+  if (max === min) max = 1;
+  const plotH = height - top - bottom, plotW = width - left - right;
+  const y = (v) => top + ((max - v) / (max - min)) * plotH;
+  const slot = plotW / Math.max(periods.length, 1);
+  const barW = Math.max(2, Math.min(28, (slot * 0.8) / stacks.length));
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  chart.append(svg("title", {}, title));
+  for (const tick of [min, (max + min) / 2, max, 0]) {
+    chart.append(svg("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), stroke: tick === 0 ? "#8893a2" : "#e3e7ed" }));
+    chart.append(svg("text", { x: left - 6, y: y(tick) + 4, "text-anchor": "end", "font-size": 11, fill: "#4f5b6b" }, format(tick)));
+  }
+  periods.forEach((period, i) => {
+    const x0 = left + i * slot + (slot - barW * stacks.length) / 2;
+    stacks.forEach((stack, j) => {
+      let up = 0, down = 0;
+      for (const s of series.filter((x) => (x.stack || x.label) === stack)) {
+        const v = (s.values[period] || 0) * (s.negative ? -1 : 1);
+        if (!v) continue;
+        const from = v >= 0 ? up : down;
+        const to = from + v;
+        if (v >= 0) up = to; else down = to;
+        const rect = svg("rect", { x: x0 + j * barW, width: barW - 1, y: Math.min(y(from), y(to)),
+          height: Math.max(1, Math.abs(y(from) - y(to))), fill: s.color });
+        rect.append(svg("title", {}, `${period} · ${s.label}: ${format(Math.abs(v))}`));
+        chart.append(rect);
+      }
+    });
+    const label = periods.length > 8 ? period.slice(2).replace("-", "/") : period;
+    chart.append(svg("text", { x: left + i * slot + slot / 2, y: height - 12, "text-anchor": "middle", "font-size": 11, fill: "#4f5b6b" }, label));
+  });
+  const legend = el("ul", { class: "legend", "aria-hidden": "true" },
+    series.map((s) => el("li", {}, Object.assign(el("i"), { style: `background:${s.color}` }), s.label)));
+  figure.replaceChildren(chart, legend, el("figcaption", {}, caption));
+}
+
+// ---------- sign-in ----------
+
+function signOut() {
+  sessionStorage.removeItem(KEY_STORAGE);
+  state.data = {};
+  $("#app").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#sign-in").hidden = false;
+  $("#brand-key").value = "";
+  $("#brand-key").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const key = $("#brand-key").value.trim();
+  const error = $("#sign-in-error");
+  error.textContent = "";
+  if (!key) {
+    error.textContent = "Enter your brand API key.";
+    $("#brand-key").setAttribute("aria-invalid", "true");
+    return;
+  }
+  try {
+    await api("/v1/disbursements?limit=1", { key });
+  } catch (failure) {
+    $("#brand-key").setAttribute("aria-invalid", "true");
+    error.textContent = failure.status === 401 ? "That key is not valid. Check it and try again."
+      : failure.status === 403 ? "That key is not a brand key; the dashboard needs a brand key."
+      : `Could not sign in: ${failure.message}`;
+    return;
+  }
+  $("#brand-key").removeAttribute("aria-invalid");
+  sessionStorage.setItem(KEY_STORAGE, key);
+  await showApp();
+}
+
+async function showApp() {
+  $("#sign-in").hidden = true;
+  $("#app").hidden = false;
+  $("#sign-out").hidden = false;
+  const causes = await fetch("/v1/causes").then((r) => r.json());
+  state.causes = causes.data;
+  $("#d-cause").replaceChildren(...state.causes.map((c) => el("option", { value: c.cause_id }, c.name)));
+  await load();
+  $("#main").focus();
+}
+
+// ---------- loading and views ----------
+
+async function load() {
+  const { from, to } = range();
+  $("#range-error").textContent = "";
+  if (!from || !to || from > to) {
+    $("#range-error").textContent = "Choose a first month that is not after the last month.";
+    return;
+  }
+  $("#status").textContent = "Loading…";
+  const [donations, memberships, program] = await Promise.allSettled([
+    api(`/v1/reports/donations?${query()}`),
+    api(`/v1/reports/memberships?${query()}`),
+    api(`/v1/reports/program?${query()}`),
+  ]);
+  if (!sessionStorage.getItem(KEY_STORAGE)) return;
+  state.data = { donations, memberships, program };
+  renderDonations();
+  renderMemberships();
+  renderProgram();
+  const failed = [donations, memberships].find((r) => r.status === "rejected");
+  $("#status").textContent = failed ? `Could not load: ${failed.reason.message}` : `Showing ${from} to ${to}.`;
+}
+
+function months() {
+  const { from, to } = range();
+  const list = [];
+  let [year, month] = from.split("-").map(Number);
+  const [endYear, endMonth] = to.split("-").map(Number);
+  while (year < endYear || (year === endYear && month <= endMonth)) {
+    list.push(`${year}-${String(month).padStart(2, "0")}`);
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  }
+  return list;
+}
+
+const causeName = (id) => (state.causes.find((c) => c.cause_id === id) || { name: id }).name;
+
+function renderDonations() {
+  const result = state.data.donations;
+  if (result.status !== "fulfilled") return;
+  const report = result.value;
+  const currencies = [...new Set([...report.data, ...report.totals].map((r) => r.currency))].sort();
+  if (!currencies.length) currencies.push("usd");
+  const select = $("#donations-currency");
+  const chosen = currencies.includes(select.value) ? select.value : currencies[0];
+  select.replaceChildren(...currencies.map((c) => el("option", { value: c, selected: c === chosen }, c.toUpperCase())));
+  $("#d-currency").replaceChildren(...currencies.map((c) => el("option", { value: c, selected: c === chosen }, c.toUpperCase())));
+  const money = (c) => (v) => formatMoney(v, c);
+
+  const rows = report.data.filter((r) => r.currency === chosen);
+  const causes = [...new Set(rows.map((r) => r.cause_id))].sort();
+  const series = causes.map((cause, i) => ({
+    label: `${causeName(cause)} (net)`, color: COLORS[i % COLORS.length], stack: "net",
+    values: Object.fromEntries(rows.filter((r) => r.cause_id === cause).map((r) => [r.period, r.net])),
+  }));
+  const disbursed = {};
+  for (const r of rows) disbursed[r.period] = (disbursed[r.period] || 0) + r.disbursed;
+  series.push({ label: "Disbursed (all causes)", color: "var(--grey)", stack: "disbursed", values: disbursed });
+  barChart($("#donations-chart"), {
+    title: `Net donations per cause and disbursements per month, ${chosen.toUpperCase()}`,
+    periods: months(), series, format: money(chosen),
+    caption: "Net = pledged − reversed, stacked by cause; the grey bar is what was paid to the causes that month.",
+  });
+
+  fillTable($("#outstanding-table"), "Outstanding per cause", [
+    { label: "Cause", value: (r) => causeName(r.cause_id), text: true },
+    { label: "Currency", value: (r) => r.currency.toUpperCase(), text: true },
+    { label: "Net pledged (all time)", value: (r) => formatMoney(r.net, r.currency) },
+    { label: "Disbursed (all time)", value: (r) => formatMoney(r.disbursed, r.currency) },
+    { label: "Outstanding", value: (r) => formatMoney(r.outstanding, r.currency), cls: (r) => (r.outstanding < 0 ? "neg" : null) },
+  ], report.totals, "No donations yet.");
+
+  fillTable($("#donations-table"), "Donations per cause and month", [
+    { label: "Month", value: (r) => r.period, text: true },
+    { label: "Cause", value: (r) => causeName(r.cause_id), text: true },
+    { label: "Orders", value: (r) => integer(r.orders) },
+    { label: "Pledged", value: (r) => formatMoney(r.pledged, r.currency) },
+    { label: "Reversed", value: (r) => formatMoney(r.reversed, r.currency) },
+    { label: "Net", value: (r) => formatMoney(r.net, r.currency) },
+    { label: "Disbursed", value: (r) => formatMoney(r.disbursed, r.currency) },
+  ], rows);
+}
+
+function renderMemberships() {
+  const result = state.data.memberships;
+  if (result.status !== "fulfilled") return;
+  const report = result.value;
+  const members = report.members.reduce((n, r) => n + r.perks_active, 0);
+  $("#membership-tiles").replaceChildren(
+    el("div", { class: "tile" }, el("b", {}, integer(members)), el("span", {}, "members with perks now")),
+    ...report.mrr.map((m) => el("div", { class: "tile" }, el("b", {}, formatMoney(m.mrr, m.currency)),
+      el("span", {}, `MRR, ${m.currency.toUpperCase()} — ${integer(m.paying_members)} paying`))),
+    el("div", { class: "tile" }, el("b", {}, integer(report.months.reduce((n, m) => n + m.joins, 0))), el("span", {}, "joins in range")),
+    el("div", { class: "tile" }, el("b", {}, integer(report.months.reduce((n, m) => n + m.cancellations, 0))), el("span", {}, "cancellations in range")),
+  );
+  barChart($("#memberships-chart"), {
+    title: "Joins and cancellations per month",
+    periods: report.months.map((m) => m.period),
+    series: [
+      { label: "Joins", color: "var(--c2)", values: Object.fromEntries(report.months.map((m) => [m.period, m.joins])), stack: "m" },
+      { label: "Cancellations", color: "var(--c1)", negative: true, stack: "m",
+        values: Object.fromEntries(report.months.map((m) => [m.period, m.cancellations])) },
+    ],
+    format: (v) => integer(Math.round(v)),
+    caption: "Joins above the line, cancellations below it.",
+  });
+  fillTable($("#plans-table"), "Members per plan", [
+    { label: "Plan", value: (r) => r.plan_id || "—", text: true },
+    { label: "Status", value: (r) => r.status, text: true },
+    { label: "Members", value: (r) => integer(r.members) },
+    { label: "With perks now", value: (r) => integer(r.perks_active) },
+  ], report.members, "No members yet.");
+  fillTable($("#movements-table"), "Joins and cancellations per month", [
+    { label: "Month", value: (r) => r.period, text: true },
+    { label: "Joins", value: (r) => integer(r.joins) },
+    { label: "Cancellations", value: (r) => integer(r.cancellations) },
+  ], report.months);
+}
+
+function segmentRows(row) {
+  const c = row.currency;
+  const m = row.members, n = row.non_members;
+  return [
+    ["Customers", integer(m.customers), integer(n.customers), "—"],
+    ["Orders", integer(m.orders), integer(n.orders), "—"],
+    ["Revenue (net of refunds)", formatMoney(m.revenue, c), formatMoney(n.revenue, c), "—"],
+    ["Average order value", formatMoney(m.aov, c), formatMoney(n.aov, c), ratio(row.lift.aov)],
+    ["Orders per customer", ratio(m.orders_per_customer), ratio(n.orders_per_customer), ratio(row.lift.orders_per_customer)],
+    ["Returning rate", percent(m.returning_rate), percent(n.returning_rate), ratio(row.lift.returning_rate)],
+  ];
+}
+
+function renderProgram() {
+  const body = $("#program-body");
+  const result = state.data.program;
+  if (result.status !== "fulfilled") {
+    const missing = result.reason.status === 404;
+    body.replaceChildren(el("p", { class: "card" }, missing
+      ? "This server does not offer the program report (GET /v1/reports/program) yet."
+      : `Could not load the program report: ${result.reason.message}`));
+    return;
+  }
+  const report = result.value;
+  if (!report.totals.length) {
+    body.replaceChildren(el("p", { class: "card" }, "No orders in this range."));
+    return;
+  }
+  const parts = [];
+  for (const total of report.totals) {
+    const c = total.currency, C = c.toUpperCase();
+    parts.push(el("h3", {}, `Members against non-members, ${C}`));
+    const table = el("table");
+    fillTable(table, `Members against non-members, ${C}`, [
+      { label: "Figure", value: (r) => r[0], text: true },
+      { label: "Members", value: (r) => r[1] },
+      { label: "Non-members", value: (r) => r[2] },
+      { label: "Lift (members ÷ non-members)", value: (r) => r[3] },
+    ], segmentRows(total));
+    parts.push(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Members against non-members, ${C}` }, table));
+    parts.push(el("h3", {}, `What the program earns and costs, ${C}`));
+    parts.push(el("div", { class: "tiles" },
+      [["Membership fees", total.fees], ["Member discounts", total.member_discount], ["Shipping waived", total.shipping_waived],
+        ["Donations (net)", total.donations], ["Program net", total.program_net]]
+        .map(([label, value]) => el("div", { class: "tile" }, el("b", { class: value < 0 ? "neg" : null }, formatMoney(value, c)), el("span", {}, label)))));
+    const rows = report.data.filter((r) => r.currency === c);
+    const figure = el("figure", { class: "chart" });
+    const by = (field) => Object.fromEntries(rows.map((r) => [r.period, r[field]]));
+    barChart(figure, {
+      title: `Fees against perks and donations per month, ${C}`,
+      periods: months(),
+      series: [
+        { label: "Membership fees", color: "var(--c2)", values: by("fees"), stack: "in" },
+        { label: "Member discounts", color: "var(--c0)", values: by("member_discount"), stack: "out" },
+        { label: "Shipping waived", color: "var(--c3)", values: by("shipping_waived"), stack: "out" },
+        { label: "Donations", color: "var(--c1)", values: by("donations"), stack: "out" },
+      ],
+      format: (v) => formatMoney(v, c),
+      caption: "Left bar: fees paid to the club; right bar: what perks and donations cost that month.",
+    });
+    parts.push(figure);
+    const monthly = el("table");
+    fillTable(monthly, `Program per month, ${C}`, [
+      { label: "Month", value: (r) => r.period, text: true },
+      { label: "Member orders", value: (r) => integer(r.members.orders) },
+      { label: "Other orders", value: (r) => integer(r.non_members.orders) },
+      { label: "AOV lift", value: (r) => ratio(r.lift.aov) },
+      { label: "Fees", value: (r) => formatMoney(r.fees, c) },
+      { label: "Discounts", value: (r) => formatMoney(r.member_discount, c) },
+      { label: "Shipping waived", value: (r) => formatMoney(r.shipping_waived, c) },
+      { label: "Donations", value: (r) => formatMoney(r.donations, c) },
+      { label: "Program net", value: (r) => formatMoney(r.program_net, c), cls: (r) => (r.program_net < 0 ? "neg" : null) },
+    ], rows);
+    parts.push(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Program per month, ${C}` }, monthly));
+  }
+  body.replaceChildren(...parts);
+}
+
+function show(view) {
+  state.view = view;
+  for (const button of document.querySelectorAll("[data-view]")) {
+    if (button.dataset.view === view) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
+}
+
+// ---------- CSV downloads: the API's own CSV, saved under a descriptive name ----------
+
+const CSV_PATHS = { donations: "/v1/reports/donations", memberships: "/v1/reports/memberships", program: "/v1/reports/program" };
+
+async function downloadCsv(view) {
+  $("#status").textContent = "Preparing the CSV…";
+  try {
+    const text = await api(`${CSV_PATHS[view]}?${query({ format: "csv" })}`);
+    const { from, to } = range();
+    const link = el("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: `${view}-${from}-to-${to}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    $("#status").textContent = `Downloaded ${view} CSV.`;
+  } catch (failure) {
+    $("#status").textContent = `Could not download the CSV: ${failure.message}`;
+  }
+}
+
+// ---------- recording a disbursement ----------
+
+function today() {
+  const now = new Date();
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+}
+
+async function recordDisbursement(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("#disburse-error"), done = $("#disburse-done");
+  error.textContent = ""; done.textContent = "";
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  const currency = $("#d-currency").value;
+  const fail = (field, message) => {
+    error.textContent = message;
+    if (field) { field.setAttribute("aria-invalid", "true"); field.focus(); }
+  };
+  const amount = parseMajor($("#d-amount").value, currency);
+  if (amount === null || amount <= 0) {
+    return fail($("#d-amount"), fractionDigits(currency)
+      ? `Enter the amount in ${currency.toUpperCase()} with at most ${fractionDigits(currency)} decimals, e.g. 250.00.`
+      : `Enter the amount in whole ${currency.toUpperCase()}, e.g. 900.`);
+  }
+  if (!$("#d-date").value) return fail($("#d-date"), "Enter the date the payment was made.");
+  if (!$("#d-reference").value.trim()) return fail($("#d-reference"), "Enter the payment's reference.");
+  const receipt = $("#d-receipt").value.trim();
+  const body = {
+    disbursement_id: `dash-${crypto.randomUUID()}`,
+    cause_id: $("#d-cause").value,
+    currency,
+    amount,
+    paid_at: `${$("#d-date").value}T12:00:00Z`,
+    reference: $("#d-reference").value.trim(),
+    ...(receipt ? { receipt_url: receipt } : {}),
+  };
+  try {
+    await api("/v1/disbursements", { method: "POST", body, headers: { "Idempotency-Key": body.disbursement_id } });
+  } catch (failure) {
+    const fields = { amount: "#d-amount", cause_id: "#d-cause", currency: "#d-currency", paid_at: "#d-date", reference: "#d-reference", receipt_url: "#d-receipt" };
+    return fail(failure.param && fields[failure.param] ? $(fields[failure.param]) : null, failure.message);
+  }
+  done.textContent = `Recorded ${formatMoney(amount, currency)} paid to ${causeName(body.cause_id)}.`;
+  form.reset();
+  $("#d-date").value = today();
+  await load();
+}
+
+// ---------- start ----------
+
+function defaultRange() {
+  const now = new Date();
+  const to = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1));
+  const from = `${start.getUTCFullYear()}-${String(start.getUTCMonth() + 1).padStart(2, "0")}`;
+  $("#from").value = from;
+  $("#to").value = to;
+}
+
+function start() {
+  defaultRange();
+  $("#d-date").value = today();
+  $("#sign-in-form").addEventListener("submit", signIn);
+  $("#sign-out").addEventListener("click", signOut);
+  $("#range").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  $("#donations-currency").addEventListener("change", renderDonations);
+  $("#disburse").addEventListener("submit", recordDisbursement);
+  for (const button of document.querySelectorAll("[data-view]")) button.addEventListener("click", () => show(button.dataset.view));
+  for (const button of document.querySelectorAll("[data-csv]")) button.addEventListener("click", () => downloadCsv(button.dataset.csv));
+  if (sessionStorage.getItem(KEY_STORAGE)) showApp();
+  else signOut();
+}
+
+start();
