@@ -3,12 +3,15 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# `make dev SEED=empty` starts without the demo history (plans, causes and keys only).
+SEED ?= demo
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-infra.txt | sha1sum | cut -c1-12)
 
 .PHONY: help dev test lint format unit bench synth browser clean
 
 help:
 	@echo "make dev     run the API (:8000), DynamoDB/moto (:8001) and the Stripe emulator (:12111), seeded"
+	@echo "             with a year of demo history (SEED=empty: plans, causes and keys only); /dashboard"
 	@echo "make test    install pinned dependencies, lint, type-check and run every test"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   print DynamoDB calls, handler latency and cold import figures"
@@ -29,7 +32,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 dev: $(STAMP)
-	$(BIN)/python -m localdev.dev
+	SEED=$(SEED) $(BIN)/python -m localdev.dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,9 @@
 
 Runs in the foreground; Ctrl-C stops all three. Ports come from the environment
 (API_PORT, DYNAMODB_PORT, STRIPE_PORT), defaulting to SPEC.md's 8000, 8001 and 12111.
+With the Stripe emulator, a year of demo history is replayed once the API is up
+(`localdev.demo_history`); `SEED=empty` starts with only the plans, causes and keys.
+The "[dev] VIP Rewards is running" banner is printed when everything is ready.
 """
 
 from __future__ import annotations
@@ -34,6 +37,20 @@ def _wait_for(port: int, what: str, proc: subprocess.Popen[bytes], timeout: floa
                 return
         time.sleep(0.1)
     raise SystemExit(f"{what} did not start on {HOST}:{port} within {timeout:.0f} s")
+
+
+def _wait_for_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """chalice local accepts connections before its reloader's child serves requests."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"chalice local exited with code {proc.returncode}; see its output above")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/v1/plans", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the API did not answer on {HOST}:{port} within {timeout:.0f} s")
 
 
 def _ensure_free(port: int, what: str) -> None:
@@ -139,6 +156,17 @@ def main() -> int:
             "API (chalice local)",
         )
         _wait_for(api_port, "chalice local", api)
+        _wait_for_http(api_port, api)
+        if use_emulator and os.environ.get("SEED", "demo") != "empty":
+            # After the API is up, so the emulator's webhooks for the demo checkouts are delivered.
+            history = subprocess.run(
+                [python, "-m", "localdev.demo_history"],
+                cwd=ROOT,
+                env={**env, "LOG_LEVEL": "WARNING"},
+                check=False,
+            )
+            if history.returncode != 0:
+                raise SystemExit("seeding the demo history failed; see the output above")
         _print_banner(api_port, dynamodb_port, stripe_port, use_emulator)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -166,6 +194,7 @@ def _print_banner(api_port: int, dynamodb_port: int, stripe_port: int, use_emula
   API           http://{HOST}:{api_port}/v1   (OpenAPI: /v1/openapi.json)
   DynamoDB      http://{HOST}:{dynamodb_port}  (moto server, tables prefixed vip-local-)
   Stripe        {stripe}
+  Dashboard     http://{HOST}:{api_port}/dashboard   (sign in with local-brand-key)
   API keys      storefront: local-storefront-key    brand: local-brand-key
   Try:          curl http://{HOST}:{api_port}/v1/plans
 """,
