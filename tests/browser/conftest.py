@@ -1,0 +1,98 @@
+"""One seeded `make dev` stack and one headless Debian Chromium for the dashboard's browser tests.
+
+Chromium is Debian's (`make test` installs it when missing); Playwright drives it through
+`executable_path`, with the flags this closed network needs. Each test gets a fresh browser
+context (its own sessionStorage) and fails on any console error or uncaught page error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import Stack, dev_stack
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+BRAND_KEY = "local-brand-key"
+# A small history keeps the module fast; the figures are checked against the API, whatever their size.
+DEMO_SHOPPERS = "48"
+
+
+@pytest.fixture(scope="session")
+def seeded_stack() -> Iterator[Stack]:
+    with dev_stack({"SEED": "demo", "DEMO_SHOPPERS": DEMO_SHOPPERS}, ready_within=240) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make browser` (as root)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, seeded_stack: Stack) -> Iterator[Any]:
+    """A fresh tab on the dashboard (desktop size); console errors fail the test."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", accept_downloads=True
+    )
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(f"{seeded_stack.api}/dashboard")
+    yield tab
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    source = AXE.read_bytes()
+    assert hashlib.sha256(source).hexdigest() == AXE_SHA256, "vendored axe.min.js does not match its checksum"
+    return source.decode()
+
+
+class Brand:
+    """The brand API of the seeded stack, to compare the page with."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.base = stack.api
+        self.headers = {"Authorization": f"Bearer {BRAND_KEY}"}
+
+    def get(self, path: str, **params: str) -> Any:
+        response = requests.get(f"{self.base}{path}", params=params, headers=self.headers, timeout=30)
+        response.raise_for_status()
+        return (
+            response.json()
+            if response.headers["Content-Type"].startswith("application/json")
+            else response.text
+        )
+
+
+@pytest.fixture
+def brand(seeded_stack: Stack) -> Brand:
+    return Brand(seeded_stack)

@@ -1,0 +1,262 @@
+"""The brand dashboard in a real headless Chromium against a seeded `make dev` stack."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import BRAND_KEY, Brand
+
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+ZERO_DECIMAL = {"jpy", "krw"}
+
+
+def money(minor: int, currency: str) -> str:
+    """What Intl.NumberFormat('en-US', {style: 'currency'}) shows."""
+    sign = "-" if minor < 0 else ""
+    minor = abs(minor)
+    digits = f"{minor:,}" if currency in ZERO_DECIMAL else f"{minor / 100:,.2f}"
+    return f"{sign}{SYMBOLS.get(currency, currency.upper())}{digits}"
+
+
+def sign_in(page: Any, key: str = BRAND_KEY) -> None:
+    page.get_by_label("Brand API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def signed_in(page: Any) -> Any:
+    sign_in(page)
+    page.get_by_role("status").filter(has_text="Showing").wait_for()
+    return page
+
+
+def table_rows(page: Any, label: str) -> list[list[str]]:
+    table = page.get_by_role("region", name=label).locator("table")
+    return [
+        [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+        for row in table.locator("tbody tr").all()
+    ]
+
+
+def cause_names(brand: Brand) -> dict[str, str]:
+    return {c["cause_id"]: c["name"] for c in brand.get("/v1/causes")["data"]}
+
+
+def test_a_wrong_key_is_refused_and_the_page_says_so(page: Any) -> None:
+    sign_in(page, "not-a-real-key")
+
+    assert page.get_by_role("alert").filter(has_text="not valid").is_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.get_by_label("Brand API key").is_visible()
+
+
+def test_a_storefront_key_is_refused_as_not_a_brand_key(page: Any) -> None:
+    sign_in(page, "local-storefront-key")
+
+    assert page.get_by_role("alert").filter(has_text="not a brand key").is_visible()
+
+
+def test_signing_out_forgets_the_key(page: Any) -> None:
+    signed_in(page)
+    assert page.evaluate("Object.values(sessionStorage)") == [BRAND_KEY]
+
+    page.get_by_role("button", name="Sign out").click()
+    page.reload()
+
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.get_by_label("Brand API key").is_visible()
+
+
+def test_outstanding_per_cause_matches_the_donations_report(page: Any, brand: Brand) -> None:
+    signed_in(page)
+    report = brand.get(
+        "/v1/reports/donations", **{"from": page.input_value("#from"), "to": page.input_value("#to")}
+    )
+    names = cause_names(brand)
+
+    expected = [
+        [names[t["cause_id"]], t["currency"].upper(), money(t["net"], t["currency"]),
+         money(t["disbursed"], t["currency"]), money(t["outstanding"], t["currency"])]
+        for t in report["totals"]
+    ]  # fmt: skip
+    assert report["totals"], "the demo history has donations"
+    assert table_rows(page, "Outstanding per cause") == expected
+
+
+def test_monthly_donations_table_matches_the_report_for_the_chosen_currency(page: Any, brand: Brand) -> None:
+    signed_in(page)
+    report = brand.get(
+        "/v1/reports/donations", **{"from": page.input_value("#from"), "to": page.input_value("#to")}
+    )
+    names = cause_names(brand)
+    currency = page.input_value("#donations-currency")
+
+    expected = [
+        [r["period"], names[r["cause_id"]], f"{r['orders']:,}", money(r["pledged"], currency),
+         money(r["reversed"], currency), money(r["net"], currency), money(r["disbursed"], currency)]
+        for r in report["data"] if r["currency"] == currency
+    ]  # fmt: skip
+    assert expected
+    assert table_rows(page, "Donations per cause and month") == expected
+    assert page.locator("#donations-chart svg rect").count() > 0
+
+
+def test_the_memberships_view_matches_the_memberships_report(page: Any, brand: Brand) -> None:
+    signed_in(page)
+    page.get_by_role("button", name="Memberships").click()
+    report = brand.get(
+        "/v1/reports/memberships", **{"from": page.input_value("#from"), "to": page.input_value("#to")}
+    )
+
+    tiles = page.locator("#membership-tiles").inner_text()
+    with_perks = sum(row["perks_active"] for row in report["members"])
+    assert f"{with_perks:,}\nmembers with perks now" in tiles
+    for mrr in report["mrr"]:
+        assert money(mrr["mrr"], mrr["currency"]) in tiles
+    movements = [[m["period"], f"{m['joins']:,}", f"{m['cancellations']:,}"] for m in report["months"]]
+    assert table_rows(page, "Joins and cancellations per month") == movements
+    assert sum(m["joins"] for m in report["months"]) > 0
+    assert page.locator("#memberships-chart svg rect").count() > 0
+
+
+def test_recording_a_disbursement_through_the_form_lowers_the_outstanding_balance(
+    page: Any, brand: Brand
+) -> None:
+    signed_in(page)
+    before = {(t["cause_id"], t["currency"]): t for t in brand.get("/v1/reports/donations")["totals"]}
+    cause_id, currency = next(k for k, t in before.items() if t["outstanding"] >= 1000 and k[1] == "usd")
+    page.get_by_label("Cause").select_option(cause_id)
+    page.get_by_label("Currency", exact=True).select_option(currency)
+
+    assert page.get_by_label("Paid on").input_value() == page.evaluate(
+        "(() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-"
+        "${String(d.getDate()).padStart(2, '0')}`; })()"
+    )
+    page.get_by_label("Amount paid").fill("10.05")
+    page.get_by_label("Reference").fill("Wire 2026-11 browser test")
+    page.get_by_label("Receipt URL (optional)").fill("https://example.org/receipts/browser-test.pdf")
+    page.get_by_role("button", name="Record disbursement").click()
+
+    page.locator("#disburse-done").filter(has_text="Recorded $10.05").wait_for()
+    listed = brand.get("/v1/disbursements", cause_id=cause_id, currency=currency)["data"][0]
+    assert (listed["amount"], listed["reference"]) == (1005, "Wire 2026-11 browser test")
+    assert listed["receipt_url"] == "https://example.org/receipts/browser-test.pdf"
+    after = {(t["cause_id"], t["currency"]): t for t in brand.get("/v1/reports/donations")["totals"]}
+    assert after[(cause_id, currency)]["outstanding"] == before[(cause_id, currency)]["outstanding"] - 1005
+
+
+def test_a_disbursement_over_the_balance_shows_the_apis_409_message(page: Any, brand: Brand) -> None:
+    signed_in(page)
+    totals = brand.get("/v1/reports/donations")["totals"]
+    total = next(t for t in totals if t["currency"] == "usd")
+    page.get_by_label("Cause").select_option(total["cause_id"])
+    page.get_by_label("Currency", exact=True).select_option("usd")
+    page.get_by_label("Amount paid").fill(f"{(total['outstanding'] + 100_000) // 100}.00")
+    page.get_by_label("Reference").fill("Too much")
+    page.get_by_role("button", name="Record disbursement").click()
+
+    alert = page.locator("#disburse-error")
+    alert.filter(has_text="outstanding").wait_for()
+    assert (
+        money(total["outstanding"], "usd") in alert.inner_text()
+        or str(total["outstanding"]) in alert.inner_text()
+    )
+    assert page.get_by_label("Amount paid").get_attribute("aria-invalid") == "true"
+    after = {
+        (t["cause_id"], t["currency"]): t["outstanding"] for t in brand.get("/v1/reports/donations")["totals"]
+    }
+    assert after[(total["cause_id"], "usd")] == total["outstanding"]
+
+
+def test_an_amount_with_too_many_decimals_is_refused_before_sending(page: Any) -> None:
+    signed_in(page)
+    page.get_by_label("Currency", exact=True).select_option("usd")
+    page.get_by_label("Amount paid").fill("12.345")
+    page.get_by_label("Reference").fill("Typo")
+    page.get_by_role("button", name="Record disbursement").click()
+
+    assert "at most 2 decimals" in page.locator("#disburse-error").inner_text()
+
+
+def test_the_donations_csv_download_is_the_apis_csv(page: Any, brand: Brand) -> None:
+    signed_in(page)
+    first, last = page.input_value("#from"), page.input_value("#to")
+
+    with page.expect_download() as download:
+        page.locator("#view-donations").get_by_role("button", name="Download CSV").click()
+
+    assert download.value.suggested_filename == f"donations-{first}-to-{last}.csv"
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text == brand.get("/v1/reports/donations", format="csv", **{"from": first, "to": last})
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["period", "cause_id", "currency"]
+
+
+@pytest.mark.parametrize("view", ["Donations", "Memberships", "Program"])
+def test_at_390_px_wide_nothing_scrolls_sideways(page: Any, view: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    signed_in(page)
+    page.get_by_role("button", name=view).click()
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow == 0
+
+
+def test_keyboard_alone_signs_in_switches_views_and_reaches_every_control(page: Any) -> None:
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "brand-key"
+    page.keyboard.type(BRAND_KEY)
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Showing").wait_for()
+
+    reached: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.append(
+            page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
+        )
+        if page.evaluate("document.activeElement.textContent.trim()") == "Memberships":
+            break
+    page.keyboard.press("Enter")
+    assert page.locator("#view-memberships").is_visible()
+    assert {"Sign out", "from", "to", "Show"} <= set(reached)
+
+    page.get_by_role("button", name="Donations").focus()
+    page.keyboard.press("Enter")
+    controls = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        controls.append(page.evaluate("document.activeElement.id"))
+        if controls[-1] == "d-receipt":
+            break
+    assert {
+        "donations-currency",
+        "d-cause",
+        "d-currency",
+        "d-amount",
+        "d-date",
+        "d-reference",
+        "d-receipt",
+    } <= set(controls)
+
+
+@pytest.mark.parametrize("view", ["Sign in", "Donations", "Memberships", "Program"])
+def test_no_serious_or_critical_accessibility_violations(page: Any, axe_source: str, view: str) -> None:
+    if view != "Sign in":
+        signed_in(page)
+        page.get_by_role("button", name=view).click()
+    page.evaluate(axe_source)  # through DevTools, so the page's CSP need not allow it
+
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
