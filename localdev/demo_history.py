@@ -33,9 +33,9 @@ from localdev.seed import BRAND_KEY, CAUSES, STOREFRONT_KEY
 from localdev.stripe_emulator.signing import sign_payload
 
 # DEMO_SHOPPERS scales the history down (the browser tests use a small one).
-SHOPPERS = int(os.environ.get("DEMO_SHOPPERS", "300"))
+SHOPPERS = int(os.environ.get("DEMO_SHOPPERS", "240"))
 MEMBER_SHARE = 0.25
-YEARLY_SHARE = 0.25
+YEARLY_SHARE = 0.35
 CANCELLATIONS = 3
 MONTHS = 12
 REFUND_SHARE = 0.07
@@ -152,7 +152,7 @@ class _History:
         joined: dict[str, datetime] = {}
         for ref in members:
             # The club grows: later months see more joins (a month's weight is its number).
-            month = self.rng.choices(range(MONTHS - 1), weights=range(1, MONTHS))[0]
+            month = self.rng.choices(range(MONTHS), weights=range(1, MONTHS + 1))[0]
             first = _month_start(self.now, MONTHS - 1 - month)
             joined[ref] = self.moment_in(first, min(self.now, _add_months(first, 1)))
         # A few early monthly members leave after some months (canceled at a period end).

@@ -108,7 +108,9 @@ function svg(tag, attrs = {}, ...children) {
  * series: [{label, color, values: {period: number}, stack?: name, negative?: bool}]
  */
 function barChart(figure, { title, periods, series, format, caption }) {
-  const width = 720, height = 260, left = 64, right = 8, top = 12, bottom = 34;
+  // Drawn at the figure's own width (at most 720 px), so labels stay readable on a phone.
+  const width = Math.max(300, Math.min(720, (figure.clientWidth || 744) - 24));
+  const height = width < 500 ? 220 : 260, left = 64, right = 8, top = 12, bottom = 34;
   const stacks = [...new Set(series.map((s) => s.stack || s.label))];
   let max = 0, min = 0;
   for (const period of periods) {
@@ -149,6 +151,7 @@ function barChart(figure, { title, periods, series, format, caption }) {
       }
     });
     const label = periods.length > 8 ? period.slice(2).replace("-", "/") : period;
+    if (slot < 30 && i % 2 === 1) return;
     chart.append(svg("text", { x: left + i * slot + slot / 2, y: height - 12, "text-anchor": "middle", "font-size": 11, fill: "#4f5b6b" }, label));
   });
   const legend = el("ul", { class: "legend", "aria-hidden": "true" },
@@ -245,7 +248,10 @@ function renderDonations() {
   const result = state.data.donations;
   if (result.status !== "fulfilled") return;
   const report = result.value;
-  const currencies = [...new Set([...report.data, ...report.totals].map((r) => r.currency))].sort();
+  // Currencies by how much was pledged in them, the largest first (and chosen until the user picks another).
+  const volume = {};
+  for (const t of report.totals) volume[t.currency] = (volume[t.currency] || 0) + t.net;
+  const currencies = Object.keys(volume).sort((a, b) => volume[b] - volume[a] || a.localeCompare(b));
   if (!currencies.length) currencies.push("usd");
   const select = $("#donations-currency");
   const chosen = currencies.includes(select.value) ? select.value : currencies[0];
@@ -271,9 +277,9 @@ function renderDonations() {
   fillTable($("#outstanding-table"), "Outstanding per cause", [
     { label: "Cause", value: (r) => causeName(r.cause_id), text: true },
     { label: "Currency", value: (r) => r.currency.toUpperCase(), text: true },
+    { label: "Outstanding", value: (r) => formatMoney(r.outstanding, r.currency), cls: (r) => (r.outstanding < 0 ? "neg" : null) },
     { label: "Net pledged (all time)", value: (r) => formatMoney(r.net, r.currency) },
     { label: "Disbursed (all time)", value: (r) => formatMoney(r.disbursed, r.currency) },
-    { label: "Outstanding", value: (r) => formatMoney(r.outstanding, r.currency), cls: (r) => (r.outstanding < 0 ? "neg" : null) },
   ], report.totals, "No donations yet.");
 
   fillTable($("#donations-table"), "Donations per cause and month", [
@@ -408,7 +414,10 @@ function show(view) {
     else button.removeAttribute("aria-current");
   }
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
+  if (state.data[view]) RENDER[view]();  // charts take the width of the now visible view
 }
+
+const RENDER = { donations: renderDonations, memberships: renderMemberships, program: renderProgram };
 
 // ---------- CSV downloads: the API's own CSV, saved under a descriptive name ----------
 

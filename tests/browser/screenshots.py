@@ -1,6 +1,6 @@
 """Screenshots of the dashboard for docs/dashboard.md, from a running `make dev` (seeded):
 
-    .venv/bin/python -m tests.browser.screenshots [http://127.0.0.1:8000] [docs/images]
+.venv/bin/python -m tests.browser.screenshots [http://127.0.0.1:8000] [docs/images]
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         for width, suffix in ((1280, ""), (390, "-390px")):
-            page = browser.new_page(viewport={"width": width, "height": 900}, locale="en-US", device_scale_factor=1)
+            page = browser.new_page(
+                viewport={"width": width, "height": 900}, locale="en-US", device_scale_factor=1
+            )
             page.goto(f"{base}/dashboard")
             if not suffix:
                 page.screenshot(path=out / "dashboard-sign-in.png")
