@@ -162,8 +162,31 @@ def main() -> None:
     print("\n".join(peak.lines()))
     print(f"\ncold import (median of 7 fresh interpreters): import boto3, pynamodb = {base:.0f} ms; "
           f"import app = {full:.0f} ms; ratio {full / base:.2f}")  # fmt: skip
+    _with_demo_history(moto.url, emulator)
     emulator.stop()
     moto.stop()
+
+
+def _with_demo_history(dynamodb_url: str, emulator: Any) -> None:
+    """Order and eligibility latency, empty stack against demo history (localdev/bench_history.py)."""
+    import requests
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.services import api_keys, catalog
+    from localdev import seed
+    from localdev.bench_history import history_side_by_side
+    from localdev.tables import create_tables
+
+    requests.post(f"{dynamodb_url}/moto-api/reset", timeout=10)
+    emulator.reset()
+    create_tables()
+    seed.seed()
+    catalog.invalidate()
+    api_keys.invalidate_cache()
+    with Client(app) as client:
+        headers = {"Authorization": f"Bearer {seed.STOREFRONT_KEY}", "Content-Type": "application/json"}
+        history_side_by_side(client, lambda: _make_member(client, headers, emulator), _timed, dynamodb_url)
 
 
 def _report_calls_by_volume(report: Callable[[], None]) -> tuple[int, int, int, int]:

@@ -27,6 +27,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
+# moto's own implementation, kept for `make bench`'s side-by-side comparison.
+MOTO_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
 # (table, hash key, range key or None, the item as it was before the transaction or None)
 Backup = tuple[Table, DynamoType, DynamoType | None, Item | None]
