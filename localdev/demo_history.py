@@ -11,7 +11,7 @@ moment each thing happened, replayed in time order:
 - each shopper joins through `POST /v1/members/{ref}/checkout` (a real Stripe customer and Checkout
   Session in the emulator); the subscription's life then arrives as Stripe's signed
   `customer.subscription.*` webhooks dated when they happened (the emulator keeps no clock, so it
-  cannot produce past events itself), and each paid invoice pledges its fee through the service
+  cannot produce past events itself), and each paid invoice is accounted for with the unit of work
   the `invoice.paid` webhook uses.
 The history is deterministic (a fixed random seed), so every newcomer sees the same figures.
 """
@@ -243,11 +243,24 @@ class _History:
 
         def paid(invoice: int, moment: datetime) -> Callable[[], None]:
             def run() -> None:
-                from chalicelib.services import donations
+                # What `invoice.paid` does once it knows the subscription (the webhook reads it from
+                # Stripe, which does not hold these past subscriptions): record the invoice on the
+                # member and its renewal pledge, in one transaction.
+                from chalicelib.domain.member import PaidInvoice
+                from chalicelib.services import members
+                from chalicelib.services.stripe_events import account_for_invoice
 
-                donations.pledge_membership_fee(
-                    f"in_demo_{ref}_{invoice}", ref, plan_id, plan.amount, plan.currency, moment
+                bill = PaidInvoice(
+                    f"in_demo_{ref}_{invoice}", subscription_id, plan.amount, plan.currency, moment
                 )
+
+                def decide(current: Any, unit: Any) -> Any:
+                    if current is None:
+                        return None
+                    account_for_invoice(current, bill, unit)
+                    return current
+
+                members.change_member(ref, decide, moment)
                 self.summary.renewals += 1
 
             return run

@@ -17,12 +17,13 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import PUBLIC, Call, Reply, endpoint
+from chalicelib.api.routing import PUBLIC, Call, Example, Reply, endpoint
 
 dashboard_api = Blueprint(__name__)
 
 ASSETS = Path(__file__).resolve().parent.parent / "dashboard"
 HTML = "text/html"
+PAGE_EXAMPLE = '<!doctype html>\n<html lang="en">\n<head>\n<title>VIP Rewards — brand dashboard</title>…'
 
 
 def _sha256(text: str) -> str:
@@ -54,6 +55,7 @@ def page() -> tuple[str, str]:
 @endpoint(
     dashboard_api, "GET", "/dashboard", summary="The brand dashboard (HTML page)", tag="dashboard",
     roles=PUBLIC, response=str, content_type=HTML,
+    example=Example(response=PAGE_EXAMPLE),
     description="A web page for brand teams: donations, memberships and the program report for a month "
     "range, CSV downloads and a form to record disbursements. Loading it needs no key; it asks for a brand "
     "key and calls the brand endpoints with it.",

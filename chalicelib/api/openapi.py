@@ -163,7 +163,9 @@ def _success(spec: EndpointSpec, status: int, refs: dict[Any, dict[str, Any]]) -
         description = "OK; also the replay of the first answer to this Idempotency-Key and body"
     answer: dict[str, Any] = {"description": description}
     if spec.response is not None:
-        content: dict[str, Any] = {JSON: {"schema": refs[spec.response], "example": example.response}}
+        content: dict[str, Any] = {
+            spec.content_type: {"schema": refs[spec.response], "example": example.response}
+        }
         if spec.csv:
             # CSV first: client generators that read one media type per answer then hand back the text,
             # which works for both forms, instead of parsing a CSV answer as JSON and failing.
