@@ -191,6 +191,10 @@ class _History:
                 STOREFRONT_KEY,
             )
             state["session"] = started["session_id"]
+            from chalicelib.store.members import get_member
+
+            member = get_member(ref)
+            state["customer"] = member.stripe_customer_id if member else None
 
         def subscription(status: str, start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
             return {
@@ -229,6 +233,7 @@ class _History:
         def deliver(event_type: str, moment: datetime, obj: dict[str, Any]) -> Callable[[], None]:
             def run() -> None:
                 state["events"] = state.get("events", 0) + 1
+                obj["customer"] = state.get("customer")
                 event = {
                     "id": f"evt_demo_{ref}_{state['events']:03d}",
                     "object": "event",
@@ -279,13 +284,10 @@ class _History:
             period_end = _add_months(period_start, months)
             invoice += 1
             moment = period_start + timedelta(seconds=5)
-            self.at(moment, paid(invoice, moment))
             kind = "customer.subscription.created" if invoice == 1 and not plan.trial_days else None
             snapshot = subscription("active", period_start, period_end)
-            self.at(
-                moment + timedelta(seconds=1),
-                deliver(kind or "customer.subscription.updated", moment + timedelta(seconds=1), snapshot),
-            )
+            self.at(moment, deliver(kind or "customer.subscription.updated", moment, snapshot))
+            self.at(moment + timedelta(seconds=1), paid(invoice, moment + timedelta(seconds=1)))
             if renewals is not None and invoice == renewals:
                 # Canceled at the period end: the subscription ends then, and perks with it.
                 ends = period_end
