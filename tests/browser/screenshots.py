@@ -28,7 +28,7 @@ def main() -> None:
                 page.screenshot(path=out / "dashboard-sign-in.png")
             page.get_by_label("Brand API key").fill(BRAND_KEY)
             page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("status").filter(has_text="Showing").wait_for()
+            page.get_by_role("status").filter(has_text="Showing").wait_for(timeout=120_000)
             for view in ("Donations", "Memberships", "Program"):
                 page.get_by_role("button", name=view).click()
                 page.screenshot(path=out / f"dashboard-{view.lower()}{suffix}.png", full_page=True)
