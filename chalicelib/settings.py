@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+# How long Lambda lets the API and the scheduled job run: infra deploys the functions with it and every
+# timeout and retry in `chalicelib.budget` is derived from it. Change it here and nowhere else.
+LAMBDA_TIMEOUT_SECONDS = 20
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -59,7 +63,8 @@ class Settings:
     totals_shards: int
     reconcile_buckets: int
     log_level: str
-    # The Lambda function timeout (infra reads the same setting); bounds idempotency leases locally.
+    # The Lambda function timeout (LAMBDA_TIMEOUT_SECONDS above, which infra deploys): every Stripe and
+    # DynamoDB timeout derives from it (chalicelib/budget.py); bounds idempotency leases locally.
     lambda_timeout_seconds: int
     # Bearer tokens remembered per container (known and unknown ones), least recently used evicted.
     api_key_cache_size: int
@@ -84,7 +89,7 @@ def load_settings() -> Settings:
         stripe_webhook_secrets=secrets,
         stripe_secret_arn=_optional("STRIPE_SECRET_ARN"),
         stripe_api_base=_optional("STRIPE_API_BASE"),
-        stripe_max_network_retries=_int("STRIPE_MAX_NETWORK_RETRIES", 2),
+        stripe_max_network_retries=_int("STRIPE_MAX_NETWORK_RETRIES", 1),
         grace_days=_int("GRACE_DAYS", 3),
         renewal_leeway_hours=_int("RENEWAL_LEEWAY_HOURS", 48),
         default_cause_id=_optional("DEFAULT_CAUSE_ID"),
@@ -95,7 +100,7 @@ def load_settings() -> Settings:
         totals_shards=_bounded("TOTALS_SHARDS", 16, 1, 100),
         reconcile_buckets=_bounded("RECONCILE_BUCKETS", 16, 1, 100),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        lambda_timeout_seconds=_int("LAMBDA_TIMEOUT_SECONDS", 20),
+        lambda_timeout_seconds=_int("LAMBDA_TIMEOUT_SECONDS", LAMBDA_TIMEOUT_SECONDS),
         api_key_cache_size=_int("API_KEY_CACHE_SIZE", 1000),
         unknown_key_ttl_seconds=_int("UNKNOWN_KEY_TTL_SECONDS", 5),
     )

@@ -16,6 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from chalice.cdk import Chalice
 from constructs import Construct
 
+from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS
 from infra.tables import TABLES, TableSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,8 @@ class VipRewardsStack(cdk.Stack):
             stage_config={
                 "api_gateway_stage": config.stage,
                 "lambda_memory_size": config.memory_mb,
-                "lambda_timeout": 20,
+                # The one timeout setting: the code derives every Stripe/DynamoDB timeout from it.
+                "lambda_timeout": LAMBDA_TIMEOUT_SECONDS,
                 "manage_iam_role": False,
                 "iam_role_arn": role.role_arn,
                 "environment_variables": {

@@ -9,16 +9,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.store.base import all_models, transaction_connection
+from chalicelib.store.base import all_models, dynamodb_client, transaction_connection
 
 
 def _clients() -> list[Any]:
+    """Every DynamoDB client the models and transactions may use (one per patience, shared by all)."""
     clients: dict[int, Any] = {}
     for model in all_models():
         client = model._get_connection().connection.client  # type: ignore[attr-defined]
         clients[id(client)] = client
-    client = transaction_connection().client
-    clients[id(client)] = client
+    shared = (transaction_connection().client, dynamodb_client("standard"), dynamodb_client("eligibility"))
+    for client in shared:
+        clients[id(client)] = client
     return list(clients.values())
 
 

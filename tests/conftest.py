@@ -34,6 +34,9 @@ os.environ.update(
         "STRIPE_API_KEY": "sk_test_local",
         "STRIPE_WEBHOOK_SECRET": "whsec_test",
         "STRIPE_MAX_NETWORK_RETRIES": "0",
+        # moto is far slower than DynamoDB (a transaction copies whole tables): the suite runs the budget of a
+        # 60 s function, so its DynamoDB reads may take 4.4 s. The time-budget tests set their own.
+        "LAMBDA_TIMEOUT_SECONDS": "60",
         "DEFAULT_CAUSE_ID": "general-fund",
         "LOG_LEVEL": "WARNING",
     }

@@ -45,7 +45,9 @@ eligibility_api = Blueprint(__name__)
         },
     ),
     description="Read-only, so `Idempotency-Key` is ignored. One DynamoDB read on a warm function. "
-    "Cache an answer for at most 60 s and never past `valid_until`.",
+    "Cache an answer for at most 60 s and never past `valid_until`. Waits at most 1 s on the database, "
+    "then answers 503 (fall back to guest prices).",
+    patience="eligibility",
 )  # fmt: skip
 def eligibility(call: Call[Cart, Any]) -> Eligibility:
     return check_eligibility(call.body)

@@ -24,6 +24,7 @@ from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.errors import ApiError, InternalError, UnsupportedMediaTypeError, ValidationError, error_body
 from chalicelib.services import idempotency
 from chalicelib.services.api_keys import Caller, Role, authenticate, require_role
+from chalicelib.store.base import PATIENCE, Patience
 
 B = TypeVar("B")
 Q = TypeVar("Q")
@@ -98,6 +99,7 @@ class EndpointSpec:
     description: str = ""
     example: Example | None = None
     csv: bool = False
+    patience: Patience = "standard"
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -126,6 +128,7 @@ def endpoint(
     description: str = "",
     example: Example | None = None,
     csv: bool = False,
+    patience: Patience = "standard",
 ) -> Callable[[Callable[[Call[Any, Any]], Any]], Callable[[Call[Any, Any]], Any]]:
     """Register a route on `blueprint` and in the OpenAPI registry."""
     spec = EndpointSpec(
@@ -145,6 +148,7 @@ def endpoint(
         description=description,
         example=example,
         csv=csv,
+        patience=patience,
     )
     REGISTRY.append(spec)
 
@@ -319,6 +323,8 @@ def _handle(
     log.clear(request_id=request_id, route=f"{spec.method} {spec.path}")
     status = 500
     response: Response | None = None
+    # How long this route may wait on DynamoDB, from the key check on (the hot path gives up after 1 s).
+    patience = PATIENCE.set(spec.patience)
     try:
         headers = {k.lower(): v for k, v in request.headers.items()}
         caller = None
@@ -351,6 +357,7 @@ def _handle(
         invocation.end()
         if response is not None:
             status = response.status_code
+        PATIENCE.reset(patience)
         logger.info(
             "request",
             extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},

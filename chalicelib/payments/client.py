@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import aws, budget
 from chalicelib.errors import ConflictError, InternalError, UpstreamError, ValidationError
 from chalicelib.log import get_logger
 from chalicelib.settings import settings
@@ -29,11 +30,9 @@ def stripe_credentials() -> tuple[str, tuple[str, ...]]:
     if settings.stripe_secret_arn:
         import json
 
-        import boto3
-
-        secret = boto3.client("secretsmanager", region_name=settings.aws_region).get_secret_value(
-            SecretId=settings.stripe_secret_arn
-        )
+        # The container's shared botocore session, waiting on AWS as long as a DynamoDB call may.
+        limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries).dynamodb
+        secret = aws.client("secretsmanager", limits).get_secret_value(SecretId=settings.stripe_secret_arn)
         values = json.loads(secret["SecretString"])
         secrets = tuple(s.strip() for s in str(values.get("webhook_secret", "")).split(",") if s.strip())
         return str(values["api_key"]), secrets
@@ -46,17 +45,20 @@ def stripe_credentials() -> tuple[str, tuple[str, ...]]:
 
 @cache
 def stripe_client() -> StripeClient:
+    """Timeouts and retries from the time budget: a hung Stripe costs at most `limits.worst_case`."""
     import stripe
 
     api_key, _ = stripe_credentials()
     base: dict[str, str] = {}
     if settings.stripe_api_base:
         base = {"api": settings.stripe_api_base}
+    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries).stripe
     return stripe.StripeClient(
         api_key,
         stripe_version=STRIPE_API_VERSION,
-        max_network_retries=settings.stripe_max_network_retries,
+        max_network_retries=limits.attempts - 1,
         base_addresses=base,  # type: ignore[arg-type]
+        http_client=stripe.RequestsClient(timeout=(limits.connect_timeout, limits.read_timeout)),
     )
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta
+from chalicelib.store.base import BaseMeta, BaseModel
 
 
-class ApiKeyRecord(Model):
+class ApiKeyRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("api-keys")
 

@@ -1,10 +1,13 @@
-"""What every table shares: region, endpoint, billing mode, timeouts; and error translation."""
+"""What every table shares: region, endpoint, billing mode, one connection and its time budget; and
+error translation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from functools import cache
+from typing import Any, Literal
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -13,14 +16,19 @@ from botocore.exceptions import (
     ParamValidationError,
     PartialCredentialsError,
 )
-from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.connection import Connection, TableConnection
+from pynamodb.exceptions import PynamoDBException, TableError, TransactWriteError
+from pynamodb.models import Model
 
-from chalicelib import log
+from chalicelib import aws, budget, log
 from chalicelib.errors import InternalError, ServiceUnavailableError
 from chalicelib.settings import settings
 
 logger = log.get_logger("store")
+
+Patience = Literal["standard", "eligibility"]
+# How long the current request may wait on DynamoDB: the eligibility hot path gives up after 1 s.
+PATIENCE: ContextVar[Patience] = ContextVar("dynamodb_patience", default="standard")
 
 
 class StorageFailedError(InternalError):
@@ -33,22 +41,51 @@ class BaseMeta:
     region = settings.aws_region
     host = settings.dynamodb_host
     billing_mode = "PAY_PER_REQUEST"
-    # Fail fast inside a Lambda invocation rather than hanging until API Gateway's 29 s limit.
-    connect_timeout_seconds = 2
-    read_timeout_seconds = 5
-    max_retry_attempts = 3
+    # Timeouts and retries are not set here: every model uses `shared_connection()`, whose client
+    # follows `chalicelib.budget`.
+
+
+def dynamodb_client(patience: Patience | None = None) -> Any:
+    """The container's DynamoDB client for the current request's patience (built once per limits)."""
+    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries)
+    chosen = limits.dynamodb_eligibility if (patience or PATIENCE.get()) == "eligibility" else limits.dynamodb
+    return aws.client("dynamodb", chosen, endpoint_url=settings.dynamodb_host)
+
+
+class SharedConnection(Connection):
+    """pynamodb's connection, talking through the container's shared botocore client."""
+
+    @property
+    def client(self) -> Any:
+        return dynamodb_client()
 
 
 @cache
+def shared_connection() -> SharedConnection:
+    """The one DynamoDB connection of the container: every model and every `TransactWrite` use it."""
+    return SharedConnection(region=settings.aws_region, host=settings.dynamodb_host)
+
+
 def transaction_connection() -> Connection:
-    """The connection `TransactWrite` uses (one per container, configured like the models)."""
-    return Connection(
-        region=BaseMeta.region,
-        host=BaseMeta.host,
-        connect_timeout_seconds=BaseMeta.connect_timeout_seconds,
-        read_timeout_seconds=BaseMeta.read_timeout_seconds,
-        max_retry_attempts=BaseMeta.max_retry_attempts,
-    )
+    """The connection `TransactWrite` uses: the shared one."""
+    return shared_connection()
+
+
+class BaseModel(Model):
+    """Every table's model: pynamodb's, on the shared connection (no botocore session of its own)."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        shared = shared_connection()
+        if table.connection is not shared:
+            try:
+                shared.get_meta_table(table.table_name)
+            except TableError:
+                with suppress(ValueError):  # another thread added it first
+                    shared.add_meta_table(table.connection.get_meta_table(table.table_name))
+            table.connection = shared
+        return table
 
 
 def cancellation_codes(error: TransactWriteError) -> list[str | None]:

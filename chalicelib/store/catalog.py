@@ -6,11 +6,10 @@ from typing import TypeVar
 
 import msgspec
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta
+from chalicelib.store.base import BaseMeta, BaseModel
 
 PLAN = "PLAN"
 CAUSE = "CAUSE"
@@ -18,7 +17,7 @@ CAUSE = "CAUSE"
 T = TypeVar("T", Plan, Cause)
 
 
-class CatalogRecord(Model):
+class CatalogRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("catalog")
 

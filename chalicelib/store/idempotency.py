@@ -12,17 +12,16 @@ from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, storage_errors, transaction_connection
+from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
 
 IN_PROGRESS = "in_progress"
 COMPLETE = "complete"
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("idempotency")
 

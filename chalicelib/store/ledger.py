@@ -29,12 +29,11 @@ from pynamodb.exceptions import TransactGetError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.donations import DISBURSEMENT, Balance, LedgerEntry
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, cancellation_codes, transaction_connection
+from chalicelib.store.base import BaseMeta, BaseModel, cancellation_codes, transaction_connection
 from chalicelib.store.shards import totals_shard, totals_shards
 
 ORDER = "order"
@@ -55,7 +54,7 @@ class DisbursementListing(GlobalSecondaryIndex["LedgerEntryRecord"]):  # type: i
     listing_order = UnicodeAttribute(range_key=True)
 
 
-class LedgerEntryRecord(Model):
+class LedgerEntryRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("ledger")
 
@@ -77,7 +76,7 @@ class LedgerEntryRecord(Model):
     response = UnicodeAttribute(null=True)
 
 
-class OrderRecord(Model):
+class OrderRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("orders")
 
@@ -96,7 +95,7 @@ class OrderRecord(Model):
     version = VersionAttribute()
 
 
-class DonationTotalsRecord(Model):
+class DonationTotalsRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("donation_totals")
 

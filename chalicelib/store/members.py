@@ -20,12 +20,11 @@ from pynamodb.attributes import (
 from pynamodb.constants import STRING
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, translate_storage_errors
+from chalicelib.store.base import BaseMeta, BaseModel, translate_storage_errors
 from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
 
 _encode = msgspec.json.Encoder().encode
@@ -90,7 +89,7 @@ def reconcile_key(customer_ref: str) -> str:
     return f"due#{reconcile_bucket(customer_ref)}"
 
 
-class MemberRecord(Model):
+class MemberRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("members")
 

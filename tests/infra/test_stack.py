@@ -199,6 +199,18 @@ def test_the_hourly_reconciliation_is_scheduled(templates: dict[str, Template]) 
     assert "rate(1 hour)" in events
 
 
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_function_runs_with_the_timeout_the_code_budgets_for(
+    templates: dict[str, Template], stage: str
+) -> None:
+    from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS
+
+    functions = templates[stage].find_resources("AWS::Serverless::Function").values()
+    assert functions
+    assert {f["Properties"]["Timeout"] for f in functions} == {LAMBDA_TIMEOUT_SECONDS}
+    assert "LAMBDA_TIMEOUT_SECONDS" not in json.dumps([f["Properties"]["Environment"] for f in functions])
+
+
 def test_table_specs_are_unique() -> None:
     assert len({spec.name for spec in TABLES}) == len(TABLES)
     assert all(isinstance(spec, TableSpec) for spec in TABLES)
