@@ -1,9 +1,11 @@
 """Stripe objects built from Stripe's own sample fixtures, so every field name is the real one.
 
-`fixtures.json` holds objects copied unchanged from Stripe's OpenAPI fixtures (MIT, see LICENSE).
-`build(kind, ...)` takes the sample's field names and requires a value for every one of them: an
-object can neither miss a field Stripe sends nor carry one Stripe does not, and no sample value
-leaks into emulated data.
+`fixtures.json` holds objects copied unchanged from Stripe's OpenAPI fixtures (MIT, see LICENSE), of
+API version 2026-07-29.dahlia; `VERSION_CHANGES` lists what 2026-10-28.endive (the version stripe-python
+16 pins, and so the emulator's) added to or removed from those objects, as the SDK's classes say.
+`build(kind, ...)` takes those field names and requires a value for every one of them: an object can
+neither miss a field Stripe sends nor carry one Stripe does not, and no sample value leaks into emulated
+data. A test compares every emulated object, nested fields included, with the SDK's classes.
 """
 
 from __future__ import annotations
@@ -20,9 +22,19 @@ FIXTURES = Path(__file__).with_name("fixtures.json")
 _ALPHABET = string.ascii_letters + string.digits
 
 
+# kind → (fields endive added, fields endive removed) against the dahlia samples.
+VERSION_CHANGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "checkout.session": (("allowed_payment_method_types",), ()),
+    "invoice": (("amount_paid_off_stripe",), ("subscription",)),
+}
+
+
 @cache
 def samples() -> dict[str, dict[str, Any]]:
     resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+    for kind, (added, removed) in VERSION_CHANGES.items():
+        sample = {k: v for k, v in resources[kind].items() if k not in removed}
+        resources[kind] = {**sample, **dict.fromkeys(added)}
     return resources
 
 

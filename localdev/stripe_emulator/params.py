@@ -91,6 +91,7 @@ def one_of(*allowed: str) -> Callable[[Any, str], str]:
             raise _fail(param, f"Invalid {param}: must be one of {', '.join(allowed)}")
         return str(value)
 
+    check.allowed = allowed  # type: ignore[attr-defined]  # the SDK-fidelity test compares them
     return check
 
 
@@ -202,7 +203,7 @@ CHECKOUT: Spec = {
     "allow_promotion_codes": boolean,
     "billing_address_collection": one_of("auto", "required"),
     "locale": string,
-    "payment_method_types": strings,
+    "allowed_payment_method_types": strings,
     "customer_update": {"address": string, "name": string, "shipping": string},
     **EXPAND,
 }

@@ -499,7 +499,10 @@ def _expand(stripe: Stripe, node: Any, path: list[str]) -> None:
         return
     value = node[head]
     collection = EXPANDABLE.get(head)
-    if isinstance(value, str) and collection:
+    if collection is None:
+        # As Stripe: only fields holding an object's id can be expanded, not plain values.
+        raise StripeError(f"This property cannot be expanded ({head}).", param="expand")
+    if isinstance(value, str):
         found = getattr(stripe.account, collection).get(value)
         if found is not None:
             node[head] = copy.deepcopy(found)

@@ -345,6 +345,7 @@ class Stripe:
             adaptive_pricing={"enabled": False},
             after_expiration=None,
             allow_promotion_codes=params.get("allow_promotion_codes"),
+            allowed_payment_method_types=params.get("allowed_payment_method_types"),
             amount_subtotal=amount,
             amount_total=amount,
             automatic_tax={"enabled": False, "liability": None, "provider": None, "status": None},
@@ -404,7 +405,7 @@ class Stripe:
             subscription=None,
             success_url=params.get("success_url"),
             total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            ui_mode="hosted",
+            ui_mode="hosted_page",
             url=f"{self.base_url}/checkout/{session_id}",
             wallet_options=None,
         )
@@ -570,13 +571,17 @@ class Stripe:
             automatic_tax={"disabled_reason": None, "enabled": False, "liability": None},
             billing_cycle_anchor=end if trial_days else now,
             billing_cycle_anchor_config=None,
-            billing_mode={"type": "flexible", "flexible": {"proration_discounts": "included"}},
+            billing_mode={
+                "type": "flexible",
+                "flexible": {"proration_discounts": "included"},
+                "updated_at": None,
+            },
             billing_schedules=[],
             billing_thresholds=None,
             cancel_at=None,
             cancel_at_period_end=False,
             canceled_at=None,
-            cancellation_details={"comment": None, "feedback": None, "reason": None},
+            cancellation_details={"comment": None, "feedback": None, "feedback_option": None, "reason": None},
             collection_method="charge_automatically",
             created=now,
             currency=price["currency"],
@@ -589,12 +594,17 @@ class Stripe:
             description=None,
             discounts=[],
             ended_at=None,
-            invoice_settings={"account_tax_ids": None, "issuer": {"type": "self"}},
+            invoice_settings={
+                "account_tax_ids": None,
+                "custom_fields": None,
+                "description": None,
+                "footer": None,
+                "issuer": {"type": "self"},
+            },
             items={
                 "object": "list",
                 "data": [item],
                 "has_more": False,
-                "total_count": 1,
                 "url": f"/v1/subscription_items?subscription={subscription_id}",
             },
             latest_invoice=None,
@@ -617,7 +627,9 @@ class Stripe:
             test_clock=None,
             transfer_data=None,
             trial_end=end if trial_days else None,
-            trial_settings={"end_behavior": {"missing_payment_method": "create_invoice"}},
+            trial_settings={
+                "end_behavior": {"billing_cycle_anchor": None, "missing_payment_method": "create_invoice"}
+            },
             trial_start=now if trial_days else None,
         )
         self.account.subscriptions[subscription_id] = subscription
@@ -696,6 +708,7 @@ class Stripe:
             amount_due=amount,
             amount_overpaid=0,
             amount_paid=0,
+            amount_paid_off_stripe=0,
             amount_remaining=amount,
             amount_shipping=0,
             application=None,
@@ -743,7 +756,6 @@ class Stripe:
                 "object": "list",
                 "data": [line],
                 "has_more": False,
-                "total_count": 1,
                 "url": f"/v1/invoices/{invoice_id}/lines",
             },
             metadata={},
@@ -755,6 +767,7 @@ class Stripe:
                 "subscription_details": {
                     "metadata": copy.deepcopy(subscription["metadata"]),
                     "subscription": subscription["id"],
+                    "subscription_proration_date": None,
                 },
                 "type": "subscription_details",
             },
@@ -780,8 +793,6 @@ class Stripe:
                 "paid_at": None,
                 "voided_at": None,
             },
-            # The current API version links an invoice to its subscription through `parent` only.
-            subscription=None,
             subtotal=amount,
             subtotal_excluding_tax=amount,
             test_clock=None,
@@ -860,6 +871,7 @@ class Stripe:
                 subscription["cancellation_details"] = {
                     "comment": None,
                     "feedback": None,
+                    "feedback_option": None,
                     "reason": "cancellation_requested" if wanted else None,
                 }
         if "items" in params:
@@ -946,7 +958,12 @@ class Stripe:
                 "canceled_at": subscription["canceled_at"] or now,
                 "ended_at": now,
                 "cancel_at": subscription["cancel_at"] or now,
-                "cancellation_details": {"comment": None, "feedback": None, "reason": reason},
+                "cancellation_details": {
+                    "comment": None,
+                    "feedback": None,
+                    "feedback_option": None,
+                    "reason": reason,
+                },
             }
         )
         for invoice in self.account.invoices.values():

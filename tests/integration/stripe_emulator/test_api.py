@@ -94,6 +94,51 @@ def test_completed_checkout_is_readable_with_its_subscription_expanded(
     assert session.subscription.metadata["customer_ref"] == "shopper-1"
 
 
+def test_expanding_a_plain_field_is_refused_naming_it(
+    stripe_client: stripe.StripeClient, checkout: Any
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.checkout.sessions.retrieve(checkout.id, params={"expand": ["status"]})
+
+    assert (raised.value.http_status, raised.value.param) == (400, "expand")
+    assert "cannot be expanded (status)" in str(raised.value.user_message)
+
+
+def test_a_checkout_session_speaks_the_pinned_versions_ui_mode(checkout: Any) -> None:
+    assert checkout.ui_mode == "hosted_page"
+    assert checkout.allowed_payment_method_types is None
+
+
+def test_a_parameter_the_pinned_version_dropped_is_refused(
+    stripe_client: stripe.StripeClient, monthly_price: Any
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "line_items": [{"price": monthly_price.id, "quantity": 1}],
+                "success_url": "http://127.0.0.1:9/welcome",
+                "payment_method_types": ["card"],
+            }
+        )
+
+    assert (raised.value.code, raised.value.param) == ("parameter_unknown", "payment_method_types")
+
+
+def test_lists_carry_no_total_count_unless_asked(
+    stripe_client: stripe.StripeClient, checkout: Any, emulator: Emulator
+) -> None:
+    subscription_id = emulator.complete_checkout(checkout.id)["subscription"]
+
+    subscription = stripe_client.v1.subscriptions.retrieve(subscription_id).to_dict()
+
+    assert "total_count" not in subscription["items"]
+    assert (
+        "total_count"
+        not in stripe_client.v1.invoices.list(params={"subscription": subscription_id}).to_dict()
+    )
+
+
 def test_subscription_periods_live_on_items(
     stripe_client: stripe.StripeClient, checkout: Any, emulator: Emulator
 ) -> None:
@@ -183,6 +228,7 @@ def test_invoices_point_at_their_subscription_through_parent(
     assert len(invoices) == 1
     invoice = stripe_client.v1.invoices.retrieve(invoices[0].id)
     assert invoice.parent.subscription_details.subscription == subscription_id
+    assert "subscription" not in invoice.to_dict()
     assert (invoice.billing_reason, invoice.amount_paid, invoice.status) == (
         "subscription_create",
         999,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import stripe
 
 from localdev.stripe_emulator import Emulator
-from localdev.stripe_emulator.objects import FIXTURES
+from localdev.stripe_emulator.objects import samples
 
-SAMPLES: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+# Stripe's fixtures, with the fields the pinned API version added or removed.
+SAMPLES: dict[str, dict[str, Any]] = samples()
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:

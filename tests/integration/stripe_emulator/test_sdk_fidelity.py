@@ -1,0 +1,290 @@
+"""The emulator's objects and parameters match the pinned stripe-python, which is generated from Stripe's
+OpenAPI spec for the API version we pin: its resource classes annotate every field of each object (nested
+ones included), and its params TypedDicts list every parameter each endpoint accepts."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import typing
+import urllib.request
+from typing import Any
+
+import pytest
+import stripe
+
+from localdev.stripe_emulator import Emulator
+from localdev.stripe_emulator import params as p
+
+# Every object type the service reads, by its `object` value.
+RESOURCES: dict[str, type[stripe.StripeObject]] = {
+    "billing_portal.session": stripe.billing_portal.Session,
+    "checkout.session": stripe.checkout.Session,
+    "customer": stripe.Customer,
+    "event": stripe.Event,
+    "invoice": stripe.Invoice,
+    "line_item": stripe.InvoiceLineItem,
+    "list": stripe.ListObject,
+    "plan": stripe.Plan,
+    "price": stripe.Price,
+    "product": stripe.Product,
+    "subscription": stripe.Subscription,
+    "subscription_item": stripe.SubscriptionItem,
+}
+# Nullable fields Stripe leaves out of an object unless they apply: includable lists (`expand[]` or
+# `include[]`), fields of deleted objects, and settings of UI modes or features the emulator does not offer.
+ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
+    "Session": {  # checkout.session and billing_portal.session
+        "line_items",
+        "branding_settings",
+        "excluded_payment_method_types",
+        "name_collection",
+        "optional_items",
+        "presentment_details",
+        "redirect_on_completion",
+        "return_url",
+        "tax_id_collection",
+        "after_expiration",
+    },
+    "Customer": {
+        "deleted",
+        "cash_balance",
+        "invoice_credit_balance",
+        "sources",
+        "subscriptions",
+        "tax",
+        "tax_ids",
+        "business_name",
+        "individual_name",
+        "customer_account",
+    },
+    "Invoice": {"deleted", "payments", "confirmation_secret", "threshold_reason", "status_details"},
+    "Price": {"deleted", "currency_options", "tiers"},
+    "Plan": {"deleted", "tiers"},
+    "Product": {"deleted", "tax_details"},
+    "Subscription": {"presentment_details", "status_details"},
+    "SubscriptionItem": {"deleted", "billed_until", "current_trial"},
+    "Event": {"account", "context"},
+    "Data": {"previous_attributes"},  # event.data: on `*.updated` events only
+    "TotalDetails": {"breakdown"},  # includable
+    "Issuer": {"account"},  # only for `type: account`
+    "Liability": {"account"},  # only for `type: account`
+}
+# Classes of options that Stripe sends only for what was configured (one key per payment method used).
+ONLY_WHAT_IS_SET = {"PaymentMethodOptions", "Card"}
+
+
+def _fields(cls: type) -> dict[str, Any]:
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        hints.update(getattr(klass, "__annotations__", {}))
+    return {
+        k: v
+        for k, v in hints.items()
+        if not k.startswith("_") and typing.get_origin(v) is not typing.ClassVar
+    }
+
+
+def _optional(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is typing.Union and type(None) in typing.get_args(annotation)
+
+
+def _literals(annotation: Any) -> set[str]:
+    found: set[str] = set()
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Literal:
+            found |= {str(v) for v in typing.get_args(arg)}
+        else:
+            found |= _literals(arg)
+    return found
+
+
+def mismatches(value: dict[str, Any], cls: type, path: str) -> list[str]:
+    """Where `value` differs from what the SDK's class says the object holds, at every depth."""
+    fields = _fields(cls)
+    found = []
+    implicit = {"object"} if cls is stripe.ListObject else set()
+    for key in sorted(set(value) - set(fields) - implicit):
+        found.append(f"{path}.{key}: not a field of {cls.__qualname__}")
+    for key in sorted(set(fields) - set(value)):
+        if not _optional(fields[key]):
+            found.append(f"{path}.{key}: missing (always sent)")
+        elif cls.__name__ not in ONLY_WHAT_IS_SET and key not in ABSENT_UNLESS_THEY_APPLY.get(
+            cls.__name__, set()
+        ):
+            found.append(f"{path}.{key}: missing (sent as null when unset)")
+    inner = getattr(cls, "_inner_class_types", {})
+    for key, item in value.items():
+        if key not in fields:
+            continue
+        allowed = _literals(fields[key])
+        if allowed and isinstance(item, str) and item not in allowed:
+            found.append(f"{path}.{key}: {item!r} is not one of {sorted(allowed)}")
+        for index, element in enumerate(item if isinstance(item, list) else [item]):
+            where = f"{path}.{key}[{index}]" if isinstance(item, list) else f"{path}.{key}"
+            if not isinstance(element, dict):
+                continue
+            if isinstance(element.get("object"), str) and element["object"] in RESOURCES:
+                found += mismatches(element, RESOURCES[element["object"]], where)
+            elif key in inner:
+                found += mismatches(element, inner[key], where)
+    if cls is stripe.Event.Data and isinstance(value.get("object"), dict):
+        obj = value["object"]
+        found += mismatches(obj, RESOURCES[obj["object"]], f"{path}.object")
+        previous = value.get("previous_attributes") or {}
+        found += [
+            f"{path}.previous_attributes.{k}: not a field"
+            for k in set(previous) - set(_fields(RESOURCES[obj["object"]]))
+        ]
+    return found
+
+
+def _get(emulator: Emulator, path: str) -> dict[str, Any]:
+    request = urllib.request.Request(emulator.base_url + path, headers={"Authorization": "Bearer sk_test_x"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body: dict[str, Any] = json.loads(response.read())
+    return body
+
+
+@pytest.fixture
+def lifecycle(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any) -> dict[str, Any]:
+    """A shopper's whole life through the emulator: every object type the service reads, as JSON."""
+    subscription_id = emulator.complete_checkout(checkout.id)["subscription"]
+    emulator.advance(subscription_id, "payment_failed")
+    emulator.advance(subscription_id, "paid")
+    stripe_client.v1.subscriptions.update(subscription_id, params={"cancel_at_period_end": True})
+    portal = stripe_client.v1.billing_portal.sessions.create(
+        params={"customer": checkout.customer, "return_url": "https://shop.example/account"}
+    )
+    emulator.advance(subscription_id)
+    return {
+        "customer": _get(emulator, f"/v1/customers/{checkout.customer}"),
+        "product": _get(emulator, "/v1/products/vip_monthly"),
+        "prices": _get(emulator, "/v1/prices?lookup_keys[]=vip-monthly"),
+        "checkout.session": _get(emulator, f"/v1/checkout/sessions/{checkout.id}"),
+        "billing_portal.session": portal.to_dict(),
+        "subscriptions": _get(emulator, f"/v1/subscriptions?customer={checkout.customer}&status=all"),
+        "invoices": _get(emulator, f"/v1/invoices?customer={checkout.customer}"),
+        "events": _get(emulator, "/v1/events?limit=100"),
+        "customers": _get(emulator, "/v1/customers?email=ada@example.com"),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "customer",
+        "product",
+        "prices",
+        "checkout.session",
+        "billing_portal.session",
+        "subscriptions",
+        "invoices",
+        "events",
+        "customers",
+    ],
+)
+def test_every_emulated_object_has_exactly_the_fields_of_the_pinned_sdk(
+    lifecycle: dict[str, Any], name: str
+) -> None:
+    value = lifecycle[name]
+
+    found = mismatches(value, RESOURCES[value["object"]], name)
+
+    assert not found, "\n".join(found)
+
+
+def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dict[str, Any]) -> None:
+    seen: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            seen.add(str(node.get("object")))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(lifecycle)
+
+    assert set(RESOURCES) <= seen
+
+
+def test_the_field_check_catches_a_field_the_version_dropped() -> None:
+    found = mismatches({"object": "list", "data": [], "has_more": False, "url": "/v1/x", "total_count": 0},
+                       stripe.ListObject, "list")  # fmt: skip
+
+    assert found == ["list.total_count: not a field of ListObject"]
+
+
+# -- parameters ---------------------------------------------------------------------------------------
+
+# Each parameter spec of the emulator and the SDK's TypedDict for the same endpoint.
+ENDPOINT_PARAMS = [
+    (p.CUSTOMER, "stripe.params._customer_create_params", "CustomerCreateParams"),
+    (p.CUSTOMER, "stripe.params._customer_update_params", "CustomerUpdateParams"),
+    (p.CUSTOMER_LIST, "stripe.params._customer_list_params", "CustomerListParams"),
+    (p.PRODUCT, "stripe.params._product_create_params", "ProductCreateParams"),
+    (p.PRICE, "stripe.params._price_create_params", "PriceCreateParams"),
+    (p.PRICE_UPDATE, "stripe.params._price_update_params", "PriceUpdateParams"),
+    (p.PRICE_LIST, "stripe.params._price_list_params", "PriceListParams"),
+    (p.CHECKOUT, "stripe.params.checkout._session_create_params", "SessionCreateParams"),
+    (p.PORTAL, "stripe.params.billing_portal._session_create_params", "SessionCreateParams"),
+    (p.SUBSCRIPTION_UPDATE, "stripe.params._subscription_update_params", "SubscriptionUpdateParams"),
+    (p.SUBSCRIPTION_CANCEL, "stripe.params._subscription_cancel_params", "SubscriptionCancelParams"),
+    (p.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
+    (p.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
+    (p.EVENT_LIST, "stripe.params._event_list_params", "EventListParams"),
+    (p.EXPAND, "stripe.params._subscription_retrieve_params", "SubscriptionRetrieveParams"),
+]
+
+
+def unlisted_params(spec: p.Spec, typed: Any, module: Any, prefix: str = "") -> list[str]:
+    """Parameters (and values) the emulator accepts that the SDK's TypedDict does not list."""
+    annotations: dict[str, Any] = typed.__annotations__  # a TypedDict's own and inherited keys
+    found = []
+    for name, rule in spec.items():
+        where = f"{prefix}[{name}]" if prefix else name
+        if name not in annotations:
+            found.append(where)
+            continue
+        text = _text(annotations[name])
+        nested = rule[0] if isinstance(rule, list) else rule
+        if isinstance(nested, dict):
+            inner = [
+                getattr(module, n) for n in re.findall(r"\b([A-Z]\w*Params\w*)\b", text) if hasattr(module, n)
+            ]
+            found += (
+                unlisted_params(nested, inner[0], module, where) if inner else [f"{where}: not an object"]
+            )
+        allowed = getattr(rule, "allowed", None)
+        literals = {
+            v for group in re.findall(r"Literal\[([^\]]*)\]", text) for v in re.findall(r"'([^']*)'", group)
+        }
+        if allowed and literals:
+            found += [f"{where}={value}" for value in allowed if value not in literals]
+    return found
+
+
+def _text(annotation: Any) -> str:
+    """An annotation as text, forward references (`"Literal['a']|str"`) spelled out."""
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, typing.ForwardRef):
+        return annotation.__forward_arg__
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
+    return " ".join([getattr(annotation, "__name__", str(annotation)), *(_text(a) for a in args)])
+
+
+@pytest.mark.parametrize(("spec", "module_name", "class_name"), ENDPOINT_PARAMS, ids=lambda v: str(v)[:40])
+def test_the_emulator_accepts_only_parameters_the_pinned_sdk_lists(
+    spec: p.Spec, module_name: str, class_name: str
+) -> None:
+    __import__(module_name)
+    module = sys.modules[module_name]
+
+    assert unlisted_params(spec, getattr(module, class_name), module) == []
