@@ -71,6 +71,23 @@ def test_a_hung_stripe_costs_at_most_its_worst_case_with_the_retry(
     assert 2 * budget.stripe.read_timeout <= elapsed < budget.stripe.worst_case + 1.0
 
 
+def test_an_invoice_webhook_answers_502_inside_the_budget_when_stripe_hangs(
+    club: Club, hang_stripe: Callable[[], None], budget: Budget
+) -> None:
+    events = club.pay(club.start_checkout("ada"))
+    paid = next(e for e in events if e["type"] == "invoice.paid")
+    hang_stripe()
+    payload, headers = signed_webhook(paid)
+
+    response, elapsed = timed(
+        lambda: club.client.http.post("/v1/webhooks/stripe", body=payload, headers=headers)
+    )
+
+    # The invoice's subscription is read from Stripe before anything is written; a 5xx makes Stripe retry.
+    assert _answer(response) == (502, "upstream", True)
+    assert elapsed < budget.answer
+
+
 def test_checkout_answers_503_inside_the_budget_when_dynamodb_hangs(
     club: Club, hang_dynamodb: Callable[[], None], budget: Budget
 ) -> None:
