@@ -88,6 +88,9 @@ def hang_dynamodb(hung_server: HungServer, monkeypatch: pytest.MonkeyPatch) -> C
             base.settings, dynamodb_host=hung_server.url, lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT
         )
         monkeypatch.setattr(base, "settings", hung)
+        # Build the clients now: creating one is cold-start work, not time spent waiting on DynamoDB.
+        base.dynamodb_client("standard")
+        base.dynamodb_client("eligibility")
 
     return hang
 
