@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.settings import settings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Invocation:
     request_id: str | None
     # time.monotonic() at which the Lambda invocation is cut off.
     deadline: float
+    # Numbers this request's transactions, so each gets its own client request token.
+    transactions: itertools.count[int] = field(default_factory=itertools.count)
 
 
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("invocation", default=None)
@@ -52,14 +55,15 @@ def remaining_seconds() -> float:
     return max(current.deadline - time.monotonic(), 0.0)
 
 
-def client_request_token(*parts: str) -> str | None:
-    """A DynamoDB `ClientRequestToken` for one transaction of this request (None outside a request).
+def client_request_token() -> str | None:
+    """A DynamoDB `ClientRequestToken` for the next transaction of this request (None outside one).
 
-    botocore resends the same token when it retries the call, so DynamoDB commits it once; a new
-    attempt of our own (after a lost race) passes another `parts` and so gets a new token.
+    botocore resends the same token when it retries the call, so DynamoDB commits it once even when
+    the first answer was lost; the request's next transaction (another attempt after a lost race
+    included) gets the next token.
     """
     current = _current.get()
     if current is None or current.request_id is None:
         return None
-    digest = hashlib.sha256("\n".join((current.request_id, *parts)).encode()).hexdigest()
-    return digest[:36]
+    seed = f"{current.request_id}#{next(current.transactions)}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:36]

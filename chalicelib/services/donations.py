@@ -154,7 +154,7 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
                 occurred_at=placed_at, now=now,
             )  # fmt: skip
         except store.DuplicateRecordError:
-            return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists"), False
+            return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
         return answer, True
 
     # A transaction conflict (another order updating the same cause's totals) retries the write itself.
@@ -163,14 +163,19 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
 
 def _replay(
     order_id: str, request_hash: str, type_: type[T], param: str, code: str, record: str = store.ORDER
-) -> T:
+) -> tuple[T, bool]:
+    """The answer for an order or refund id recorded before: (first answer, created).
+
+    `created` is True when the record is this very request's own write, committed by a transaction
+    that botocore retried after losing its answer: the client gets the first success, not a replay.
+    """
     with translate_storage_errors():
         stored = store.get_order(order_id, record)
     if stored is None:
         raise store.ConcurrentTotalsError()
     if stored.request_hash != request_hash:
         raise ConflictError(f"`{param}` was already reported with a different body.", param=param, code=code)
-    return msgspec.convert(stored.response, type_)
+    return msgspec.convert(stored.response, type_), stored.recorded_by_this_request()
 
 
 def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
@@ -185,7 +190,7 @@ def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
             raise NotFoundError(f"No order `{order_id}`.", param="order_id", code="order_not_found")
         previous = store.get_order(order_id, record)
         if previous is not None:
-            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record), False
+            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record)
         if order.refunded + refund.amount > order.amount:
             raise ValidationError(
                 f"Refunds would total {order.refunded + refund.amount}, "
@@ -204,7 +209,7 @@ def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
                 reversal=reversal, now=now,
             )  # fmt: skip
         except store.DuplicateRecordError:
-            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record), False
+            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record)
         return answer, True
 
     return _retrying(attempt)
@@ -230,12 +235,12 @@ def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, 
         stored = store.get_disbursement(disbursement.disbursement_id)
         if stored is None:
             raise store.ConcurrentTotalsError()
-        if stored[0] != request_hash:
+        if stored.request_hash != request_hash:
             raise ConflictError(
                 "`disbursement_id` was already recorded with a different body.",
                 param="disbursement_id", code="disbursement_exists",
             )  # fmt: skip
-        return msgspec.convert(stored[1], DisbursementOut), False
+        return msgspec.convert(stored.response, DisbursementOut), stored.recorded_by_this_request()
 
     def attempt() -> tuple[DisbursementOut, bool]:
         try:

@@ -31,6 +31,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from chalicelib import invocation
 from chalicelib.domain.donations import DISBURSEMENT, Balance, LedgerEntry
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, cancellation_codes, transaction_connection
@@ -74,6 +75,8 @@ class LedgerEntryRecord(BaseModel):
     by_cause_listing = DisbursementListing()
     request_hash = UnicodeAttribute(null=True)
     response = UnicodeAttribute(null=True)
+    # The request that recorded it: a retried commit of that same request answers as its first success.
+    request_id = UnicodeAttribute(null=True)
 
 
 class OrderRecord(BaseModel):
@@ -92,6 +95,8 @@ class OrderRecord(BaseModel):
     refunded = NumberAttribute(default=0)
     reversed = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    # The request that recorded it: a retried commit of that same request answers as its first success.
+    request_id = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -145,6 +150,12 @@ class StoredOrder:
     refunded: int
     reversed: int
     version: int
+    # The request that recorded it (None outside requests).
+    request_id: str | None = None
+
+    def recorded_by_this_request(self) -> bool:
+        """Whether this record was written by the running request (a transaction botocore retried)."""
+        return self.request_id is not None and self.request_id == invocation.request_id()
 
 
 TotalsKey = tuple[str, str]  # (scope, key) of a donation_totals item
@@ -236,8 +247,9 @@ def _run(
 
     Indexes follow the order pynamodb sends items in: condition checks, deletes, puts, updates.
     """
+    token = invocation.client_request_token()
     try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
+        with TransactWrite(connection=transaction_connection(), client_request_token=token) as transaction:
             transaction_items(transaction)
     except TransactWriteError as exc:
         codes = cancellation_codes(exc)
@@ -272,7 +284,7 @@ def create_order(
     record = OrderRecord(
         order_id, ORDER, request_hash=request_hash, response=json.dumps(response), amount=amount,
         currency=currency, customer_ref=customer_ref, cause_id=pledge.cause_id if pledge else None,
-        donation=pledge.amount if pledge else 0, created_at=now,
+        donation=pledge.amount if pledge else 0, created_at=now, request_id=invocation.request_id(),
     )  # fmt: skip
 
     def items(transaction: TransactWrite) -> None:
@@ -292,7 +304,7 @@ def get_order(order_id: str, record: str = ORDER) -> StoredOrder | None:
         order_id=item.order_id, request_hash=item.request_hash, response=json.loads(item.response),
         amount=int(item.amount), donation=int(item.donation), cause_id=item.cause_id,
         customer_ref=item.customer_ref, currency=item.currency, refunded=int(item.refunded),
-        reversed=int(item.reversed), version=int(item.version or 0),
+        reversed=int(item.reversed), version=int(item.version or 0), request_id=item.request_id,
     )  # fmt: skip
 
 
@@ -309,7 +321,7 @@ def record_refund(
     """The refund record, the order's new running sums (version-checked) and the reversal, at once."""
     refund = OrderRecord(
         order.order_id, f"refund#{refund_id}", request_hash=request_hash, response=json.dumps(response),
-        amount=amount, created_at=now,
+        amount=amount, created_at=now, request_id=invocation.request_id(),
     )  # fmt: skip
     updated = OrderRecord(order.order_id, ORDER)
     updated.version = order.version
@@ -425,7 +437,7 @@ def record_disbursement(
             _entry_record(
                 entry_id, entry, paid_at, now, listing=entry.cause_id,
                 listing_order=_listing_order(now, disbursement_id),
-                request_hash=request_hash, response=json.dumps(response),
+                request_hash=request_hash, response=json.dumps(response), request_id=invocation.request_id(),
             ),
             condition=LedgerEntryRecord.entry_id.does_not_exist(),
         )  # fmt: skip
@@ -440,13 +452,24 @@ def _listing_order(recorded_at: datetime, disbursement_id: str) -> str:
     return f"{recorded_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{disbursement_id}"
 
 
-def get_disbursement(disbursement_id: str) -> tuple[str, dict[str, Any]] | None:
-    """(request hash, response) of a recorded disbursement."""
+@dataclass(frozen=True, slots=True)
+class StoredDisbursement:
+    request_hash: str
+    response: dict[str, Any]
+    request_id: str | None
+
+    def recorded_by_this_request(self) -> bool:
+        """Whether this record was written by the running request (a transaction botocore retried)."""
+        return self.request_id is not None and self.request_id == invocation.request_id()
+
+
+def get_disbursement(disbursement_id: str) -> StoredDisbursement | None:
+    """What a recorded disbursement's request was and answered."""
     try:
         item = LedgerEntryRecord.get(f"disbursement#{disbursement_id}", consistent_read=True)
     except LedgerEntryRecord.DoesNotExist:
         return None
-    return item.request_hash or "", json.loads(item.response or "{}")
+    return StoredDisbursement(item.request_hash or "", json.loads(item.response or "{}"), item.request_id)
 
 
 def list_disbursements(
