@@ -3,13 +3,16 @@
     python -m ops.donations_report --from 2026-01 --to 2026-12 [--cause school-meals] [--currency usd]
                                    [--csv donations.csv] [--stage local|dev|prod]
 
-`local` reads `make dev`'s DynamoDB; other stages read the deployed tables with your AWS credentials.
+`local` reads `make dev`'s DynamoDB (honouring DYNAMODB_PORT, see ops/stage.py); other stages read the
+deployed tables with your AWS credentials. The first line (stderr) says which stage and endpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from ops.stage import add_stage_arguments, run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,21 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cause")
     parser.add_argument("--currency")
     parser.add_argument("--csv", dest="csv_path", help="also write the rows to this CSV file")
-    parser.add_argument("--stage", default="local")
+    add_stage_arguments(parser, writes=False)
     args = parser.parse_args(argv)
-    from ops.stage import use_stage
+    return run_command(args.stage, lambda _: _print_report(args))
 
-    use_stage(args.stage)
+
+def _print_report(args: argparse.Namespace) -> int:
     from chalicelib.domain.money import format_decimal
     from chalicelib.domain.reports import report_csv
-    from chalicelib.errors import ApiError
     from chalicelib.services.reports import donation_report
 
-    try:
-        report = donation_report(args.first, args.last, args.cause, args.currency)
-    except ApiError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+    report = donation_report(args.first, args.last, args.cause, args.currency)
     print(
         f"{'period':<8} {'cause':<24} {'cur':<4} "
         + " ".join(f"{title:>12}" for title in ("pledged", "reversed", "net", "disbursed"))

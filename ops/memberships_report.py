@@ -2,14 +2,17 @@
 
     python -m ops.memberships_report [--from 2026-01] [--to 2026-12] [--json] [--stage local|dev|prod]
 
-The months default to the twelve ending with the current one. `local` reads `make dev`'s DynamoDB;
-other stages read the deployed tables with your AWS credentials (one Scan of the members table).
+The months default to the twelve ending with the current one. `local` reads `make dev`'s DynamoDB
+(honouring DYNAMODB_PORT, see ops/stage.py); other stages read the deployed tables with your AWS
+credentials (one Scan of the members table). The first line (stderr) says which stage and endpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from ops.stage import add_stage_arguments, run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,21 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="first", help="first month, YYYY-MM")
     parser.add_argument("--to", dest="last", help="last month, YYYY-MM")
     parser.add_argument("--json", action="store_true", help="print the report as the API returns it")
-    parser.add_argument("--stage", default="local")
+    add_stage_arguments(parser, writes=False)
     args = parser.parse_args(argv)
-    from ops.stage import use_stage
+    return run_command(args.stage, lambda _: _print_report(args))
 
-    use_stage(args.stage)
+
+def _print_report(args: argparse.Namespace) -> int:
     import msgspec
 
-    from chalicelib.errors import ApiError
     from chalicelib.services.membership_report import build_membership_report
 
-    try:
-        report = build_membership_report(args.first, args.last)
-    except ApiError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+    report = build_membership_report(args.first, args.last)
     if args.json:
         print(msgspec.json.format(msgspec.json.encode(report).decode()))
         return 0

@@ -1,7 +1,7 @@
 """Recompute the donation totals from the append-only ledger, replace them, or move an earlier layout.
 
     python -m ops.rebuild_totals --stage prod             # compare only: prints differences
-    python -m ops.rebuild_totals --stage prod --write     # replace the totals with the recomputed ones
+    python -m ops.rebuild_totals --stage prod --write     # replace the totals (asks first; --yes skips)
     python -m ops.rebuild_totals --stage prod --migrate   # move items of an earlier key layout into this one
 
 The comparison is per month × cause × currency, per cause × currency and per shopper × currency, whatever
@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import TYPE_CHECKING
+
+from ops.stage import Target, add_stage_arguments, run_command
 
 if TYPE_CHECKING:
     from chalicelib.domain.donations import Balance
@@ -61,22 +63,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stage", default="local")
+    add_stage_arguments(parser, writes=True)
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--write", action="store_true", help="replace the totals with the recomputed ones")
     action.add_argument("--migrate", action="store_true", help="move items of an earlier key layout")
     args = parser.parse_args(argv)
-    from ops.stage import use_stage
 
-    use_stage(args.stage)
-    if args.migrate:
-        for kind, count in migrate().items():
-            print(f"moved {count} {kind}")
-    differences = recompute(write=args.write)
-    for line in differences:
-        print(line)
-    print(f"{len(differences)} difference(s){'; totals rebuilt' if args.write else ''}")
-    return 1 if differences and not args.write else 0
+    def rebuild(_: Target) -> int:
+        if args.migrate:
+            for kind, count in migrate().items():
+                print(f"moved {count} {kind}")
+        differences = recompute(write=args.write)
+        for line in differences:
+            print(line)
+        print(f"{len(differences)} difference(s){'; totals rebuilt' if args.write else ''}")
+        return 1 if differences and not args.write else 0
+
+    writes = None
+    if args.write or args.migrate:
+        writes = "replace the donation totals" if args.write else "move totals and keys to the sharded layout"
+    return run_command(args.stage, rebuild, writes=writes, yes=args.yes)
 
 
 if __name__ == "__main__":
