@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -16,6 +17,7 @@ from chalicelib import log
 from chalicelib.store import idempotency
 from chalicelib.store.base import StorageFailedError
 from chalicelib.store.catalog import CatalogRecord
+from tests.helpers import BRAND_KEY, auth
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -68,3 +70,39 @@ def test_a_refused_dynamodb_call_is_500_internal_carrying_the_logged_request_id(
 def test_an_item_over_dynamodbs_size_limit_is_a_permanent_storage_error(dynamodb_url: str) -> None:
     with pytest.raises(StorageFailedError):
         idempotency.save_response("k", "fp", 200, "x" * 410_000, "application/json", NOW + timedelta(days=1))
+
+
+PLAN = {"name": "VIP", "amount": 999, "currency": "usd", "interval": "month"}
+
+
+def _put_plan(client: Any) -> Any:
+    return client.http.put("/v1/plans/vip", body=json.dumps(PLAN), headers=auth(BRAND_KEY))
+
+
+def test_stripe_unreachable_is_502_with_retry_after(
+    client: Any, keys: dict[str, str], stripe_down: None
+) -> None:
+    response = _put_plan(client)
+
+    assert (response.status_code, response.headers["Retry-After"]) == (502, "2")
+    assert CatalogRecord.count("PLAN") == 0
+
+
+def test_stripe_refusing_our_key_is_500_internal_and_nothing_is_written(
+    client: Any, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.payments import client as payments_client
+
+    wrong_key = dataclasses.replace(payments_client.settings, stripe_api_key="not-a-stripe-key")
+    monkeypatch.setattr(payments_client, "settings", wrong_key)
+    for cached in (payments_client.stripe_credentials, payments_client.stripe_client):
+        cached.cache_clear()
+    try:
+        response = _put_plan(client)
+    finally:
+        for cached in (payments_client.stripe_credentials, payments_client.stripe_client):
+            cached.cache_clear()
+
+    assert (response.status_code, json.loads(response.body)["error"]["type"]) == (500, "internal")
+    assert "Retry-After" not in response.headers
+    assert CatalogRecord.count("PLAN") == 0
