@@ -108,6 +108,16 @@ def keys() -> dict[str, str]:
 
 
 @pytest.fixture
+def ops_on_test_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator commands run in-process with `--stage local` act on the tests' DynamoDB (as on `make dev`'s).
+
+    The command points the environment at its stage; monkeypatch puts it back afterwards.
+    """
+    for name in ("STAGE", "TABLE_PREFIX", "DYNAMODB_HOST", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, os.environ[name])
+
+
+@pytest.fixture
 def stripe_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Stripe is unreachable: the client points at a closed loopback port (no retries configured)."""
     import dataclasses

@@ -223,12 +223,14 @@ def test_rebuilding_the_totals_from_the_ledger_equals_the_running_totals(member:
     assert after == before
 
 
-def test_the_brand_report_command_prints_and_writes_the_csv(member: Club, tmp_path: Any, capsys: Any) -> None:
+def test_the_brand_report_command_prints_and_writes_the_csv(
+    member: Club, tmp_path: Any, capsys: Any, ops_on_test_tables: None
+) -> None:
     from ops import donations_report
 
     _order(member, "o-1", 10000)
     out = tmp_path / "donations.csv"
-    assert donations_report.main(["--from", MONTH, "--to", MONTH, "--csv", str(out), "--stage", "test"]) == 0
+    assert donations_report.main(["--from", MONTH, "--to", MONTH, "--csv", str(out), "--stage", "local"]) == 0
     printed = capsys.readouterr().out
     assert "general-fund" in printed and "3.00" in printed
     assert out.read_text().splitlines()[0].startswith("period,cause_id,currency,pledged")

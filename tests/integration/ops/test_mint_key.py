@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
-
-import pytest
 
 from ops import mint_key
 from tests.helpers import auth
 
 
-def test_mint_key_prints_a_working_brand_key(
-    client: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The tests' DynamoDB plays `make dev`'s; monkeypatch restores the environment the command sets.
-    for name in ("STAGE", "TABLE_PREFIX", "DYNAMODB_HOST", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.setenv(name, os.environ[name])
-
+def test_mint_key_prints_a_working_brand_key(client: Any, capsys: Any, ops_on_test_tables: None) -> None:
     assert mint_key.main(["--stage", "local", "--role", "brand", "--name", "Brand team"]) == 0
 
     secret = capsys.readouterr().out.split("secret: ")[1].strip()

@@ -95,14 +95,16 @@ def test_only_the_brand_team_reads_the_memberships_report(club: Club) -> None:
     assert club.client.http.get("/v1/reports/memberships").status_code == 401
 
 
-def test_the_memberships_report_command_prints_the_report(club: Club, capsys: Any) -> None:
+def test_the_memberships_report_command_prints_the_report(
+    club: Club, capsys: Any, ops_on_test_tables: None
+) -> None:
     from ops import memberships_report
 
     club.join("ada", "vip-yearly")
 
-    assert memberships_report.main(["--stage", "test"]) == 0
+    assert memberships_report.main(["--stage", "local"]) == 0
     printed = capsys.readouterr().out
     assert "vip-yearly" in printed and "8.25" in printed  # 99.00 a year is 8.25 a month
 
-    assert memberships_report.main(["--from", "2026-1", "--stage", "test"]) == 2
+    assert memberships_report.main(["--from", "2026-1", "--stage", "local"]) == 2
     assert "YYYY-MM" in capsys.readouterr().err
