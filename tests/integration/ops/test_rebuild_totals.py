@@ -53,9 +53,11 @@ def test_the_earlier_layout_agrees_with_the_ledger_before_it_is_moved(earlier_la
     assert rebuild_totals.recompute() == []
 
 
-def test_migrating_moves_every_earlier_item_once(earlier_layout: Club, capsys: Any) -> None:
-    assert rebuild_totals.main(["--stage", "test", "--migrate"]) == 0
-    assert rebuild_totals.main(["--stage", "test", "--migrate"]) == 0
+def test_migrating_moves_every_earlier_item_once(
+    earlier_layout: Club, capsys: Any, ops_on_test_tables: None
+) -> None:
+    assert rebuild_totals.main(["--stage", "local", "--migrate"]) == 0
+    assert rebuild_totals.main(["--stage", "local", "--migrate"]) == 0
 
     first, again = capsys.readouterr().out.split("0 difference(s)\n")[:2]
     assert "moved 2 totals items" in first and "moved 1 disbursement listing keys" in first
