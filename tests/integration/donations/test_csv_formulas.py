@@ -58,10 +58,10 @@ def test_the_report_csv_exports_formula_like_cause_ids_as_text(hostile_pledges: 
 
 
 def test_the_report_command_writes_formula_like_cause_ids_as_text(
-    hostile_pledges: Club, tmp_path: Any
+    hostile_pledges: Club, tmp_path: Any, ops_on_test_tables: None
 ) -> None:
     from ops import donations_report
 
     out = tmp_path / "donations.csv"
-    assert donations_report.main(["--from", MONTH, "--to", MONTH, "--csv", str(out), "--stage", "test"]) == 0
+    assert donations_report.main(["--from", MONTH, "--to", MONTH, "--csv", str(out), "--stage", "local"]) == 0
     assert _cause_cells(out.read_text(encoding="utf-8")) == {"'@SUM.A1:A9", "'-cmd:calc", "general-fund"}
