@@ -31,7 +31,9 @@ _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("in
 
 def start(request_id: str | None, remaining_ms: float | None) -> Invocation:
     """Begin a request; `remaining_ms` is Lambda's `get_remaining_time_in_millis()` when known."""
-    remaining = remaining_ms / 1000 if remaining_ms is not None else settings.lambda_timeout_seconds
+    remaining = float(settings.lambda_timeout_seconds)
+    if remaining_ms is not None:
+        remaining = min(remaining_ms / 1000, remaining)
     invocation = Invocation(request_id, time.monotonic() + max(remaining, 0.0))
     _current.set(invocation)
     return invocation
