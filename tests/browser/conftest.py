@@ -36,13 +36,15 @@ BRAND_KEY = "local-brand-key"
 DEMO_SHOPPERS = "48"
 
 
-@pytest.fixture(scope="session")
+# Module scope: the stack and the browser stop when the dashboard tests end, so later tests that start
+# Playwright's sync API themselves (the emulator's hosted pages) do not find its loop still running.
+@pytest.fixture(scope="module")
 def seeded_stack() -> Iterator[Stack]:
     with dev_stack({"SEED": "demo", "DEMO_SHOPPERS": DEMO_SHOPPERS}, ready_within=240) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
