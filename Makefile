@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 SEED ?= demo
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-infra.txt | sha1sum | cut -c1-12)
 
-.PHONY: help dev test lint format unit bench synth browser clean
+# Lambda architecture of the deployment package and the functions: x86_64 or arm64.
+ARCH ?= x86_64
+PACKAGE := dist/vip-rewards-$(ARCH).zip
+
+.PHONY: help dev test lint format unit bench package synth browser clean
 
 help:
 	@echo "make dev     run the API (:8000), DynamoDB/moto (:8001) and the Stripe emulator (:12111), seeded"
@@ -15,6 +19,7 @@ help:
 	@echo "make test    install pinned dependencies, lint, type-check and run every test"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   print DynamoDB calls, handler latency and cold import figures"
+	@echo "make package build the Lambda deployment zip ($(PACKAGE); ARCH=x86_64|arm64)"
 	@echo "make synth   write the CloudFormation templates (dev, prod) to infra/cdk.out/ (no AWS account needed)"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt
@@ -52,6 +57,10 @@ test: $(STAMP) browser lint
 bench: $(STAMP)
 	$(BIN)/python -m localdev.bench
 
+# Chalice's package for Lambda, then bytecode, trimmed botocore, no test-only files (infra/package.py).
+package: $(STAMP)
+	AWS_DEFAULT_REGION=us-east-1 $(BIN)/python -m infra.package --architecture $(ARCH) --output $(PACKAGE)
+
 # Offline: dummy credentials and region; Chalice packages the app for Lambda from the package index.
 synth: $(STAMP)
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 AWS_DEFAULT_REGION=us-east-1 \
@@ -59,4 +68,4 @@ synth: $(STAMP)
 	@ls -l infra/cdk.out/*.template.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis infra/cdk.out chalice.out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis infra/cdk.out chalice.out dist

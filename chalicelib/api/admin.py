@@ -38,5 +38,7 @@ def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
 
 @admin_api.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_members")
 def reconcile_members(event: Any) -> None:
+    # Lambda imports this module on its own for the hourly job (app.py is not imported): set up logging here.
+    log.configure()
     log.clear(job="reconcile_members")
     reconcile.reconcile()
