@@ -5,7 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 # `make dev SEED=empty` starts without the demo history (plans, causes and keys only).
 SEED ?= demo
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-infra.txt | sha1sum | cut -c1-12)
+# One stamp per set of requirements: `make dev` installs only the local stack, `make synth` adds the CDK,
+# `make test` everything the tests use (checkov in its own virtualenv: its pins clash with ours).
+hash = $(shell cat $(1) | sha1sum | cut -c1-12)
+DEV_REQS := requirements.txt requirements-dev.txt
+INFRA_REQS := $(DEV_REQS) requirements-infra.txt
+TEST_REQS := $(INFRA_REQS) requirements-test.txt
+DEV_STAMP := $(VENV)/.dev-$(call hash,$(DEV_REQS))
+INFRA_STAMP := $(VENV)/.infra-$(call hash,$(INFRA_REQS))
+TEST_STAMP := $(VENV)/.test-$(call hash,$(TEST_REQS))
+CHECKOV_VENV := $(VENV)/tools/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(call hash,requirements-checkov.txt)
 
 # Lambda architecture of the deployment package and the functions: x86_64 or arm64.
 ARCH ?= x86_64
@@ -22,13 +32,30 @@ help:
 	@echo "make package build the Lambda deployment zip ($(PACKAGE); ARCH=x86_64|arm64)"
 	@echo "make synth   write the CloudFormation templates (dev, prod) to infra/cdk.out/ (no AWS account needed)"
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt
+# $(call install,requirements file,stamp kind)
+define install
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r requirements-infra.txt
-	@rm -f $(VENV)/.installed-*
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(1)
+	@rm -f $(VENV)/.$(2)-*
+	@touch $@
+endef
+
+$(DEV_STAMP): $(DEV_REQS)
+	$(call install,requirements-dev.txt,dev)
+
+$(INFRA_STAMP): $(INFRA_REQS)
+	$(call install,requirements-infra.txt -r requirements-dev.txt,infra)
+
+$(TEST_STAMP): $(TEST_REQS)
+	$(call install,requirements-test.txt,test)
+
+$(CHECKOV_STAMP): requirements-checkov.txt | $(TEST_STAMP)
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*
 	@touch $@
 
-venv: $(STAMP)
+venv: $(TEST_STAMP)
 
 # Browser tests drive Debian's Chromium; install it when missing (CI runs as root on a clean machine).
 browser:
@@ -36,35 +63,35 @@ browser:
 		echo "installing Debian chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-dev: $(STAMP)
+dev: $(DEV_STAMP)
 	SEED=$(SEED) $(BIN)/python -m localdev.dev
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy chalicelib localdev app.py
+	$(BIN)/mypy chalicelib localdev infra app.py
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test: $(STAMP) browser lint
+test: $(TEST_STAMP) $(CHECKOV_STAMP) browser lint
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m localdev.bench
 
 # Chalice's package for Lambda, then bytecode, trimmed botocore, no test-only files (infra/package.py).
-package: $(STAMP)
+package: $(DEV_STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(BIN)/python -m infra.package --architecture $(ARCH) --output $(PACKAGE)
 
-# Offline: dummy credentials and region; Chalice packages the app for Lambda from the package index.
-synth: $(STAMP)
+# Offline: dummy credentials and region. The functions deploy $(PACKAGE) (its architecture is theirs).
+synth: $(INFRA_STAMP) package
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 AWS_DEFAULT_REGION=us-east-1 \
-	AWS_ACCESS_KEY_ID=synth AWS_SECRET_ACCESS_KEY=synth $(BIN)/python -m infra.app
+	AWS_ACCESS_KEY_ID=synth AWS_SECRET_ACCESS_KEY=synth LAMBDA_PACKAGE=$(PACKAGE) $(BIN)/python -m infra.app
 	@ls -l infra/cdk.out/*.template.json
 
 clean:

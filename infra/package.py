@@ -73,6 +73,24 @@ class PackageReport:
         )
 
 
+def package_architecture(package: Path) -> str:
+    """The Lambda architecture a built zip is for, read from its compiled extension modules."""
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+    found = {
+        arch
+        for arch, machine in _MACHINES.items()
+        for name in names
+        if name.endswith(f"-{machine}-linux-gnu.so")
+    }
+    if len(found) != 1:
+        raise PackageError(f"{package}: cannot tell its architecture (extension modules for {sorted(found)})")
+    return found.pop()
+
+
+_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+
 def default_output(architecture: str) -> Path:
     return ROOT / "dist" / f"vip-rewards-{architecture}.zip"
 

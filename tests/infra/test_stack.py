@@ -15,16 +15,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 from aws_cdk.assertions import Match, Template
 
 from infra.tables import TABLES, TableSpec
+from tests.infra.synthesized import Synthesized
+
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Template]:
-    from infra.app import build
-
-    app = build(["dev", "prod"], outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    return {
-        stage: Template.from_stack(app.node.find_child(f"VipRewards-{stage}")) for stage in ("dev", "prod")
-    }
+def templates(synthesized: Synthesized) -> dict[str, Template]:
+    return {stage: Template.from_stack(synthesized.stack(stage)) for stage in ("dev", "prod")}
 
 
 def _tables(template: Template) -> dict[str, dict[str, Any]]:
@@ -140,6 +138,8 @@ def test_iam_names_only_our_tables_and_secret(templates: dict[str, Template]) ->
                 statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             )
             assert "*" not in actions and not any(a.endswith(":*") for a in actions)
+            if set(actions) <= XRAY_ACTIONS:
+                continue  # X-Ray has no resource-level permissions
             assert "*" not in resources
             named = {logical for logical in tables | secrets if logical in json.dumps(resources)}
             if any(a.startswith(("dynamodb:", "secretsmanager:")) for a in actions):
@@ -214,3 +214,80 @@ def test_every_function_runs_with_the_timeout_the_code_budgets_for(
 def test_table_specs_are_unique() -> None:
     assert len({spec.name for spec in TABLES}) == len(TABLES)
     assert all(isinstance(spec, TableSpec) for spec in TABLES)
+
+
+def _functions(template: Template) -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in template.find_resources("AWS::Serverless::Function").items()}
+
+
+def test_both_functions_deploy_the_built_package_on_its_architecture(
+    synthesized: Synthesized, lambda_package: Any
+) -> None:
+    built = lambda_package.path.read_bytes()
+    for function in _functions(Template.from_stack(synthesized.stack("prod"))).values():
+        asset = synthesized.outdir / f"asset.{function['CodeUri']['Key']}"  # <asset hash>.zip
+        assert asset.read_bytes() == built
+        assert function["Architectures"] == ["x86_64"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_api_access_logs_are_json_lines_carrying_the_request_id_the_api_returns(
+    templates: dict[str, Template], stage: str
+) -> None:
+    (api,) = templates[stage].find_resources("AWS::Serverless::Api").values()
+    setting = api["Properties"]["AccessLogSetting"]
+    line = json.loads(setting["Format"])
+    assert line["requestId"] == "$context.requestId" and line["status"] == "$context.status"
+    log_groups = templates[stage].find_resources("AWS::Logs::LogGroup")
+    assert setting["DestinationArn"]["Fn::GetAtt"][0] in log_groups
+    assert api["Properties"]["MethodSettings"][0]["DataTraceEnabled"] is False  # bodies carry keys
+    accounts = templates[stage].find_resources("AWS::ApiGateway::Account")
+    assert len(accounts) == 1 and list(accounts) == api["DependsOn"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_tracing_is_on_for_the_api_stage_and_both_functions(
+    templates: dict[str, Template], stage: str
+) -> None:
+    (api,) = templates[stage].find_resources("AWS::Serverless::Api").values()
+    assert api["Properties"]["TracingEnabled"] is True
+    assert {f["Tracing"] for f in _functions(templates[stage]).values()} == {"Active"}
+
+
+def test_a_failed_hourly_run_is_retried_then_queued_and_alarmed(templates: dict[str, Template]) -> None:
+    template = templates["prod"]
+    (queue_id,) = template.find_resources("AWS::SQS::Queue")
+    config = _functions(template)["ReconcileMembers"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS", "Destination": {"Fn::GetAtt": [queue_id, "Arn"]}
+    }  # fmt: skip
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    watching = [
+        a for a in alarms if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    ]
+    assert len(watching) == 1 and queue_id in json.dumps(watching[0]["Properties"]["Dimensions"])
+    statements = [
+        s for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]  # fmt: skip
+    assert any("sqs:SendMessage" in s["Action"] and queue_id in json.dumps(s["Resource"]) for s in statements)
+
+
+@pytest.mark.parametrize(("stage", "ceiling"), [("dev", 20), ("prod", 200)])
+def test_concurrency_is_reserved_and_the_hourly_job_runs_alone(
+    templates: dict[str, Template], stage: str, ceiling: int
+) -> None:
+    functions = _functions(templates[stage])
+    assert functions["APIHandler"]["ReservedConcurrentExecutions"] == ceiling
+    assert functions["ReconcileMembers"]["ReservedConcurrentExecutions"] == 1
+
+
+@pytest.mark.parametrize(("stage", "days"), [("dev", 14), ("prod", 90)])
+def test_every_log_group_keeps_logs_for_the_stage_retention(
+    templates: dict[str, Template], stage: str, days: int
+) -> None:
+    log_groups = templates[stage].find_resources("AWS::Logs::LogGroup").values()
+    named = json.dumps([g["Properties"].get("LogGroupName") for g in log_groups])
+    assert "APIHandler" in named and "ReconcileMembers" in named
+    assert [g["Properties"]["RetentionInDays"] for g in log_groups] == [days] * 3
