@@ -152,6 +152,15 @@ def test_the_packaged_hourly_job_heals_a_membership_whose_webhooks_were_lost(
     assert len(runs) == 1 and runs[0]["checked"] == 1 and runs[0]["fixed"] >= 1  # its JSON log line
 
 
+def test_the_packaged_api_serves_the_dashboard_page_from_its_assets(container: PackagedLambda) -> None:
+    page = container.invoke("app.app", api_event("GET", "/dashboard"))
+
+    assert page["statusCode"] == 200, page["body"]
+    assert page["headers"]["Content-Type"].startswith("text/html")
+    assert "/*STYLE*/" not in page["body"] and "/*SCRIPT*/" not in page["body"]  # CSS and JS inlined
+    assert "<html" in page["body"]
+
+
 def test_running_the_package_writes_nothing_into_it(unpacked: Path, container: PackagedLambda) -> None:
     files_before = tree(unpacked)
 
