@@ -46,7 +46,9 @@ eligibility_api = Blueprint(__name__)
     ),
     description="Read-only, so `Idempotency-Key` is ignored. One DynamoDB read on a warm function. "
     "Cache an answer for at most 60 s and never past `valid_until`. Waits at most 1 s on the database, "
-    "then answers 503 (fall back to guest prices).",
+    "then answers 503 (fall back to guest prices). `members_only` items are allowed for "
+    "members and blocked for everyone else; `join_preview` (non-members only) names the active plan in the "
+    "cart's currency whose perks save the most on this cart (ties: the cheapest) and what it saves.",
     patience="eligibility",
 )  # fmt: skip
 def eligibility(call: Call[Cart, Any]) -> Eligibility:

@@ -30,4 +30,5 @@ def check_eligibility(cart: Cart) -> Eligibility:
         cause_id=access.cause_id,
         access_until=access.access_until,
     )
-    return evaluate_cart(cart, shopper, now)
+    plans = catalog.plans()
+    return evaluate_cart(cart, shopper, now, plans.values())

@@ -156,3 +156,71 @@ def test_valid_until_is_the_end_of_access_when_sooner_than_a_minute() -> None:
     cart = Cart(currency="usd", items=[CartItem(sku="a", unit_amount=1, quantity=1)])
     assert evaluate_cart(cart, shopper, NOW).valid_until == NOW + timedelta(seconds=5)
     assert evaluate_cart(cart, GUEST, NOW).valid_until == NOW + timedelta(seconds=60)
+
+
+def _offer(
+    plan_id: str, amount: int, percent: int | None, currency: str = "usd", active: bool = True
+) -> Plan:
+    return Plan(
+        plan_id=plan_id, name=plan_id, amount=amount, currency=currency, interval="month", active=active,
+        perks=Perks(
+            free_shipping=FreeShipping(min_subtotal={currency: 5000}, methods=["standard"]),
+            member_discount=MemberDiscount(percent=percent) if percent else None,
+        ),
+    )  # fmt: skip
+
+
+def _cart(unit_amount: int = 6000, shipping: int = 700, **item: object) -> Cart:
+    return Cart(
+        currency="usd",
+        items=[CartItem(sku="tee", unit_amount=unit_amount, quantity=1, **item)],  # type: ignore[arg-type]
+        shipping=Shipping("standard", shipping),
+    )
+
+
+def test_members_only_items_are_allowed_for_members_and_blocked_for_everyone_else() -> None:
+    cart = _cart(members_only=True)
+    assert evaluate_cart(cart, MEMBER, NOW).members_only.allowed == ["tee"]
+    assert evaluate_cart(cart, GUEST, NOW).members_only.blocked == ["tee"]
+    assert evaluate_cart(_cart(), GUEST, NOW).members_only.blocked == []
+
+
+def test_join_preview_offers_the_plan_saving_the_most_on_this_cart() -> None:
+    plans = [_offer("small", 500, 5), _offer("big", 2000, 20)]
+    preview = evaluate_cart(_cart(), GUEST, NOW, plans).join_preview
+    assert preview is not None
+    assert (preview.plan_id, preview.saves, preview.currency) == ("big", 1200 + 700, "usd")
+
+
+def test_join_preview_breaks_ties_with_the_cheapest_plan() -> None:
+    plans = [_offer("dear", 2000, 10), _offer("cheap", 900, 10)]
+    preview = evaluate_cart(_cart(), GUEST, NOW, plans).join_preview
+    assert preview is not None and preview.plan_id == "cheap"
+
+
+def test_join_preview_skips_inactive_plans_and_plans_in_other_currencies() -> None:
+    plans = [
+        _offer("old", 900, 50, active=False),
+        _offer("euro", 900, 50, currency="eur"),
+        _offer("vip", 900, 10),
+    ]
+    preview = evaluate_cart(_cart(), GUEST, NOW, plans).join_preview
+    assert preview is not None and preview.plan_id == "vip"
+
+
+def test_join_preview_is_null_when_no_plan_saves_anything_or_for_members() -> None:
+    no_savings = _cart(unit_amount=1000, shipping=0, discountable=False)
+    assert evaluate_cart(no_savings, GUEST, NOW, [_offer("vip", 900, 10)]).join_preview is None
+    assert evaluate_cart(_cart(), MEMBER, NOW, [_offer("vip", 900, 10)]).join_preview is None
+
+
+@given(items, st.integers(1, 100), st.integers(0, 100_000))
+def test_join_preview_saves_exactly_what_the_plan_gives_its_members(
+    lines: list[CartItem], percent: int, shipping: int
+) -> None:
+    offer = _offer("vip", 999, percent)
+    cart = Cart(currency="usd", items=lines, shipping=Shipping("standard", shipping))
+    as_member = evaluate_cart(cart, Shopper(customer_ref="ada", member=True, plan=offer), NOW)
+    preview = evaluate_cart(cart, GUEST, NOW, [offer]).join_preview
+    saved = as_member.member_discount.amount + as_member.shipping.discount
+    assert (preview.saves if preview else 0) == saved

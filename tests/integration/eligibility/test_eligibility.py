@@ -58,6 +58,25 @@ def test_guests_and_unknown_shoppers_are_non_members(club: Club) -> None:
         assert result["donation_preview"] is None
 
 
+def test_a_guest_sees_what_joining_would_save_and_members_only_items_blocked(club: Club) -> None:
+    cart = {**CART, "items": [*CART["items"], {"sku": "drop", "unit_amount": 4000, "quantity": 1,
+                                               "members_only": True}]}  # fmt: skip
+    result = _ok(club, cart)
+    assert result["members_only"] == {"allowed": [], "blocked": ["drop"]}
+    # Every plan gives 10 % and free standard shipping: the cheapest (vip-monthly and vip-trial both at 999;
+    # the plan id breaks the tie) saves 10 % of 9000 plus the 595 shipping.
+    assert result["join_preview"] == {"plan_id": "vip-monthly", "saves": 900 + 595, "currency": "usd"}
+
+
+def test_a_member_may_buy_members_only_items_and_gets_no_join_preview(club: Club) -> None:
+    club.join("ada")
+    cart = {**CART, "customer_ref": "ada", "items": [{"sku": "drop", "unit_amount": 4000, "quantity": 1,
+                                                      "members_only": True}]}  # fmt: skip
+    result = _ok(club, cart)
+    assert result["members_only"] == {"allowed": ["drop"], "blocked": []}
+    assert result["join_preview"] is None
+
+
 def test_perks_apply_the_moment_stripe_reports_payment(club: Club) -> None:
     events = club.pay(club.start_checkout("ada"))
     assert _ok(club, {**CART, "customer_ref": "ada"})["member"] is False
