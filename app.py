@@ -14,6 +14,7 @@ from chalicelib.api.members import members_api
 from chalicelib.api.membership_report import membership_report_api
 from chalicelib.api.middleware import error_shape
 from chalicelib.api.openapi import openapi_api
+from chalicelib.api.program_report import program_report_api
 from chalicelib.api.webhooks import webhooks_api
 
 log.configure()
@@ -27,6 +28,7 @@ app.register_blueprint(members_api)
 app.register_blueprint(eligibility_api)
 app.register_blueprint(donations_api)
 app.register_blueprint(membership_report_api)
+app.register_blueprint(program_report_api)
 app.register_blueprint(webhooks_api)
 app.register_blueprint(admin_api)
 app.register_blueprint(dashboard_api)

@@ -44,4 +44,5 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec("orders", ("order_id", "S"), ("record", "S")),
     TableSpec("donation_totals", ("scope", "S"), ("key", "S")),
+    TableSpec("program", ("scope", "S"), ("key", "S")),
 )

@@ -93,6 +93,25 @@ class Impact(msgspec.Struct, forbid_unknown_fields=True):
         """Whole units a net donation pays for (never negative)."""
         return max(amount, 0) // self.amount_per_unit
 
+    def describe(self, amount: int) -> str:
+        """The units a net donation pays for, in words: "1 meal", "3 meals", "0 trees planted"."""
+        count = self.units(amount)
+        return f"{count} {self.unit if count != 1 else singular(self.unit)}"
+
+
+def singular(unit: str) -> str:
+    """The singular of a plural unit's first word ("meals" → "meal", "trees planted" → "tree planted",
+    "families" → "family", "boxes" → "box"); a unit that is not an English plural stays as it is."""
+    word, space, rest = unit.partition(" ")
+    lower = word.lower()
+    if lower.endswith("ies") and len(word) > 3:
+        word = word[:-3] + ("Y" if word[-3:].isupper() else "y")
+    elif lower.endswith(("ches", "shes", "sses", "xes", "zes")):
+        word = word[:-2]
+    elif lower.endswith("s") and not lower.endswith("ss") and len(word) > 1:
+        word = word[:-1]
+    return word + space + rest
+
 
 class CauseTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a brand sets on a cause (the body of `PUT /v1/causes/{cause_id}`)."""

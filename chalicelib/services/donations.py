@@ -28,25 +28,56 @@ from chalicelib.domain.donations import (
     reversed_after_refunds,
 )
 from chalicelib.domain.money import Amount, Currency, is_currency
+from chalicelib.domain.program import (
+    MEMBERS,
+    NON_MEMBERS,
+    CountedOrder,
+    Savings,
+    Segment,
+    count_order,
+    reversed_savings,
+)
 from chalicelib.domain.times import month_of
 from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
 from chalicelib.services import catalog
-from chalicelib.services.access import member_access
+from chalicelib.services.access import access_of
 from chalicelib.store import ledger as store
+from chalicelib.store import program as program_store
 from chalicelib.store.base import translate_storage_errors
 
 logger = log.get_logger("donations")
 T = TypeVar("T")
 Moment = Annotated[datetime, Meta(tz=True)]
 MAX_ATTEMPTS = 8
+# Concurrent first orders of one shopper race on their counting history: a few more rounds.
+ORDER_ATTEMPTS = 16
+
+
+class CauseImpact(msgspec.Struct):
+    cause_id: str
+    pledged: int
+    reversed: int
+    net: int
+    # The cause's impact units for its `net` ("12 meals"), when the cause counts them.
+    units: str | None = None
 
 
 class DonationSums(msgspec.Struct):
     pledged: int
     reversed: int
     net: int
-    # The cause's impact units for `net` ("12 meals"), when the cause counts them.
+    # Each cause's units in that cause's own unit ("12 meals, 1 tree"); null when no cause counts units.
     units: str | None = None
+    causes: list[CauseImpact] = []
+
+
+class MemberValue(msgspec.Struct):
+    """Over the membership's life, in one currency: what the club cost and what it gave back."""
+
+    fees_paid: int
+    saved: int
+    donated: int
+    net: int
 
 
 class OrderIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -55,6 +86,7 @@ class OrderIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     currency: Currency
     amount: Amount
     placed_at: Moment | None = None
+    savings: Savings = msgspec.field(default_factory=Savings)
 
 
 class Donation(msgspec.Struct):
@@ -70,6 +102,7 @@ class OrderOut(msgspec.Struct):
     amount: int
     member: bool
     donation: Donation | None
+    savings: Savings
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -107,9 +140,9 @@ def _check_currency(currency: str) -> None:
         raise ValidationError(f"`{currency}` is not a currency Stripe supports.", param="currency")
 
 
-def _retrying(attempt: Callable[[], T]) -> T:
+def _retrying(attempt: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
     """Retry a transaction that lost a race (concurrent refunds of one order, busy totals)."""
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(attempts):
         try:
             with translate_storage_errors():
                 return attempt()
@@ -121,44 +154,66 @@ def _retrying(attempt: Callable[[], T]) -> T:
 def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
     """Record a placed order; a member's order pledges to their cause. Returns (answer, created).
 
-    Two DynamoDB calls on the way: the member read and the transaction.
+    Two DynamoDB calls on the way: one read (the member and the shopper's counting history together)
+    and one transaction (the order, its pledge, the donation and program counters, the member's value).
     """
     _check_currency(order.currency)
     now = clock.now()
     placed_at = order.placed_at or now
+    month = month_of(placed_at)
     request_hash = _hash(order)
-    access = member_access(order.customer_ref, now)
-    plan = catalog.plans().get(access.plan_id or "")
-    pledge = None
-    donation = None
-    if access.perks_active and plan is not None and access.cause_id is not None:
-        amount = order_pledge(order.amount, plan.donation.order_bps)
-        donation = Donation(amount=amount, currency=order.currency, cause_id=access.cause_id)
-        if amount > 0:
-            pledge = LedgerEntry(
-                PLEDGE, access.cause_id, order.currency, amount, month_of(placed_at), orders=1
-            )
-    elif access.perks_active:
-        logger.warning(
-            "member order without a cause (set DEFAULT_CAUSE_ID)", extra={"order_id": order.order_id}
-        )
-    answer = OrderOut(
-        order.order_id, order.customer_ref, order.currency, order.amount, access.perks_active, donation
-    )
 
     def attempt() -> tuple[OrderOut, bool]:
+        with translate_storage_errors():
+            state, stored = program_store.read_shopper(order.customer_ref)
+        access = access_of(state, now)
+        if not access.perks_active and order.savings.total > 0:
+            # A retry of an order recorded while the perks were active answers as the first time.
+            if store.get_order(order.order_id) is not None:
+                return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists"), False
+            raise ValidationError(
+                "Only members save through perks: `savings` must be zero for a non-member's order.",
+                param="savings", code="savings_without_membership",
+            )  # fmt: skip
+        plan = catalog.plans().get(access.plan_id or "")
+        pledge = None
+        donation = None
+        if access.perks_active and plan is not None and access.cause_id is not None:
+            amount = order_pledge(order.amount, plan.donation.order_bps)
+            donation = Donation(amount=amount, currency=order.currency, cause_id=access.cause_id)
+            if amount > 0:
+                pledge = LedgerEntry(PLEDGE, access.cause_id, order.currency, amount, month, orders=1)
+        elif access.perks_active:
+            logger.warning(
+                "member order without a cause (set DEFAULT_CAUSE_ID)", extra={"order_id": order.order_id}
+            )
+        answer = OrderOut(
+            order.order_id, order.customer_ref, order.currency, order.amount, access.perks_active, donation,
+            order.savings,
+        )  # fmt: skip
+        segment: Segment = MEMBERS if access.perks_active else NON_MEMBERS
+        counted = CountedOrder(order.order_id, placed_at, month, order.currency, segment)
+        history, deltas = count_order(stored.history, counted)
+        movement = program_store.Movement(
+            month, order.currency, segment, orders=1, revenue=order.amount,
+            member_discount=order.savings.member_discount, shipping_waived=order.savings.shipping,
+        )  # fmt: skip
+        program_items = program_store.order_writes(
+            order.customer_ref, order.order_id, stored, history, deltas, movement, order.savings.total
+        )
+
         try:
             store.create_order(
                 order.order_id, request_hash, msgspec.to_builtins(answer), amount=order.amount,
                 currency=order.currency, customer_ref=order.customer_ref, pledge=pledge,
-                occurred_at=placed_at, now=now,
+                occurred_at=placed_at, now=now, also=program_items,
             )  # fmt: skip
         except store.DuplicateRecordError:
             return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
         return answer, True
 
-    # A transaction conflict (another order updating the same cause's totals) retries the write itself.
-    return _retrying(attempt)
+    # A lost race (the shopper's history changed, another order updated the same totals) retries it all.
+    return _retrying(attempt, ORDER_ATTEMPTS)
 
 
 def _replay(
@@ -197,22 +252,45 @@ def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
                 f"more than the order's {order.amount}.",
                 param="amount", code="refund_exceeds_order",
             )  # fmt: skip
-        total_reversed = reversed_after_refunds(order.donation, order.amount, order.refunded + refund.amount)
+        refunded = order.refunded + refund.amount
+        total_reversed = reversed_after_refunds(order.donation, order.amount, refunded)
         increment = total_reversed - order.reversed
         reversal = None
         if increment > 0 and order.cause_id is not None and order.currency is not None:
             reversal = LedgerEntry(REVERSAL, order.cause_id, order.currency, increment, month_of(now))
         answer = RefundOut(refund.refund_id, order_id, refund.amount, increment)
+        program_items = _refund_program_items(order, refund, refunded, month_of(now))
         try:
             store.record_refund(
                 order, refund.refund_id, request_hash, msgspec.to_builtins(answer), amount=refund.amount,
-                reversal=reversal, now=now,
+                reversal=reversal, now=now, also=program_items,
             )  # fmt: skip
         except store.DuplicateRecordError:
             return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record)
         return answer, True
 
     return _retrying(attempt)
+
+
+def _refund_program_items(
+    order: store.StoredOrder, refund: RefundIn, refunded: int, month: str
+) -> program_store.Writes | None:
+    """A refund's effect on the program counters and the member's value, in the refund's month: revenue
+    back, and the order's savings reversed by the donation rule."""
+    if order.currency is None or order.customer_ref is None:
+        return None
+    currency, customer_ref = order.currency, order.customer_ref
+    savings = msgspec.convert(order.response.get("savings") or {}, Savings)
+    before = reversed_savings(savings, order.amount, order.refunded)
+    after = reversed_savings(savings, order.amount, refunded)
+    discount_back = after.member_discount - before.member_discount
+    shipping_back = after.shipping - before.shipping
+    segment = MEMBERS if order.response.get("member") else NON_MEMBERS
+    movement = program_store.Movement(
+        month, currency, segment, orders=0, revenue=-refund.amount,
+        member_discount=-discount_back, shipping_waived=-shipping_back,
+    )  # fmt: skip
+    return program_store.refund_writes(customer_ref, f"{order.order_id}#{refund.refund_id}", movement)
 
 
 def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, bool]:
@@ -281,10 +359,36 @@ def list_disbursements(
 
 
 def member_impact(customer_ref: str) -> dict[str, DonationSums]:
-    """Per currency, what the shopper's purchases and fees pledged, reversed and net (one Query)."""
+    """Per currency, what the shopper's purchases and fees pledged, reversed and net, per cause in each
+    cause's own unit (one Query)."""
     with translate_storage_errors():
         totals = store.member_totals(customer_ref)
-    return {
-        currency: DonationSums(pledged=b.pledged, reversed=b.reversed, net=b.net)
-        for currency, b in sorted(totals.items())
-    }
+    causes = catalog.causes()
+    impact: dict[str, DonationSums] = {}
+    for (currency, cause_id), b in sorted(totals.items()):
+        cause = causes.get(cause_id)
+        units = cause.impact.describe(b.net) if cause is not None and cause.impact is not None else None
+        sums = impact.setdefault(currency, DonationSums(pledged=0, reversed=0, net=0, causes=[]))
+        sums.pledged += b.pledged
+        sums.reversed += b.reversed
+        sums.net += b.net
+        sums.causes.append(CauseImpact(cause_id, b.pledged, b.reversed, b.net, units))
+    for sums in impact.values():
+        described = [c.units for c in sums.causes if c.units is not None]
+        sums.units = ", ".join(described) if described else None
+    return impact
+
+
+def member_value(customer_ref: str, impact: dict[str, DonationSums]) -> dict[str, MemberValue]:
+    """Per currency: fees paid, perks' savings (net of refunds), donations (net) and saved − fees (one
+    Query; the donations come from `impact`)."""
+    with translate_storage_errors():
+        running = program_store.member_value(customer_ref)
+    value = {}
+    for currency in sorted(set(running) | set(impact)):
+        saved, fees_paid = running.get(currency, (0, 0))
+        donated = impact[currency].net if currency in impact else 0
+        value[currency] = MemberValue(
+            fees_paid=fees_paid, saved=saved, donated=donated, net=saved - fees_paid
+        )
+    return value

@@ -23,7 +23,7 @@ from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableEr
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import catalog
 from chalicelib.services.access import access_of, access_policy
-from chalicelib.services.donations import DonationSums, member_impact
+from chalicelib.services.donations import DonationSums, MemberValue, member_impact, member_value
 from chalicelib.store import members as store
 from chalicelib.store.base import translate_storage_errors
 from chalicelib.store.members import MemberState, StaleMemberError
@@ -48,6 +48,7 @@ class Membership(msgspec.Struct):
     cause_id: str | None
     member_since: datetime | None
     impact: dict[str, DonationSums]
+    value: dict[str, MemberValue]
 
 
 class CheckoutStarted(msgspec.Struct):
@@ -61,14 +62,6 @@ def render(state: MemberState, now: datetime) -> Membership:
     subscription = access.subscription
     plan = catalog.plans().get(access.plan_id or "")
     impact = member_impact(state.customer_ref)
-    cause = catalog.causes().get(access.cause_id or "")
-    if cause is not None and cause.impact is not None:
-        impact = {
-            currency: msgspec.structs.replace(
-                sums, units=f"{cause.impact.units(sums.net)} {cause.impact.unit}"
-            )
-            for currency, sums in impact.items()
-        }
     return Membership(
         customer_ref=state.customer_ref,
         status=access.status or "none",
@@ -81,6 +74,7 @@ def render(state: MemberState, now: datetime) -> Membership:
         cause_id=access.cause_id,
         member_since=state.member_since,
         impact=impact,
+        value=member_value(state.customer_ref, impact),
     )
 
 

@@ -100,6 +100,7 @@ def all_models() -> list[type]:
     from chalicelib.store.idempotency import IdempotencyRecord
     from chalicelib.store.ledger import DonationTotalsRecord, LedgerEntryRecord, OrderRecord
     from chalicelib.store.members import MemberRecord
+    from chalicelib.store.program import ProgramRecord
 
     models: list[type] = [
         ApiKeyRecord,
@@ -109,6 +110,7 @@ def all_models() -> list[type]:
         LedgerEntryRecord,
         OrderRecord,
         DonationTotalsRecord,
+        ProgramRecord,
     ]
     return models
 

@@ -10,8 +10,8 @@ Tables (names from `settings.table_name`):
 - `donation_totals`: running sums updated with ADD in the same transaction as each entry, write-sharded
   (`store/shards.py`) so that no item or partition key takes a large share of a peak's writes:
   scope `month#<shard>` (key `YYYY-MM#cause#currency`), scope `all#<shard>` (key `cause#currency`) and
-  scope `member#<customer_ref>` (key `currency`). The shard is chosen from the entry id; readers sum
-  every shard. A cause's all-time `disbursed` lives on its shard-0 item only, which disbursements
+  scope `member#<customer_ref>` (key `currency#cause`: a member's impact per cause). The shard is
+  chosen from the entry id; readers sum every shard. A cause's all-time `disbursed` lives on its shard-0 item only, which disbursements
   condition on (see `record_disbursement`).
 """
 
@@ -185,7 +185,7 @@ def totals_contributions(
     contributions = [(month, delta), ((_all_scope(shard), pair), delta)]
     if customer_ref is not None:
         member = Balance(pledged=delta.pledged, reversed=delta.reversed)
-        contributions.append(((f"member#{customer_ref}", entry.currency), member))
+        contributions.append(((f"member#{customer_ref}", f"{entry.currency}#{entry.cause_id}"), member))
     return contributions
 
 
@@ -279,8 +279,13 @@ def create_order(
     pledge: LedgerEntry | None,
     occurred_at: datetime,
     now: datetime,
+    also: Callable[[TransactWrite], None] | None = None,
 ) -> None:
-    """The order record and, for a member, its pledge and the totals: all in one transaction."""
+    """The order record and, for a member, its pledge and the totals: all in one transaction.
+
+    `also` adds the caller's own items to the transaction; a failed condition on its first put (the
+    shopper's counting history, read with the member) raises StaleOrderError.
+    """
     record = OrderRecord(
         order_id, ORDER, request_hash=request_hash, response=json.dumps(response), amount=amount,
         currency=currency, customer_ref=customer_ref, cause_id=pledge.cause_id if pledge else None,
@@ -291,8 +296,11 @@ def create_order(
         transaction.save(record)  # version condition: the order must not exist yet
         if pledge is not None:
             add_entry(transaction, f"pledge#order#{order_id}", pledge, occurred_at, now, customer_ref)
+        if also is not None:
+            also(transaction)
 
-    _run(items)
+    # Puts come first: the order (0), the pledge entry (1, if any), then `also`'s put.
+    _run(items, duplicate_at=0, stale_at=2 if pledge is not None else 1)
 
 
 def get_order(order_id: str, record: str = ORDER) -> StoredOrder | None:
@@ -317,8 +325,12 @@ def record_refund(
     amount: int,
     reversal: LedgerEntry | None,
     now: datetime,
+    also: Callable[[TransactWrite], None] | None = None,
 ) -> None:
-    """The refund record, the order's new running sums (version-checked) and the reversal, at once."""
+    """The refund record, the order's new running sums (version-checked) and the reversal, at once.
+
+    `also` adds the caller's own updates (no puts) to the transaction.
+    """
     refund = OrderRecord(
         order.order_id, f"refund#{refund_id}", request_hash=request_hash, response=json.dumps(response),
         amount=amount, created_at=now, request_id=invocation.request_id(),
@@ -339,6 +351,8 @@ def record_refund(
             add_entry(
                 transaction, f"reversal#{order.order_id}#{refund_id}", reversal, now, now, order.customer_ref
             )
+        if also is not None:
+            also(transaction)
 
     # pynamodb sends puts before updates: the refund (and reversal entry) first, then the order update.
     _run(items, duplicate_at=0, stale_at=2 if reversal is not None else 1)
@@ -530,8 +544,13 @@ def all_time_totals() -> Iterator[tuple[str, str, Balance]]:
         yield cause_id, currency, sums[key]
 
 
-def member_totals(customer_ref: str) -> dict[str, Balance]:
-    return {item.key: _balance(item) for item in DonationTotalsRecord.query(f"member#{customer_ref}")}
+def member_totals(customer_ref: str) -> dict[tuple[str, str], Balance]:
+    """(currency, cause_id) → what the shopper's orders and fees pledged and reversed there."""
+    totals: dict[tuple[str, str], Balance] = {}
+    for item in DonationTotalsRecord.query(f"member#{customer_ref}"):
+        currency, _, cause_id = item.key.partition("#")
+        totals[(currency, cause_id)] = _balance(item)
+    return totals
 
 
 def scan_entries() -> Iterator[tuple[str, LedgerEntry, str | None]]:
@@ -571,7 +590,7 @@ LEGACY_SCOPES = {"month": _month_scope(PAYOUT_SHARD), "all": _all_scope(PAYOUT_S
 
 def logical_totals(items: dict[TotalsKey, Balance]) -> dict[TotalsKey, Balance]:
     """Totals items summed per what they count, whatever shard (or earlier layout) holds them:
-    ("month", "YYYY-MM#cause#currency"), ("all", "cause#currency") and ("member#<ref>", currency)."""
+    ("month", "YYYY-MM#cause#currency"), ("all", "cause#currency") and ("member#<ref>", "currency#cause")."""
     sums: dict[TotalsKey, Balance] = {}
     for (scope, key), balance in items.items():
         kind = scope.split("#", 1)[0]

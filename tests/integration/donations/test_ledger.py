@@ -99,7 +99,8 @@ def test_paid_membership_fees_pledge_once_per_invoice(member: Club) -> None:
     row = json.loads(_report(member).body)["data"][0]
     assert (row["pledged"], row["orders"]) == (100, 0)  # 10 % of 999, once
     impact = member.member("ada")["impact"]
-    assert impact == {"usd": {"pledged": 100, "reversed": 0, "net": 100, "units": None}}
+    assert impact == {"usd": {"pledged": 100, "reversed": 0, "net": 100, "units": None, "causes": [
+        {"cause_id": "general-fund", "pledged": 100, "reversed": 0, "net": 100, "units": None}]}}  # fmt: skip
 
 
 def test_disbursements_cannot_exceed_the_outstanding_balance(member: Club) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.catalog import Impact
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
 
@@ -198,7 +197,7 @@ def test_only_the_brand_team_records_or_lists_disbursements(member: Club) -> Non
     assert storefront.status_code == 403 and posted.status_code == 403
 
 
-def test_a_members_impact_is_shown_in_the_units_of_their_cause(member: Club) -> None:
+def test_a_member_who_changed_cause_sees_each_causes_money_in_its_own_unit(member: Club) -> None:
     response = member.client.http.put(
         "/v1/members/ada/cause", body=json.dumps({"cause_id": "school-meals"}), headers=auth(STOREFRONT_KEY)
     )
@@ -210,4 +209,18 @@ def test_a_members_impact_is_shown_in_the_units_of_their_cause(member: Club) -> 
 
     # Everything the shopper's fee and orders did, whichever cause each went to.
     assert (impact["pledged"], impact["reversed"], impact["net"]) == (FEE_PLEDGE + 1000, 100, 1000)
-    assert impact["units"] == f"{Impact(unit='meals', amount_per_unit=250).units(1000)} meals"
+    # The fee's pledge went to the default cause (no unit); school meals got 900, at 250 a meal.
+    assert impact["causes"] == [
+        {"cause_id": "general-fund", "pledged": FEE_PLEDGE, "reversed": 0, "net": FEE_PLEDGE, "units": None},
+        {"cause_id": "school-meals", "pledged": 1000, "reversed": 100, "net": 900, "units": "3 meals"},
+    ]
+    assert impact["units"] == "3 meals"
+
+
+def test_one_unit_of_impact_is_singular(member: Club) -> None:
+    member.client.http.put(
+        "/v1/members/ada/cause", body=json.dumps({"cause_id": "school-meals"}), headers=auth(STOREFRONT_KEY)
+    )
+    _order(member, "o-1", 12_500)  # pledges 250: one meal
+
+    assert member.member("ada")["impact"]["usd"]["units"] == "1 meal"

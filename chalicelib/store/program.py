@@ -1,0 +1,225 @@
+"""The program's pre-aggregated counters and each shopper's counting history (`program` table).
+
+Hash `scope`, range `key`:
+- `program#<shard>` / `<YYYY-MM>#<currency>#<segment>`: orders, revenue, member_discount, shipping_waived
+  of one segment (ADD in the order's or refund's transaction);
+  `<YYYY-MM>#<currency>#fees`: membership fees paid;
+  `<YYYY-MM>#<currency>#<segment>#<customers|returning>#<prev month>`: shoppers counted (see
+  `domain.program`). Every write picks one of `TOTALS_SHARDS` partitions (`store.shards`) by a hash of the order, refund
+  or invoice id, so no single item or partition takes more than 1/N of the writes; a report reads N
+  Queries whatever the number of orders.
+- `shopper#<customer_ref>` / `history`: what was already counted for the shopper (JSON), written under
+  a `revision` check in the order's transaction;
+  `shopper#<customer_ref>` / `value#<currency>`: the member's running `saved` and `fees_paid`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import msgspec
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib.domain.program import CountDelta, MonthSums, SegmentSums, ShopperHistory
+from chalicelib.settings import settings
+from chalicelib.store.base import BaseMeta, transaction_connection
+from chalicelib.store.members import MemberRecord, MemberState, to_state
+from chalicelib.store.shards import totals_shard, totals_shards
+
+HISTORY = "history"
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(ShopperHistory).decode
+
+
+class ProgramRecord(Model):
+    class Meta(BaseMeta):
+        table_name = settings.table_name("program")
+
+    scope = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    orders = NumberAttribute(null=True)
+    revenue = NumberAttribute(null=True)
+    member_discount = NumberAttribute(null=True)
+    shipping_waived = NumberAttribute(null=True)
+    fees = NumberAttribute(null=True)
+    shoppers = NumberAttribute(null=True)
+    saved = NumberAttribute(null=True)
+    fees_paid = NumberAttribute(null=True)
+    history = UnicodeAttribute(null=True)
+    revision = NumberAttribute(null=True)
+
+
+def _scope(shard: int) -> str:
+    return f"program#{shard}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHistory:
+    history: ShopperHistory
+    # The revision read; None when the shopper has no history yet.
+    revision: int | None
+
+
+def read_shopper(customer_ref: str) -> tuple[MemberState | None, StoredHistory]:
+    """The member item and the shopper's counting history: one TransactGetItems (strongly consistent)."""
+    with TransactGet(connection=transaction_connection()) as get:
+        member = get.get(MemberRecord, customer_ref)
+        history = get.get(ProgramRecord, f"shopper#{customer_ref}", HISTORY)
+    try:
+        state: MemberState | None = to_state(member.get())
+    except MemberRecord.DoesNotExist:
+        state = None
+    try:
+        record = history.get()
+    except ProgramRecord.DoesNotExist:
+        return state, StoredHistory(ShopperHistory(), None)
+    return state, StoredHistory(_decode(record.history or "{}"), int(record.revision or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One order's or refund's effect on a segment's sums (negative for refunds)."""
+
+    month: str
+    currency: str
+    segment: str
+    orders: int
+    revenue: int
+    member_discount: int
+    shipping_waived: int
+
+
+# Items a use case adds to the transaction of its order, refund or invoice (see `store.ledger`).
+Writes = Callable[[TransactWrite], None]
+
+
+def order_writes(
+    customer_ref: str,
+    order_id: str,
+    stored: StoredHistory,
+    history: ShopperHistory,
+    deltas: list[CountDelta],
+    movement: Movement,
+    saved: int,
+) -> Writes:
+    """An order's program items: the shopper's new history (only when something new was counted; its
+    put is the first of these, carrying the revision check), the segment's sums, the customer counts and
+    the member's savings."""
+
+    def items(transaction: TransactWrite) -> None:
+        if deltas:
+            add_history(transaction, customer_ref, stored, history)
+        add_movement(transaction, order_id, movement)
+        add_counts(transaction, order_id, deltas)
+        if saved:
+            add_member_value(transaction, customer_ref, movement.currency, saved=saved)
+
+    return items
+
+
+def refund_writes(customer_ref: str, token: str, movement: Movement) -> Writes:
+    """A refund's program items: money back in the refund's month, and the member's savings reversed."""
+    saved_back = movement.member_discount + movement.shipping_waived
+
+    def items(transaction: TransactWrite) -> None:
+        add_movement(transaction, token, movement)
+        if saved_back:
+            add_member_value(transaction, customer_ref, movement.currency, saved=saved_back)
+
+    return items
+
+
+def add_history(
+    transaction: TransactWrite, customer_ref: str, stored: StoredHistory, history: ShopperHistory
+) -> None:
+    """Write the shopper's new history if nobody wrote it since `stored` was read (a put, so it comes
+    right after the transaction's other puts)."""
+    revision = (stored.revision or 0) + 1
+    record = ProgramRecord(
+        f"shopper#{customer_ref}", HISTORY, history=_encode(history).decode(), revision=revision
+    )
+    condition = (
+        ProgramRecord.scope.does_not_exist()
+        if stored.revision is None
+        else ProgramRecord.revision == stored.revision
+    )
+    transaction.save(record, condition=condition)
+
+
+def add_movement(transaction: TransactWrite, token: str, movement: Movement) -> None:
+    """ADD an order's or refund's money to its segment's counters (shard chosen by `token`)."""
+    key = f"{movement.month}#{movement.currency}#{movement.segment}"
+    actions: list[Action] = [
+        ProgramRecord.orders.add(movement.orders),
+        ProgramRecord.revenue.add(movement.revenue),
+        ProgramRecord.member_discount.add(movement.member_discount),
+        ProgramRecord.shipping_waived.add(movement.shipping_waived),
+    ]
+    transaction.update(ProgramRecord(_scope(totals_shard(token)), key), actions=actions)
+
+
+def add_counts(transaction: TransactWrite, token: str, deltas: list[CountDelta]) -> None:
+    """ADD the customer-count deltas of one order (shard chosen by `token`)."""
+    scope = _scope(totals_shard(token))
+    for d in deltas:
+        key = f"{d.month}#{d.currency}#{d.segment}#{d.kind}#{d.prev}"
+        transaction.update(ProgramRecord(scope, key), actions=[ProgramRecord.shoppers.add(d.delta)])
+
+
+def add_member_value(
+    transaction: TransactWrite, customer_ref: str, currency: str, *, saved: int = 0, fees_paid: int = 0
+) -> None:
+    """ADD to a member's running value in one currency."""
+    transaction.update(
+        ProgramRecord(f"shopper#{customer_ref}", f"value#{currency}"),
+        actions=[ProgramRecord.saved.add(saved), ProgramRecord.fees_paid.add(fees_paid)],
+    )
+
+
+def add_fee(transaction: TransactWrite, token: str, month: str, currency: str, amount: int) -> None:
+    """ADD a paid membership fee to its month's counters (shard chosen by the invoice id)."""
+    transaction.update(
+        ProgramRecord(_scope(totals_shard(token)), f"{month}#{currency}#fees"),
+        actions=[ProgramRecord.fees.add(amount)],
+    )
+
+
+def member_value(customer_ref: str) -> dict[str, tuple[int, int]]:
+    """Per currency, the member's (saved, fees_paid): one Query."""
+    return {
+        item.key.removeprefix("value#"): (int(item.saved or 0), int(item.fees_paid or 0))
+        for item in ProgramRecord.query(
+            f"shopper#{customer_ref}", ProgramRecord.key.startswith("value#"), consistent_read=True
+        )
+    }
+
+
+def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
+    """Counters of the months first..last, summed over the shards: one Query per shard."""
+    sums: dict[tuple[str, str], MonthSums] = {}
+    for shard in totals_shards():
+        for item in _query_shard(shard, first, last):
+            month, currency, rest = item.key.split("#", 2)
+            bucket = sums.setdefault((month, currency), MonthSums())
+            parts = rest.split("#")
+            if parts == ["fees"]:
+                bucket.fees += int(item.fees or 0)
+            elif len(parts) == 1:
+                segment = bucket.segments.setdefault(parts[0], SegmentSums())
+                segment.orders += int(item.orders or 0)
+                segment.revenue += int(item.revenue or 0)
+                segment.member_discount += int(item.member_discount or 0)
+                segment.shipping_waived += int(item.shipping_waived or 0)
+            else:
+                segment_name, kind, prev = parts
+                count_key = (segment_name, kind, prev)
+                bucket.counts[count_key] = bucket.counts.get(count_key, 0) + int(item.shoppers or 0)
+    return sums
+
+
+def _query_shard(shard: int, first: str, last: str) -> Iterator[ProgramRecord]:
+    return ProgramRecord.query(_scope(shard), ProgramRecord.key.between(f"{first}#", f"{last}#~"))
