@@ -224,9 +224,9 @@ def ratio(numerator: Fraction | int, denominator: Fraction | int) -> str | None:
     if denominator == 0:
         return None
     value = Fraction(numerator) / Fraction(denominator)
-    sign = "-" if value < 0 else ""
     scaled = abs(value) * 10_000
     units = int(scaled + Fraction(1, 2))  # floor(x + 1/2): half up
+    sign = "-" if value < 0 and units else ""
     return f"{sign}{units // 10_000}.{units % 10_000:04d}"
 
 

@@ -5,9 +5,9 @@ Hash `scope`, range `key`:
   of one segment (ADD in the order's or refund's transaction);
   `<YYYY-MM>#<currency>#fees`: membership fees paid;
   `<YYYY-MM>#<currency>#<segment>#<customers|returning>#<prev month>`: shoppers counted (see
-  `domain.program`). Every write picks one of `TOTALS_SHARDS` partitions (`store.shards`) by a hash of the order, refund
-  or invoice id, so no single item or partition takes more than 1/N of the writes; a report reads N
-  Queries whatever the number of orders.
+  `domain.program`). Every write picks one of `TOTALS_SHARDS` partitions (`store.shards`) by a hash of
+  the order, refund or invoice id, so no single item or partition takes more than about 1/N of the
+  writes; a report reads N Queries whatever the number of orders.
 - `shopper#<customer_ref>` / `history`: what was already counted for the shopper (JSON), written under
   a `revision` check in the order's transaction;
   `shopper#<customer_ref>` / `value#<currency>`: the member's running `saved` and `fees_paid`.
