@@ -41,11 +41,12 @@ _DISBURSEMENT = {
     example=Example(
         request={
             "order_id": "ord_1001", "customer_ref": "ada", "currency": "usd", "amount": 20300,
-            "placed_at": "2026-11-23T09:00:00Z",
+            "placed_at": "2026-11-23T09:00:00Z", "savings": {"member_discount": 1700, "shipping": 695},
         },
         response={
             "order_id": "ord_1001", "customer_ref": "ada", "currency": "usd", "amount": 20300, "member": True,
             "donation": {"amount": 203, "currency": "usd", "cause_id": "school-meals"},
+            "savings": {"member_discount": 1700, "shipping": 695},
         },
     ),
     description="201 when recorded; the same `order_id` and body again → 200 with the same answer; "

@@ -31,7 +31,18 @@ _MEMBERSHIP = {
     "grace_until": None,
     "cause_id": "school-meals",
     "member_since": "2026-10-23T09:00:00Z",
-    "impact": {"usd": {"pledged": 1250, "reversed": 0, "net": 1250, "units": "5 meals"}},
+    "impact": {
+        "usd": {
+            "pledged": 1250,
+            "reversed": 0,
+            "net": 1250,
+            "units": "5 meals",
+            "causes": [
+                {"cause_id": "school-meals", "pledged": 1250, "reversed": 0, "net": 1250, "units": "5 meals"}
+            ],
+        }
+    },
+    "value": {"usd": {"fees_paid": 5994, "saved": 8420, "donated": 1250, "net": 2426}},
 }
 
 
