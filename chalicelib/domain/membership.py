@@ -37,6 +37,12 @@ class SubscriptionSnapshot(msgspec.Struct, kw_only=True):
     status: str
     price_id: str | None = None
     plan_id: str | None = None
+    # The subscription's own price (None for snapshots stored before prices were kept).
+    unit_amount: int | None = None
+    currency: str | None = None
+    interval: str | None = None
+    interval_count: int = 1
+    quantity: int = 1
     current_period_start: int | None = None
     current_period_end: int | None = None
     cancel_at_period_end: bool = False

@@ -5,11 +5,13 @@ Pure: the service passes every shopper's subscriptions, the plans and the clock.
 - **Members** are counted once each, by the subscription their membership follows
   (`governing_subscription`), grouped by plan and Stripe status; `perks_active` says how many of
   them have perks now (a canceled or expired member is counted under its status with none).
-- **MRR** per currency: the plan price of every membership that is paying now — status `active`
-  or `past_due` with perks active (trials pay nothing yet; past-due members still in grace are
-  still billed). A yearly plan counts amount / 12: the yearly amounts of a currency are summed
-  and divided once, rounded half up, so MRR does not drift with the number of yearly members.
-  The price is the plan's current amount (a member on an older price counts at the new one).
+- **MRR** per currency: what every membership that is paying now pays, at its subscription's own
+  Price (a member still on an older price counts at that price, as Stripe counts it) — status
+  `active` or `past_due` with perks active (trials pay nothing yet; past-due members still in
+  grace are still billed). Amount × quantity, normalised to a month (yearly ÷ 12, every 3 months
+  ÷ 3, weekly × 52 ÷ 12); the month amounts of a currency are summed exactly and rounded half up
+  once, so MRR does not drift with the number of yearly members. A subscription stored before its
+  price was kept counts at its plan's current price.
 - **Joins** per month: subscriptions that started (trialing or paid; never-paid `incomplete`
   checkouts are not joins), by the month Stripe created them. A shopper who leaves and comes back
   joins twice. **Cancellations** per month: subscriptions that ended (`canceled`), by the month
@@ -18,10 +20,13 @@ Pure: the service passes every shopper's subscriptions, the plans and the clock.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from fractions import Fraction
 
 import msgspec
 
@@ -107,8 +112,7 @@ def membership_report(
     wanted = set(periods)
     by_plan_status: Counter[tuple[str | None, str]] = Counter()
     with_perks: Counter[tuple[str | None, str]] = Counter()
-    monthly: Counter[str] = Counter()
-    yearly: Counter[str] = Counter()
+    monthly: dict[str, Fraction] = {}
     paying: Counter[str] = Counter()
     joins: Counter[str] = Counter()
     cancellations: Counter[str] = Counter()
@@ -131,10 +135,11 @@ def membership_report(
         active = perks_active(governing, now, policy)
         if active:
             with_perks[key] += 1
-        plan = plans.get(governing.plan_id or "")
-        if active and plan is not None and governing.status in PAYING_STATUSES:
-            (yearly if plan.interval == "year" else monthly)[plan.currency] += plan.amount
-            paying[plan.currency] += 1
+        price = _own_price(governing, plans.get(governing.plan_id or ""))
+        if active and price is not None and governing.status in PAYING_STATUSES:
+            currency, per_month = price
+            monthly[currency] = monthly.get(currency, Fraction(0)) + per_month
+            paying[currency] += 1
 
     members = [
         PlanStatusCount(plan_id, status, count, with_perks[(plan_id, status)])
@@ -144,7 +149,41 @@ def membership_report(
     ]
     revenue = []
     for currency in sorted(paying):
-        mrr = monthly[currency] + round_half_up_div(yearly[currency], 12)
+        total = monthly.get(currency, Fraction(0))
+        mrr = round_half_up_div(total.numerator, total.denominator)
         revenue.append(RecurringRevenue(currency, mrr, format_decimal(mrr, currency), paying[currency]))
     months = [MonthMovement(period, joins[period], cancellations[period]) for period in periods]
     return MembershipReport(members=members, mrr=revenue, months=months)
+
+
+# Months per billing interval, to bring every price to a monthly amount.
+_MONTHS_PER = {"day": Fraction(12, 365), "week": Fraction(12, 52), "month": Fraction(1), "year": Fraction(12)}
+
+
+def _own_price(snapshot: SubscriptionSnapshot, plan: Plan | None) -> tuple[str, Fraction] | None:
+    """(currency, amount per month) the subscription pays: its own Price, else its plan's current one."""
+    if snapshot.unit_amount is not None and snapshot.currency and snapshot.interval in _MONTHS_PER:
+        months = _MONTHS_PER[snapshot.interval] * max(snapshot.interval_count, 1)
+        return snapshot.currency, Fraction(snapshot.unit_amount * max(snapshot.quantity, 0)) / months
+    if plan is None:
+        return None
+    return plan.currency, Fraction(plan.amount) / (12 if plan.interval == "year" else 1)
+
+
+CSV_COLUMNS = [
+    "section", "plan_id", "status", "members", "perks_active", "currency", "mrr", "mrr_decimal",
+    "paying_members", "period", "joins", "cancellations",
+]  # fmt: skip
+
+
+def membership_csv(report: MembershipReport) -> str:
+    """RFC 4180 CSV of the report's three lists in one table: `section` says which (`members`, `mrr`,
+    `months`) and each row fills that list's columns, the others empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n", restval="")
+    writer.writeheader()
+    for section, rows in (("members", report.members), ("mrr", report.mrr), ("months", report.months)):
+        for row in rows:
+            cells = {k: ("" if v is None else v) for k, v in msgspec.structs.asdict(row).items()}
+            writer.writerow({"section": section, **cells})
+    return buffer.getvalue()

@@ -21,16 +21,25 @@ NonEmpty = Annotated[str, Meta(min_length=1)]
 Metadata = dict[str, str]
 
 
+class Recurring(msgspec.Struct):
+    interval: str
+    interval_count: int = 1
+
+
 class Price(msgspec.Struct):
     id: NonEmpty
     lookup_key: str | None = None
     metadata: Metadata = {}
+    unit_amount: int | None = None
+    currency: str | None = None
+    recurring: Recurring | None = None
 
 
 class SubscriptionItem(msgspec.Struct):
     price: Price
     current_period_start: int
     current_period_end: int
+    quantity: int = 1
 
 
 class SubscriptionItems(msgspec.Struct):
@@ -165,6 +174,12 @@ def snapshot_of(subscription: Subscription, observed_at: float) -> SubscriptionS
         subscription_id=subscription.id,
         status=subscription.status,
         price_id=price.id,
+        # What this subscription pays, at its own Price (an older Price keeps its amount).
+        unit_amount=price.unit_amount,
+        currency=price.currency,
+        interval=price.recurring.interval if price.recurring else None,
+        interval_count=price.recurring.interval_count if price.recurring else 1,
+        quantity=item.quantity,
         # Each plan's Prices carry its id; an older Price keeps it after the lookup key moves on.
         plan_id=price.metadata.get("plan_id") or price.lookup_key or subscription.metadata.get("plan_id"),
         current_period_start=item.current_period_start,

@@ -19,7 +19,7 @@ from datetime import timedelta
 from chalicelib import clock, log
 from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
-from chalicelib.domain.times import from_epoch
+from chalicelib.domain.times import from_epoch, month_of
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.payments.events import (
@@ -32,7 +32,7 @@ from chalicelib.payments.events import (
 )
 from chalicelib.services import catalog, members
 from chalicelib.settings import settings
-from chalicelib.store import idempotency
+from chalicelib.store import idempotency, program
 from chalicelib.store import members as store
 from chalicelib.store.members import EventAlreadyAppliedError
 from chalicelib.store.unit_of_work import MemberUnitOfWork
@@ -102,14 +102,23 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, uow: MemberUnitOfW
     """Record a paid invoice on the member and, once per invoice, add its renewal pledge to `uow`.
 
     Returns True when a pledge was added. Whichever path sees an invoice first (webhook or
-    reconciliation) pledges it; the ledger entry's id makes a second pledge impossible.
+    reconciliation) pledges it; the ledger entry's id makes a second pledge impossible. The same
+    first time, the fee counts in the program report and the member's `value` (same transaction).
     """
     plan = catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
+    pledged_before = uow.recorded_before(renewal_pledge_id(invoice.invoice_id))
+    if not member.has_accounted_for(invoice.invoice_id) and not pledged_before and invoice.amount_paid > 0:
+        uow.include(
+            program.fee_writes(
+                member.customer_ref, invoice.invoice_id, month_of(invoice.paid_at), invoice.currency,
+                invoice.amount_paid,
+            )
+        )  # fmt: skip
     pledge = member.record_paid_invoice(
         invoice,
         plan.donation.renewal_bps if plan is not None else None,
         settings.default_cause_id,
-        pledged_before=uow.recorded_before(renewal_pledge_id(invoice.invoice_id)),
+        pledged_before=pledged_before,
     )
     if pledge is not None:
         uow.add_ledger_entry(pledge)

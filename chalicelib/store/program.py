@@ -133,6 +133,16 @@ def refund_writes(customer_ref: str, token: str, movement: Movement) -> Writes:
     return items
 
 
+def fee_writes(customer_ref: str, invoice_id: str, month: str, currency: str, amount: int) -> Writes:
+    """A paid membership invoice's program items: the month's fees and the member's `fees_paid`."""
+
+    def items(transaction: TransactWrite) -> None:
+        add_fee(transaction, invoice_id, month, currency, amount)
+        add_member_value(transaction, customer_ref, currency, fees_paid=amount)
+
+    return items
+
+
 def add_history(
     transaction: TransactWrite, customer_ref: str, stored: StoredHistory, history: ShopperHistory
 ) -> None:

@@ -21,10 +21,11 @@ from chalicelib.store.program import ProgramRecord
 from localdev.dynamodb_calls import counting_dynamodb_calls
 from tests.helpers import BRAND_KEY, auth
 from tests.integration.conftest import Club
-from tests.program_model import Order, ProgramModel, Refund
+from tests.program_model import Fee, Order, ProgramModel, Refund
 
 NOW = datetime.now(UTC)
 MONTH = NOW.strftime("%Y-%m")
+FEE = 999  # vip-monthly's price, paid when joining
 
 
 @pytest.fixture
@@ -105,6 +106,30 @@ def test_a_replayed_order_or_refund_counts_once(member: Club) -> None:
     assert member.member("ada")["value"]["usd"]["saved"] == 900
 
 
+def test_a_paid_membership_fee_counts_once_in_fees_and_in_the_members_value(member: Club) -> None:
+    paid = [e for e in member.emulator.events if e["type"] == "invoice.paid"]
+    assert member.deliver(paid) == [200]  # a redelivery: already applied
+    assert member.post("/v1/admin/reconcile", {"customer_refs": ["ada"]}, key=BRAND_KEY).status_code == 200
+    _order(member, "o-1", 10000, savings={"member_discount": 1000, "shipping": 595})
+
+    value = member.member("ada")["value"]["usd"]
+    assert (value["fees_paid"], value["saved"], value["net"]) == (FEE, 1595, 1595 - FEE)
+    row = _json(_report(member))["data"][0]
+    assert row["fees"] == FEE
+    assert row["program_net"] == FEE - 1000 - 595 - row["donations"]
+
+
+def test_a_renewal_adds_its_fee(member: Club) -> None:
+    subscription = next(
+        e["data"]["object"]["id"]
+        for e in member.emulator.events
+        if e["type"] == "customer.subscription.created"
+    )
+    assert set(member.deliver(member.advance(subscription))) == {200}
+    assert member.member("ada")["value"]["usd"]["fees_paid"] == 2 * FEE
+    assert _json(_report(member))["data"][0]["fees"] == 2 * FEE
+
+
 def test_32_concurrent_orders_of_one_new_shopper_count_one_customer(club: Club) -> None:
     orders = [
         OrderIn(order_id=f"o-{i}", customer_ref="newbie", currency="usd", amount=1000 + i) for i in range(32)
@@ -160,7 +185,7 @@ def test_a_bad_month_range_is_400_naming_the_field(club: Club, query: str, param
 def test_the_program_report_equals_a_recomputation_of_what_was_reported(member: Club) -> None:
     """Members and guests, orders placed over four months, partial refunds: per month and over ranges."""
     months = months_between((NOW - timedelta(days=95)).strftime("%Y-%m"), MONTH)
-    model = ProgramModel()
+    model = ProgramModel(fees=[Fee("usd", FEE, MONTH)])
     ids = itertools.count()
 
     @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -196,6 +221,8 @@ def test_the_program_report_equals_a_recomputation_of_what_was_reported(member: 
         model.donations = _donations(member, first, MONTH)
         expected = model.report(months_between(first, MONTH), ["usd"])
         assert _json(_report(member, first, MONTH)) == expected
+        value = member.member("ada")["value"]["usd"]
+        assert (value["saved"], value["fees_paid"]) == (model.value("ada", "usd"), FEE)
 
     check()
 

@@ -12,7 +12,7 @@ from chalicelib.domain.times import month_of
 from chalicelib.store import members as store
 from chalicelib.store.members import MemberState
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
-from tests.integration.conftest import Club
+from tests.integration.conftest import PLANS, Club
 
 
 def _report(club: Club, query: str = "", key: str = BRAND_KEY) -> Any:
@@ -53,6 +53,29 @@ def test_members_are_counted_per_plan_and_status_and_paying_ones_make_the_mrr(cl
     ]
     # 2 × 9.99 a month + 99.00 a year / 12 = 19.98 + 8.25.
     assert report["mrr"] == [{"currency": "usd", "mrr": 2823, "mrr_decimal": "28.23", "paying_members": 3}]
+
+
+def test_mrr_counts_each_subscription_at_its_own_price(club: Club) -> None:
+    club.join("ada", "vip-monthly")  # at 9.99
+    raised = {**PLANS["vip-monthly"], "amount": 1299}
+    response = club.client.http.put("/v1/plans/vip-monthly", body=json.dumps(raised), headers=auth(BRAND_KEY))
+    assert response.status_code == 200, response.body
+    club.join("bob", "vip-monthly")  # at the new 12.99; Ada keeps her price, as Stripe bills her
+
+    report = json.loads(_report(club).body)
+
+    assert report["mrr"] == [
+        {"currency": "usd", "mrr": 999 + 1299, "mrr_decimal": "22.98", "paying_members": 2}
+    ]
+
+
+def test_trials_pay_nothing_yet(club: Club) -> None:
+    club.join("ada", "vip-trial")
+    club.join("bob", "vip-yearly")
+
+    report = json.loads(_report(club).body)
+
+    assert report["mrr"] == [{"currency": "usd", "mrr": 825, "mrr_decimal": "8.25", "paying_members": 1}]
 
 
 def test_joins_and_cancellations_are_counted_in_the_month_they_happened(club: Club) -> None:
@@ -108,3 +131,16 @@ def test_the_memberships_report_command_prints_the_report(
 
     assert memberships_report.main(["--from", "2026-1", "--stage", "local"]) == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_the_memberships_report_as_csv_has_one_row_per_item_of_each_list(club: Club) -> None:
+    club.join("ada", "vip-monthly")
+    report = json.loads(_report(club).body)
+    response = _report(club, "?format=csv")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    lines = response.body.decode().splitlines()
+    assert lines[0].startswith("section,plan_id,status,members")
+    sections = [line.split(",")[0] for line in lines[1:]]
+    assert sections.count("members") == len(report["members"]) and sections.count("mrr") == 1
+    assert sections.count("months") == len(report["months"])
+    assert "mrr,,,,,usd,999,9.99,1,,," in lines
