@@ -125,7 +125,11 @@ def test_invoice_paid_costs_one_read_one_transaction_and_one_stripe_call(club: C
         ("vip-test-idempotency", f"stripe-event#{paid['id']}"),
         ("vip-test-ledger", renewal_pledge_id(paid["data"]["object"]["id"])),
     }
-    assert {i["Update"]["TableName"] for i in items if "Update" in i} == {"vip-test-donation_totals"}
+    # The pledge's totals, and the fee's program counters and the member's value: the same transaction.
+    assert {i["Update"]["TableName"] for i in items if "Update" in i} == {
+        "vip-test-donation_totals",
+        "vip-test-program",
+    }
     assert _pledged(club) == 2 * FEE_PLEDGE
 
 
