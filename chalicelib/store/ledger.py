@@ -11,8 +11,8 @@ Tables (names from `settings.table_name`):
   (`store/shards.py`) so that no item or partition key takes a large share of a peak's writes:
   scope `month#<shard>` (key `YYYY-MM#cause#currency`), scope `all#<shard>` (key `cause#currency`) and
   scope `member#<customer_ref>` (key `currency#cause`: a member's impact per cause). The shard is
-  chosen from the entry id; readers sum every shard. A cause's all-time `disbursed` lives on its shard-0 item only, which disbursements
-  condition on (see `record_disbursement`).
+  chosen from the entry id; readers sum every shard. A cause's all-time `disbursed` lives on its
+  shard-0 item only, which disbursements condition on (see `record_disbursement`).
 """
 
 from __future__ import annotations
