@@ -21,12 +21,11 @@ from dataclasses import dataclass
 import msgspec
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
-from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.program import CountDelta, MonthSums, SegmentSums, ShopperHistory
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, transaction_connection
+from chalicelib.store.base import BaseMeta, BaseModel, transaction_connection
 from chalicelib.store.members import MemberRecord, MemberState, to_state
 from chalicelib.store.shards import totals_shard, totals_shards
 
@@ -35,7 +34,7 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(ShopperHistory).decode
 
 
-class ProgramRecord(Model):
+class ProgramRecord(BaseModel):
     class Meta(BaseMeta):
         table_name = settings.table_name("program")
 
