@@ -20,8 +20,6 @@ Pure: the service passes every shopper's subscriptions, the plans and the clock.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +29,7 @@ from fractions import Fraction
 import msgspec
 
 from chalicelib.domain.catalog import Plan
+from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.membership import (
     AccessPolicy,
     SubscriptionSnapshot,
@@ -177,13 +176,11 @@ CSV_COLUMNS = [
 
 
 def membership_csv(report: MembershipReport) -> str:
-    """RFC 4180 CSV of the report's three lists in one table: `section` says which (`members`, `mrr`,
-    `months`) and each row fills that list's columns, the others empty."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n", restval="")
-    writer.writeheader()
-    for section, rows in (("members", report.members), ("mrr", report.mrr), ("months", report.months)):
-        for row in rows:
-            cells = {k: ("" if v is None else v) for k, v in msgspec.structs.asdict(row).items()}
-            writer.writerow({"section": section, **cells})
-    return buffer.getvalue()
+    """RFC 4180 CSV (see `csv_export`) of the report's three lists in one table: `section` says which
+    (`members`, `mrr`, `months`) and each row fills that list's columns, the others empty."""
+    rows: list[list[Cell]] = []
+    for section, items in (("members", report.members), ("mrr", report.mrr), ("months", report.months)):
+        for item in items:
+            cells = {"section": section, **msgspec.structs.asdict(item)}
+            rows.append([cells.get(column) for column in CSV_COLUMNS])
+    return csv_document(CSV_COLUMNS, rows)

@@ -14,8 +14,6 @@ Adding a month to it emits `+1` for that month keyed by the previous month the s
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +23,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.membership_report import months_between
 from chalicelib.domain.money import MAX_AMOUNT, round_half_up_div
 
@@ -381,15 +380,13 @@ CSV_COLUMNS = [
 
 
 def program_csv(report: ProgramReport) -> str:
-    """RFC 4180 CSV: the JSON's figures flattened (`members_aov`, `lift_aov` ...), one line per month ×
-    currency, then the totals rows (period `from..to`); empty cells for nulls."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in [*report.data, *report.totals]:
+    """RFC 4180 CSV (see `csv_export`): the JSON's figures flattened (`members_aov`, `lift_aov` ...), one
+    line per month × currency, then the totals rows (period `from..to`); empty cells for nulls."""
+
+    def line(row: ProgramRow) -> list[Cell]:
         segments = [getattr(s, c) for s in (row.members, row.non_members) for c in SEGMENT_COLUMNS]
         lift = [row.lift.aov, row.lift.orders_per_customer, row.lift.returning_rate]
         money = [row.fees, row.member_discount, row.shipping_waived, row.donations, row.program_net]
-        cells = [row.period, row.currency, *segments, *lift, *money]
-        writer.writerow(["" if v is None else v for v in cells])
-    return buffer.getvalue()
+        return [row.period, row.currency, *segments, *lift, *money]
+
+    return csv_document(CSV_COLUMNS, (line(row) for row in [*report.data, *report.totals]))
