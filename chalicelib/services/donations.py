@@ -170,7 +170,7 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
         if not access.perks_active and order.savings.total > 0:
             # A retry of an order recorded while the perks were active answers as the first time.
             if store.get_order(order.order_id) is not None:
-                return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists"), False
+                return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
             raise ValidationError(
                 "Only members save through perks: `savings` must be zero for a non-member's order.",
                 param="savings", code="savings_without_membership",
