@@ -8,8 +8,9 @@ The comparison is per month × cause × currency, per cause × currency and per 
 shard holds each part, so it holds across a change of `TOTALS_SHARDS`. Run `--write` while no orders are
 being reported (the totals are replaced, not merged). `--migrate` is safe while orders flow: it moves the
 unsharded totals (`month`, `all`) onto the sharded layout one transaction per item, re-keys disbursements
-listed under the old constant key, and files shoppers of the old single reconcile partition (`due`) under
-their bucket. Running it again moves nothing.
+listed under the old constant key, splits each shopper's per-currency totals into per-cause items
+(`currency#cause`, from the shopper's ledger entries), and files shoppers of the old single reconcile
+partition (`due`) under their bucket. Running it again moves nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ def recompute(write: bool = False) -> list[str]:
     for entry_id, entry, customer_ref in ledger.scan_entries():
         for key, delta in ledger.totals_contributions(entry_id, entry, customer_ref):
             expected.setdefault(key, Balance()).merge(delta)
-    want, have = ledger.logical_totals(expected), ledger.logical_totals(ledger.stored_totals())
+    items = ledger.stored_totals()
+    want, have = ledger.logical_totals(expected), ledger.logical_totals(items)
+    # A shopper still holding an item of the layout before impact per cause compares per currency.
+    legacy = {scope for scope, key in items if ledger.is_legacy_member_key(scope, key)}
+    if legacy:
+        want, have = ledger.per_currency(want, legacy), ledger.per_currency(have, legacy)
     differences = []
     for key in sorted(set(want) | set(have)):
         stored, recomputed = _figures(have.get(key, Balance())), _figures(want.get(key, Balance()))
@@ -54,6 +60,7 @@ def migrate() -> dict[str, int]:
 
     return {
         "totals items": ledger.move_legacy_totals(),
+        "member totals items": ledger.move_legacy_member_totals(),
         "disbursement listing keys": ledger.move_legacy_listing_keys(),
         "reconcile index keys": members.move_legacy_reconcile_keys(),
     }

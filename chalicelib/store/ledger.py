@@ -628,6 +628,83 @@ def _move(item: DonationTotalsRecord, target_scope: str) -> Callable[[TransactWr
     return items
 
 
+def is_legacy_member_key(scope: str, key: str) -> bool:
+    """A shopper's totals item of the layout before impact per cause: key `<currency>`, no cause."""
+    return scope.startswith("member#") and "#" not in key
+
+
+def per_currency(sums: dict[TotalsKey, Balance], scopes: set[str]) -> dict[TotalsKey, Balance]:
+    """`sums` with the given shoppers' items summed per currency (`currency#cause` → `currency`), the
+    level at which a shopper still holding an earlier-layout item can be compared."""
+    out: dict[TotalsKey, Balance] = {}
+    for (scope, key), balance in sums.items():
+        logical = (scope, key.split("#", 1)[0]) if scope in scopes else (scope, key)
+        out.setdefault(logical, Balance()).merge(balance)
+    return out
+
+
+def move_legacy_member_totals() -> int:
+    """Split each shopper's per-currency item of the earlier layout into its per-cause items; returns
+    how many moved.
+
+    The old item's share of each cause is what the ledger holds for the shopper there minus what the
+    per-cause items already hold (orders recorded since the change). An item is moved only when those
+    shares add up to it exactly (else it is left as it is and the comparison reports it), in one
+    transaction: delete it (it must still exist), ADD each share to its per-cause item.
+    """
+    legacy = [item for item in DonationTotalsRecord.scan() if is_legacy_member_key(item.scope, item.key)]
+    if not legacy:
+        return 0
+    ledger_sums: dict[TotalsKey, Balance] = {}
+    for entry_id, entry, customer_ref in scan_entries():
+        for (scope, key), delta in totals_contributions(entry_id, entry, customer_ref):
+            if scope.startswith("member#"):
+                ledger_sums.setdefault((scope, key), Balance()).merge(delta)
+    moved = 0
+    for item in legacy:
+        stored = {
+            (other.scope, other.key): _balance(other)
+            for other in DonationTotalsRecord.query(
+                item.scope, DonationTotalsRecord.key.startswith(f"{item.key}#")
+            )
+        }
+        shares: dict[TotalsKey, Balance] = {}
+        for target, total in ledger_sums.items():
+            if target[0] == item.scope and target[1].startswith(f"{item.key}#"):
+                have = stored.get(target, Balance())
+                shares[target] = Balance(
+                    total.pledged - have.pledged, total.reversed - have.reversed,
+                    total.disbursed - have.disbursed, total.orders - have.orders,
+                )  # fmt: skip
+        summed = Balance()
+        for share in shares.values():
+            summed.merge(share)
+        old = _balance(item)
+        if (summed.pledged, summed.reversed, summed.disbursed, summed.orders) != (
+            old.pledged, old.reversed, old.disbursed, old.orders,
+        ):  # fmt: skip
+            continue
+        try:
+            _run(_split(item, shares))
+        except DuplicateRecordError:
+            continue  # moved meanwhile by another run
+        moved += 1
+    return moved
+
+
+def _split(item: DonationTotalsRecord, shares: dict[TotalsKey, Balance]) -> Callable[[TransactWrite], None]:
+    def items(transaction: TransactWrite) -> None:
+        transaction.delete(
+            DonationTotalsRecord(item.scope, item.key), condition=DonationTotalsRecord.key.exists()
+        )
+        for (scope, key), share in shares.items():
+            add = _adds(share)
+            if add:
+                transaction.update(DonationTotalsRecord(scope, key), actions=add)
+
+    return items
+
+
 def move_legacy_listing_keys() -> int:
     """Re-key disbursements recorded under the earlier constant listing key; returns how many."""
     moved = 0
