@@ -30,7 +30,7 @@ def test_a_pledge_or_reversal_adds_exactly_its_amount_to_its_month_its_all_time_
     assert (month[1], all_time[1], member) == (
         "2026-11#school-meals#usd",
         "school-meals#usd",
-        ("member#ada", "usd"),
+        ("member#ada", "usd#school-meals"),
     )
     assert to_month == to_all == expected
     assert to_member == Balance(pledged=expected.pledged, reversed=expected.reversed)
