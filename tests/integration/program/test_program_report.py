@@ -228,14 +228,14 @@ def test_the_program_report_equals_a_recomputation_of_what_was_reported(member: 
 
 
 def test_the_brand_program_command_prints_the_months_and_writes_the_csv(
-    member: Club, tmp_path: Any, capsys: Any
+    member: Club, tmp_path: Any, capsys: Any, ops_on_test_tables: None
 ) -> None:
     from ops import program_report
 
     _order(member, "o-1", 10000, savings={"member_discount": 1000, "shipping": 0})
     _order(member, "o-2", 4000, customer_ref="guest")
     out = tmp_path / "program.csv"
-    assert program_report.main(["--from", MONTH, "--to", MONTH, "--csv", str(out), "--stage", "test"]) == 0
+    assert program_report.main(["--from", MONTH, "--to", MONTH, "--csv", str(out), "--stage", "local"]) == 0
     printed = capsys.readouterr().out
     assert MONTH in printed and "100.00" in printed and "2.5000" in printed
     lines = out.read_text().splitlines()
