@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from typing import Any
 
 from localdev.stripe_emulator.signing import sign_payload
+
+# Debian's Chromium, and the flags it needs on a closed network (GOTCHAS); callers add their headless flag.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_OFFLINE_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 WEBHOOK_SECRET = "whsec_test"
 STOREFRONT_KEY = "test-storefront-key"

@@ -8,7 +8,6 @@ context (its own sessionStorage) and fails on any console error or uncaught page
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,9 @@ import pytest
 import requests
 
 from tests.e2e.conftest import Stack, dev_stack
+from tests.helpers import CHROMIUM, CHROMIUM_OFFLINE_FLAGS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_FLAGS = ["--headless=new", *CHROMIUM_OFFLINE_FLAGS]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 BRAND_KEY = "local-brand-key"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,17 +16,9 @@ from typing import Any
 import pytest
 import stripe
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.helpers import CHROMIUM, CHROMIUM_OFFLINE_FLAGS
+
+CHROMIUM_ARGS = ["--headless", *CHROMIUM_OFFLINE_FLAGS]
 
 
 class Storefront(BaseHTTPRequestHandler):
