@@ -7,6 +7,8 @@ this module then makes the zip fit for a cold start:
   ordinary timestamp `.pyc` would be stale on Lambda and every cold start would compile again (the code
   directory is read-only, so nothing is ever cached there);
 - only the botocore service models the code uses (DynamoDB, Secrets Manager): botocore ships ~400;
+  and only their entries in botocore's endpoint table (`endpoints.json`, 1.2 MB that every new client
+  parses, about 4 MiB in memory for the container's life);
 - nothing test-only or typing-only (third-party test suites, `.pyi` stubs, stripe's parameter
   TypedDicts, API usage examples).
 
@@ -21,10 +23,12 @@ from __future__ import annotations
 import argparse
 import ast
 import compileall
+import gzip
 import json
 import os
 import py_compile
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -126,24 +130,23 @@ def build_package(output: Path, architecture: str = "x86_64") -> PackageReport:
 
 
 def _chalice_package(out: Path, architecture: str) -> Path:
-    """`chalice package`: app.py, chalicelib/ and Lambda-platform wheels of requirements.txt."""
-    from chalice.api import package_app
+    """`chalice package`: app.py, chalicelib/ and Lambda-platform wheels of requirements.txt.
 
-    # Packaging sets the stage's environment variables in os.environ (as if running on Lambda): keep the
-    # caller's environment as it was. Chalice builds a boto3 session: give it a region, no network probe.
-    saved = dict(os.environ)
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    try:
-        package_app(
-            project_dir=str(ROOT),
-            output_dir=str(out),
-            stage="dev",
-            chalice_config={"lambda_architecture": architecture},
-        )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    In a child process: packaging imports `app` with the stage's environment variables set (as if on
+    Lambda), and the settings it reads at import must not stay behind in the caller's process.
+    Chalice builds a boto3 session: give it a region, no network probe.
+    """
+    code = (
+        "import sys; from chalice.api import package_app; "
+        "package_app(project_dir=sys.argv[1], output_dir=sys.argv[2], stage='dev', "
+        "chalice_config={'lambda_architecture': sys.argv[3]})"
+    )
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", **os.environ}
+    built = subprocess.run(  # noqa: S603 (this interpreter, fixed code, our own paths)
+        [sys.executable, "-c", code, str(ROOT), str(out), architecture], env=env, check=False
+    )
+    if built.returncode:
+        raise PackageError(f"chalice package failed (exit status {built.returncode})")
     return out
 
 
@@ -168,6 +171,7 @@ def trim(root: Path) -> None:
             shutil.rmtree(old)
         for doc in BOTOCORE_DOC_FILES:
             (versions[-1] / doc).unlink(missing_ok=True)
+    trim_endpoints(data)
     for directory in sorted(root.rglob("*"), reverse=True):
         if directory.is_dir() and directory.name in TEST_DIRECTORIES and directory.parent != root:
             shutil.rmtree(directory)
@@ -176,6 +180,30 @@ def trim(root: Path) -> None:
             path.unlink()
     for package in TYPING_ONLY_PACKAGES:
         shutil.rmtree(root.joinpath(*package.split(".")))
+
+
+def trim_endpoints(data: Path) -> None:
+    """Keep, in every partition of botocore's endpoint table, the entries of the shipped services only.
+
+    The partitions themselves (regions, DNS suffixes, defaults) stay whole; a service missing from the
+    table would resolve with its partition's defaults, and no other service's model ships anyway.
+    """
+    prefixes = {_endpoint_prefix(data, service) for service in BOTOCORE_SERVICES}
+    table_path = data / "endpoints.json"
+    table = json.loads(table_path.read_text())
+    for partition in table["partitions"]:
+        partition["services"] = {
+            name: entry for name, entry in partition["services"].items() if name in prefixes
+        }
+    table_path.write_text(json.dumps(table, separators=(",", ":")))
+
+
+def _endpoint_prefix(data: Path, service: str) -> str:
+    """The name a service goes by in the endpoint table (its model's `endpointPrefix`)."""
+    (model,) = (data / service).glob("*/service-2.json*")
+    raw = model.read_bytes()
+    text = gzip.decompress(raw) if model.suffix == ".gz" else raw
+    return str(json.loads(text)["metadata"]["endpointPrefix"])
 
 
 def check_typing_only_packages(root: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import zipfile
 
@@ -44,6 +45,19 @@ def test_only_the_aws_service_models_the_code_calls_are_shipped(entries: dict[st
     }
     assert services == {"dynamodb", "secretsmanager"}
     assert "botocore/data/endpoints.json" in entries and "botocore/data/_retry.json" in entries
+
+
+def test_the_endpoint_table_keeps_every_partition_but_only_the_shipped_services(
+    entries: dict[str, bytes],
+) -> None:
+    table = json.loads(entries["botocore/data/endpoints.json"])
+
+    partitions = {partition["partition"]: partition for partition in table["partitions"]}
+    assert {"aws", "aws-cn", "aws-us-gov"} <= partitions.keys()
+    assert "eu-west-1" in partitions["aws"]["regions"]
+    for partition in partitions.values():
+        assert set(partition["services"]) <= {"dynamodb", "secretsmanager"}
+    assert "us-east-1" in partitions["aws"]["services"]["dynamodb"]["endpoints"]
 
 
 def test_no_tests_type_stubs_or_aiohttp_are_shipped(entries: dict[str, bytes]) -> None:
