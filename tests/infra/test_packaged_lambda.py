@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from infra.package import PackageReport
-from tests.helpers import BRAND_KEY, STOREFRONT_KEY, WEBHOOK_SECRET, auth, signed_webhook
-from tests.infra.packaged_lambda import (
+from localdev.packaged_lambda import (
     PackagedLambda,
     api_event,
     packaged_lambda,
@@ -23,6 +22,7 @@ from tests.infra.packaged_lambda import (
     tree,
     unpack_read_only,
 )
+from tests.helpers import BRAND_KEY, STOREFRONT_KEY, WEBHOOK_SECRET, auth, signed_webhook
 
 PLAN = {
     "name": "VIP Monthly", "amount": 999, "currency": "usd", "interval": "month",
