@@ -28,7 +28,7 @@ help:
 	@echo "             with a year of demo history (SEED=empty: plans, causes and keys only); /dashboard"
 	@echo "make test    install pinned dependencies, lint, type-check and run every test"
 	@echo "make lint    ruff check, ruff format --check, mypy"
-	@echo "make bench   print DynamoDB calls, handler latency and cold import figures"
+	@echo "make bench   print DynamoDB calls, handler latency, cold import and the package's cold start figures"
 	@echo "make package build the Lambda deployment zip ($(PACKAGE); ARCH=x86_64|arm64)"
 	@echo "make synth   write the CloudFormation templates (dev, prod) to infra/cdk.out/ (no AWS account needed)"
 
@@ -81,7 +81,9 @@ unit: $(TEST_STAMP)
 test: $(TEST_STAMP) $(CHECKOV_STAMP) browser lint
 	$(BIN)/pytest -q
 
+# The package's figures are measured on the zip `make package` builds for x86_64.
 bench: $(DEV_STAMP)
+	$(MAKE) package ARCH=x86_64
 	$(BIN)/python -m localdev.bench
 
 # Chalice's package for Lambda, then bytecode, trimmed botocore, no test-only files (infra/package.py).

@@ -165,6 +165,9 @@ def main() -> None:
     _with_demo_history(moto.url, emulator)
     emulator.stop()
     moto.stop()
+    from localdev import bench_package  # the deployment zip's own figures (localdev/bench_package.py)
+
+    bench_package.report_in_fresh_process()
 
 
 def _with_demo_history(dynamodb_url: str, emulator: Any) -> None:
