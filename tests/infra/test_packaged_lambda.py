@@ -42,18 +42,52 @@ def unpacked(lambda_package: PackageReport, tmp_path_factory: pytest.TempPathFac
     return unpack_read_only(lambda_package.path, tmp_path_factory.mktemp("lambda") / "task")
 
 
-@pytest.fixture
-def container(
-    unpacked: Path, dynamodb_url: str, emulator: Any, keys: dict[str, str]
-) -> Iterator[PackagedLambda]:
-    """A cold container of the package, configured like the tests' own environment."""
+def _environment(dynamodb_url: str, emulator: Any, *names: str) -> dict[str, str]:
+    """The tests' AWS settings and stage, plus `names` from the tests' own environment."""
     environment = {
         name: os.environ[name]
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
                      "AWS_REGION", "AWS_EC2_METADATA_DISABLED", "AWS_ACCOUNT_ID_ENDPOINT_MODE", "STAGE",
-                     "TABLE_PREFIX", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "DEFAULT_CAUSE_ID")
+                     "TABLE_PREFIX", "DEFAULT_CAUSE_ID", *names)
     }  # fmt: skip
     environment.update(DYNAMODB_HOST=dynamodb_url, STRIPE_API_BASE=emulator.base_url, LOG_LEVEL="INFO")
+    return environment
+
+
+@pytest.fixture
+def container(
+    unpacked: Path, dynamodb_url: str, emulator: Any, keys: dict[str, str]
+) -> Iterator[PackagedLambda]:
+    """A cold container of the package, with the Stripe keys in its environment as in local runs."""
+    environment = _environment(dynamodb_url, emulator, "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+    with packaged_lambda(unpacked, environment) as runtime:
+        yield runtime
+
+
+# What the operator puts in the stage's secret (docs/deploy.md), here mid-rotation of the signing secret.
+SECRET_API_KEY = "sk_test_from_secrets_manager"
+SECRET_SIGNING_SECRETS = ("whsec_new_from_secrets_manager", "whsec_old_from_secrets_manager")
+
+
+@pytest.fixture
+def deployed_container(
+    unpacked: Path, dynamodb_url: str, emulator: Any, keys: dict[str, str]
+) -> Iterator[PackagedLambda]:
+    """A cold container configured as the stack deploys it: no Stripe key in its environment, only the
+    ARN of the stage's secret (`STRIPE_SECRET_ARN`), read from Secrets Manager (moto; botocore's
+    service-specific endpoint variable points the package's client there)."""
+    import boto3
+
+    secrets = boto3.client("secretsmanager", endpoint_url=dynamodb_url)
+    created = secrets.create_secret(
+        Name="vip-test/stripe",
+        SecretString=json.dumps(
+            {"api_key": SECRET_API_KEY, "webhook_secret": ",".join(SECRET_SIGNING_SECRETS)}
+        ),
+    )
+    environment = _environment(dynamodb_url, emulator)
+    assert "STRIPE_API_KEY" not in environment and "STRIPE_WEBHOOK_SECRET" not in environment
+    environment.update(STRIPE_SECRET_ARN=created["ARN"], AWS_ENDPOINT_URL_SECRETS_MANAGER=dynamodb_url)
     with packaged_lambda(unpacked, environment) as runtime:
         yield runtime
 
@@ -119,6 +153,33 @@ def test_the_packaged_api_applies_signed_webhooks_and_answers_eligibility(
     assert answer["json"]["member"] is True
     assert answer["json"]["member_discount"] == {"percent": 10, "amount": 500}
     assert answer["json"]["shipping"] == {"free": True, "discount": 595}
+
+
+def test_the_deployed_package_calls_stripe_and_verifies_webhooks_with_the_keys_from_secrets_manager(
+    deployed_container: PackagedLambda, emulator: Any
+) -> None:
+    create_plan(deployed_container)  # Stripe Product and Price: only the secret holds an API key
+    checkout = call(deployed_container, "POST", "/v1/members/{customer_ref}/checkout", "/v1/members/ada/checkout",
+                    body={"plan_id": "vip-monthly", "email": "ada@example.com",
+                          "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"},
+                    headers=auth(STOREFRONT_KEY))  # fmt: skip
+    assert checkout["statusCode"] == 201, checkout["body"]
+    before = len(emulator.events)
+    emulator.complete_checkout(checkout["json"]["session_id"], "succeeded")
+    events = emulator.events_since(before)
+    assert len(events) >= 2
+
+    not_ours, headers = signed_webhook(events[0], WEBHOOK_SECRET)  # the local runs' secret, not the stage's
+    rejected = call(deployed_container, "POST", "/v1/webhooks/stripe", raw_body=not_ours, headers=headers)
+    for number, event in enumerate(events):  # signed with either secret of the rotation
+        payload, headers = signed_webhook(event, SECRET_SIGNING_SECRETS[number % 2])
+        delivered = call(deployed_container, "POST", "/v1/webhooks/stripe", raw_body=payload, headers=headers)
+        assert delivered["statusCode"] == 200, delivered["body"]
+
+    assert rejected["statusCode"] == 400, rejected["body"]
+    member = call(deployed_container, "GET", "/v1/members/{customer_ref}", "/v1/members/ada",
+                  headers=auth(STOREFRONT_KEY))  # fmt: skip
+    assert member["json"]["status"] == "active" and member["json"]["perks_active"] is True
 
 
 def test_the_packaged_hourly_job_heals_a_membership_whose_webhooks_were_lost(
