@@ -3,6 +3,8 @@
 Several hundred shoppers over the twelve months ending now: guests and members on both plans,
 orders (a few in euros), partial and full refunds, monthly renewals, a yearly plan's trial turning
 into its first payment, a few cancellations, and a disbursement to each cause every month.
+Each order is priced as a storefront prices it: the eligibility check first (members' discount and
+free shipping while their perks are active), then the order with what the perks saved.
 
 Nothing is written as raw items. Everything goes through the API in-process (`chalice.test.Client`:
 the same routes, validation and services as `chalice local`) with the service clock set to the
@@ -78,7 +80,11 @@ class _Api:
     def call(self, method: str, path: str, body: dict[str, Any] | None, key: str) -> Any:
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         payload = json.dumps(body) if body is not None else None
-        response = getattr(self._client.http, method.lower())(path, body=payload, headers=headers)
+        for _ in range(5):
+            response = getattr(self._client.http, method.lower())(path, body=payload, headers=headers)
+            # The eligibility check waits at most 1 s on the database: a busy machine may answer 503.
+            if response.status_code != 503:
+                break
         if response.status_code >= 300:
             raise RuntimeError(f"{method} {path} → {response.status_code}: {response.body!r}")
         return json.loads(response.body) if response.body else None
@@ -120,6 +126,11 @@ def _add_months(moment: datetime, months: int) -> datetime:
 def _order_amount(rng: random.Random) -> int:
     """Baskets from about $15 to $250, most around $60, in whole cents."""
     return max(1500, min(25_000, int(rng.lognormvariate(8.9, 0.55))))
+
+
+# Shipping the storefront charges: (method, amount) per currency; most shoppers pick standard.
+SHIPPING = {"usd": (("standard", 595), ("express", 1495)), "eur": (("standard", 495), ("express", 1295))}
+EXPRESS_SHARE = 0.15
 
 
 class _History:
@@ -320,30 +331,49 @@ class _History:
             self.order(ref, f"{ref}-order-{n}", placed)
 
     def order(self, ref: str, order_id: str, placed: datetime) -> None:
+        """A checkout as a storefront runs it: the eligibility check prices the cart (a member's
+        discount and free shipping when their perks are active then), and the order reports the
+        price paid with what the perks saved."""
         currency = "eur" if self.rng.random() < EURO_SHARE else "usd"
-        amount = _order_amount(self.rng)
-        refund = None
+        subtotal = _order_amount(self.rng)
+        method, shipping = SHIPPING[currency][self.rng.random() < EXPRESS_SHARE]
+        refund_share = None
+        refunded = placed
         if self.rng.random() < REFUND_SHARE:
-            share = 1.0 if self.rng.random() < 0.25 else self.rng.uniform(0.2, 0.6)
-            refund = (max(1, int(amount * share)), placed + timedelta(days=self.rng.randint(2, 20)))
+            refund_share = 1.0 if self.rng.random() < 0.25 else self.rng.uniform(0.2, 0.6)
+            refunded = placed + timedelta(days=self.rng.randint(2, 20))
+        paid: dict[str, int] = {}
 
         def place() -> None:
+            cart = {
+                "customer_ref": ref,
+                "currency": currency,
+                "items": [{"sku": "demo-basket", "unit_amount": subtotal, "quantity": 1}],
+                "shipping": {"method": method, "amount": shipping},
+            }
+            perks = self.api.call("POST", "/v1/eligibility", cart, STOREFRONT_KEY)
+            savings = {
+                "member_discount": perks["member_discount"]["amount"],
+                "shipping": perks["shipping"]["discount"],
+            }
+            paid["amount"] = subtotal - savings["member_discount"] + shipping - savings["shipping"]
             body = {
                 "order_id": order_id,
                 "customer_ref": ref,
                 "currency": currency,
-                "amount": amount,
+                "amount": paid["amount"],
                 "placed_at": _iso(placed),
+                "savings": savings,
             }
             self.api.call("POST", "/v1/orders", body, STOREFRONT_KEY)
             self.summary.orders += 1
 
         self.at(placed, place)
-        if refund is not None:
-            refund_amount, refunded = refund
+        if refund_share is not None:
+            share = refund_share
 
             def give_back() -> None:
-                body = {"refund_id": f"{order_id}-refund", "amount": refund_amount}
+                body = {"refund_id": f"{order_id}-refund", "amount": max(1, int(paid["amount"] * share))}
                 self.api.call("POST", f"/v1/orders/{order_id}/refunds", body, STOREFRONT_KEY)
                 self.summary.refunds += 1
 

@@ -39,7 +39,6 @@ function parseMajor(text, currency) {
 
 const integer = (n) => new Intl.NumberFormat().format(n);
 const ratio = (text) => (text === null || text === undefined ? "—" : text);
-const percent = (text) => (text === null || text === undefined ? "—" : `${(Number(text) * 100).toFixed(1)} %`);
 
 // ---------- the API ----------
 
@@ -226,7 +225,7 @@ async function load() {
   renderDonations();
   renderMemberships();
   renderProgram();
-  const failed = [donations, memberships].find((r) => r.status === "rejected");
+  const failed = [donations, memberships, program].find((r) => r.status === "rejected");
   $("#status").textContent = failed ? `Could not load: ${failed.reason.message}` : `Showing ${from} to ${to}.`;
 }
 
@@ -329,6 +328,17 @@ function renderMemberships() {
   ], report.months);
 }
 
+/** Money, or "—" where the report has no figure (an average without orders). */
+const moneyOrDash = (minor, currency) => (minor === null || minor === undefined ? "—" : formatMoney(minor, currency));
+
+/** A 4-decimal ratio string ("0.1235") as an exact percentage ("12.35 %"): string arithmetic, no rounding. */
+function percent(text) {
+  if (text === null || text === undefined) return "—";
+  const [, sign, whole, fraction] = text.match(/^(-?)(\d+)\.(\d{4})$/);
+  const hundreds = String(Number(whole + fraction.slice(0, 2)));
+  return `${sign}${hundreds}.${fraction.slice(2)} %`;
+}
+
 function segmentRows(row) {
   const c = row.currency;
   const m = row.members, n = row.non_members;
@@ -336,73 +346,106 @@ function segmentRows(row) {
     ["Customers", integer(m.customers), integer(n.customers), "—"],
     ["Orders", integer(m.orders), integer(n.orders), "—"],
     ["Revenue (net of refunds)", formatMoney(m.revenue, c), formatMoney(n.revenue, c), "—"],
-    ["Average order value", formatMoney(m.aov, c), formatMoney(n.aov, c), ratio(row.lift.aov)],
+    ["Average order value", moneyOrDash(m.aov, c), moneyOrDash(n.aov, c), ratio(row.lift.aov)],
     ["Orders per customer", ratio(m.orders_per_customer), ratio(n.orders_per_customer), ratio(row.lift.orders_per_customer)],
+    ["Returning customers", integer(m.returning_customers), integer(n.returning_customers), "—"],
     ["Returning rate", percent(m.returning_rate), percent(n.returning_rate), ratio(row.lift.returning_rate)],
   ];
 }
+
+const PROGRAM_MONEY = [
+  ["Membership fees", "fees"], ["Member discounts", "member_discount"], ["Shipping waived", "shipping_waived"],
+  ["Donations (net)", "donations"], ["Program net", "program_net"],
+];
 
 function renderProgram() {
   const body = $("#program-body");
   const result = state.data.program;
   if (result.status !== "fulfilled") {
-    const missing = result.reason.status === 404;
-    body.replaceChildren(el("p", { class: "card" }, missing
-      ? "This server does not offer the program report (GET /v1/reports/program) yet."
-      : `Could not load the program report: ${result.reason.message}`));
+    body.replaceChildren(el("p", { class: "card" }, `Could not load the program report: ${result.reason.message}`));
     return;
   }
   const report = result.value;
   if (!report.totals.length) {
-    body.replaceChildren(el("p", { class: "card" }, "No orders in this range."));
+    body.replaceChildren(el("p", { class: "card" }, "No orders and no membership fees in this range."));
     return;
   }
   const parts = [];
-  for (const total of report.totals) {
+  // The totals rows count each shopper once over the range; the money in them is the months' sum.
+  // Currencies by revenue, the largest first.
+  const revenue = (t) => t.members.revenue + t.non_members.revenue;
+  const totals = [...report.totals].sort((a, b) => revenue(b) - revenue(a) || a.currency.localeCompare(b.currency));
+  for (const total of totals) {
     const c = total.currency, C = c.toUpperCase();
-    parts.push(el("h3", {}, `Members against non-members, ${C}`));
-    const table = el("table");
-    fillTable(table, `Members against non-members, ${C}`, [
+    const rows = report.data.filter((r) => r.currency === c);
+    const by = (pick) => Object.fromEntries(rows.map((r) => [r.period, pick(r)]));
+    const section = el("section", { class: "currency", "aria-labelledby": `program-${c}` },
+      el("h3", { id: `program-${c}` }, `${C}: members against non-members, ${total.period.replace("..", " to ")}`));
+
+    const compare = el("table");
+    fillTable(compare, `Members against non-members, ${C}`, [
       { label: "Figure", value: (r) => r[0], text: true },
       { label: "Members", value: (r) => r[1] },
       { label: "Non-members", value: (r) => r[2] },
       { label: "Lift (members ÷ non-members)", value: (r) => r[3] },
     ], segmentRows(total));
-    parts.push(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Members against non-members, ${C}` }, table));
-    parts.push(el("h3", {}, `What the program earns and costs, ${C}`));
-    parts.push(el("div", { class: "tiles" },
-      [["Membership fees", total.fees], ["Member discounts", total.member_discount], ["Shipping waived", total.shipping_waived],
-        ["Donations (net)", total.donations], ["Program net", total.program_net]]
-        .map(([label, value]) => el("div", { class: "tile" }, el("b", { class: value < 0 ? "neg" : null }, formatMoney(value, c)), el("span", {}, label)))));
-    const rows = report.data.filter((r) => r.currency === c);
-    const figure = el("figure", { class: "chart" });
-    const by = (field) => Object.fromEntries(rows.map((r) => [r.period, r[field]]));
-    barChart(figure, {
+    section.append(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Members against non-members, ${C}` }, compare));
+
+    const aov = el("figure", { class: "chart" });
+    barChart(aov, {
+      title: `Average order value per month, members and non-members, ${C}`,
+      periods: months(),
+      series: [
+        { label: "Members", color: "var(--c0)", values: by((r) => r.members.aov) },
+        { label: "Non-members", color: "var(--grey)", values: by((r) => r.non_members.aov) },
+      ],
+      format: (v) => formatMoney(Math.round(v), c),
+      caption: "Average order value (revenue net of refunds ÷ orders) of each segment, side by side per month.",
+    });
+    section.append(aov);
+    const segments = el("table");
+    fillTable(segments, `Members against non-members per month, ${C}`, [
+      { label: "Month", value: (r) => r.period, text: true },
+      { label: "Member customers", value: (r) => integer(r.members.customers) },
+      { label: "Member orders", value: (r) => integer(r.members.orders) },
+      { label: "Member AOV", value: (r) => moneyOrDash(r.members.aov, c) },
+      { label: "Non-member customers", value: (r) => integer(r.non_members.customers) },
+      { label: "Non-member orders", value: (r) => integer(r.non_members.orders) },
+      { label: "Non-member AOV", value: (r) => moneyOrDash(r.non_members.aov, c) },
+      { label: "AOV lift", value: (r) => ratio(r.lift.aov) },
+    ], rows);
+    section.append(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Members against non-members per month, ${C}` }, segments));
+
+    section.append(el("h4", {}, `What the program earns and costs, ${C}`));
+    section.append(el("div", { class: "tiles", "data-currency": c },
+      PROGRAM_MONEY.map(([label, field]) => el("div", { class: "tile" },
+        el("b", { class: total[field] < 0 ? "neg" : null }, formatMoney(total[field], c)), el("span", {}, label)))));
+    const money = el("figure", { class: "chart" });
+    barChart(money, {
       title: `Fees against perks and donations per month, ${C}`,
       periods: months(),
       series: [
-        { label: "Membership fees", color: "var(--c2)", values: by("fees"), stack: "in" },
-        { label: "Member discounts", color: "var(--c0)", values: by("member_discount"), stack: "out" },
-        { label: "Shipping waived", color: "var(--c3)", values: by("shipping_waived"), stack: "out" },
-        { label: "Donations", color: "var(--c1)", values: by("donations"), stack: "out" },
+        { label: "Membership fees", color: "var(--c2)", values: by((r) => r.fees), stack: "in" },
+        { label: "Member discounts", color: "var(--c0)", values: by((r) => r.member_discount), stack: "out" },
+        { label: "Shipping waived", color: "var(--c3)", values: by((r) => r.shipping_waived), stack: "out" },
+        { label: "Donations", color: "var(--c1)", values: by((r) => r.donations), stack: "out" },
       ],
-      format: (v) => formatMoney(v, c),
-      caption: "Left bar: fees paid to the club; right bar: what perks and donations cost that month.",
+      format: (v) => formatMoney(Math.round(v), c),
+      caption: "Left bar: fees paid to the club; right bar: what member discounts, shipping waived and donations cost that month.",
     });
-    parts.push(figure);
-    const monthly = el("table");
-    fillTable(monthly, `Program per month, ${C}`, [
+    section.append(money);
+
+    const moneyMonthly = el("table");
+    fillTable(moneyMonthly, `Fees against perks per month, ${C}`, [
       { label: "Month", value: (r) => r.period, text: true },
-      { label: "Member orders", value: (r) => integer(r.members.orders) },
-      { label: "Other orders", value: (r) => integer(r.non_members.orders) },
-      { label: "AOV lift", value: (r) => ratio(r.lift.aov) },
-      { label: "Fees", value: (r) => formatMoney(r.fees, c) },
-      { label: "Discounts", value: (r) => formatMoney(r.member_discount, c) },
+      { label: "Membership fees", value: (r) => formatMoney(r.fees, c) },
+      { label: "Member discounts", value: (r) => formatMoney(r.member_discount, c) },
       { label: "Shipping waived", value: (r) => formatMoney(r.shipping_waived, c) },
-      { label: "Donations", value: (r) => formatMoney(r.donations, c) },
+      { label: "Donations (net)", value: (r) => formatMoney(r.donations, c) },
       { label: "Program net", value: (r) => formatMoney(r.program_net, c), cls: (r) => (r.program_net < 0 ? "neg" : null) },
     ], rows);
-    parts.push(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Program per month, ${C}` }, monthly));
+    section.append(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Fees against perks per month, ${C}` }, moneyMonthly));
+    parts.push(section);
   }
   body.replaceChildren(...parts);
 }

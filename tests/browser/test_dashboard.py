@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -177,18 +178,103 @@ def test_an_amount_with_too_many_decimals_is_refused_before_sending(page: Any) -
     assert "at most 2 decimals" in page.locator("#disburse-error").inner_text()
 
 
-def test_the_donations_csv_download_is_the_apis_csv(page: Any, brand: Brand) -> None:
+CSV_HEADERS = {
+    "donations": ["period", "cause_id", "currency"],
+    "memberships": ["section", "plan_id", "status"],
+    "program": ["period", "currency", "members_customers"],
+}
+
+
+@pytest.mark.parametrize("view", ["donations", "memberships", "program"])
+def test_each_views_csv_download_is_the_apis_csv(page: Any, brand: Brand, view: str) -> None:
     signed_in(page)
     first, last = page.input_value("#from"), page.input_value("#to")
+    page.get_by_role("button", name=view.capitalize()).click()
 
     with page.expect_download() as download:
-        page.locator("#view-donations").get_by_role("button", name="Download CSV").click()
+        page.locator(f"#view-{view}").get_by_role("button", name="Download CSV").click()
 
-    assert download.value.suggested_filename == f"donations-{first}-to-{last}.csv"
+    assert download.value.suggested_filename == f"{view}-{first}-to-{last}.csv"
     saved = Path(download.value.path()).read_bytes()
-    assert saved == brand.get("/v1/reports/donations", format="csv", **{"from": first, "to": last})
-    header = next(csv.reader(io.StringIO(saved.decode())))
-    assert header[:3] == ["period", "cause_id", "currency"]
+    assert saved == brand.get(f"/v1/reports/{view}", format="csv", **{"from": first, "to": last})
+    rows = list(csv.reader(io.StringIO(saved.decode())))
+    assert rows[0][:3] == CSV_HEADERS[view]
+    assert len(rows) > 2, "the demo history fills the report"
+    page.get_by_role("status").filter(has_text=f"Downloaded {view} CSV").wait_for()
+
+
+def percent(ratio: str | None) -> str:
+    """A 4-decimal ratio as the page shows it: "0.4933" → "49.33 %"."""
+    if ratio is None:
+        return "—"
+    hundredths = round(Decimal(ratio) * 10_000)
+    return f"{hundredths // 100}.{hundredths % 100:02d} %"
+
+
+def money_or_dash(minor: int | None, currency: str) -> str:
+    return "—" if minor is None else money(minor, currency)
+
+
+def revenue(total: dict[str, Any]) -> int:
+    """The page shows currencies by revenue, the largest first."""
+    return int(total["members"]["revenue"] + total["non_members"]["revenue"])
+
+
+def test_the_program_view_shows_the_program_reports_figures(page: Any, brand: Brand) -> None:
+    signed_in(page)
+    page.get_by_role("button", name="Program").click()
+    first, last = page.input_value("#from"), page.input_value("#to")
+    report = brand.get("/v1/reports/program", **{"from": first, "to": last})
+    assert report["totals"], "the demo history has orders"
+
+    by_revenue = sorted(
+        report["totals"],
+        key=lambda t: (-(t["members"]["revenue"] + t["non_members"]["revenue"]), t["currency"]),
+    )
+    headings = page.locator("#program-body h3").all_inner_texts()
+    assert headings == [
+        f"{t['currency'].upper()}: members against non-members, {first} to {last}" for t in by_revenue
+    ]
+    for total in report["totals"]:
+        c, C = total["currency"], total["currency"].upper()
+        m, n, lift = total["members"], total["non_members"], total["lift"]
+        dash = "—"
+        # Over the whole range: the totals row, each shopper counted once.
+        assert table_rows(page, f"Members against non-members, {C}") == [
+            ["Customers", f"{m['customers']:,}", f"{n['customers']:,}", dash],
+            ["Orders", f"{m['orders']:,}", f"{n['orders']:,}", dash],
+            ["Revenue (net of refunds)", money(m["revenue"], c), money(n["revenue"], c), dash],
+            ["Average order value", money_or_dash(m["aov"], c), money_or_dash(n["aov"], c), lift["aov"] or dash],
+            ["Orders per customer", m["orders_per_customer"] or dash, n["orders_per_customer"] or dash,
+             lift["orders_per_customer"] or dash],
+            ["Returning customers", f"{m['returning_customers']:,}", f"{n['returning_customers']:,}", dash],
+            ["Returning rate", percent(m["returning_rate"]), percent(n["returning_rate"]),
+             lift["returning_rate"] or dash],
+        ]  # fmt: skip
+        tiles = page.locator(f'#program-body .tiles[data-currency="{c}"] .tile').all_inner_texts()
+        assert tiles == [
+            f"{money(total['fees'], c)}\nMembership fees",
+            f"{money(total['member_discount'], c)}\nMember discounts",
+            f"{money(total['shipping_waived'], c)}\nShipping waived",
+            f"{money(total['donations'], c)}\nDonations (net)",
+            f"{money(total['program_net'], c)}\nProgram net",
+        ]
+        months = [r for r in report["data"] if r["currency"] == c]
+        assert table_rows(page, f"Members against non-members per month, {C}") == [
+            [r["period"], f"{r['members']['customers']:,}", f"{r['members']['orders']:,}",
+             money_or_dash(r["members"]["aov"], c), f"{r['non_members']['customers']:,}",
+             f"{r['non_members']['orders']:,}", money_or_dash(r["non_members"]["aov"], c), r["lift"]["aov"] or dash]
+            for r in months
+        ]  # fmt: skip
+        assert table_rows(page, f"Fees against perks per month, {C}") == [
+            [r["period"], money(r["fees"], c), money(r["member_discount"], c), money(r["shipping_waived"], c),
+             money(r["donations"], c), money(r["program_net"], c)]
+            for r in months
+        ]  # fmt: skip
+    usd = next(t for t in report["totals"] if t["currency"] == "usd")
+    # The demo's members save through their perks and pay fees: every figure of the view is exercised.
+    assert min(usd["fees"], usd["member_discount"], usd["shipping_waived"], usd["donations"]) > 0
+    assert page.locator("#program-body figure svg rect").count() > 0
 
 
 @pytest.mark.parametrize("view", ["Donations", "Memberships", "Program"])
@@ -243,6 +329,49 @@ def test_keyboard_alone_signs_in_switches_views_and_reaches_every_control(page: 
         "d-reference",
         "d-receipt",
     } <= set(controls)
+
+
+def test_keyboard_alone_opens_the_program_view_reaches_its_tables_and_downloads_its_csv(
+    page: Any, brand: Brand
+) -> None:
+    page.get_by_label("Brand API key").focus()
+    page.keyboard.type(BRAND_KEY)
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="Showing").wait_for()
+    focused = "document.activeElement.getAttribute('aria-label') || document.activeElement.textContent.trim()"
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate(focused) == "Program":
+            break
+    page.keyboard.press("Enter")
+    assert page.locator("#view-program").is_visible()
+    assert page.get_by_role("button", name="Program").get_attribute("aria-current") == "page"
+
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "Download CSV"
+    first, last = page.input_value("#from"), page.input_value("#to")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    saved = Path(download.value.path()).read_bytes()
+    assert saved == brand.get("/v1/reports/program", format="csv", **{"from": first, "to": last})
+
+    report = brand.get("/v1/reports/program", **{"from": first, "to": last})
+    currencies = [t["currency"].upper() for t in sorted(report["totals"], key=revenue, reverse=True)]
+    regions = [
+        f"{table}, {currency}"
+        for currency in currencies
+        for table in (
+            "Members against non-members",
+            "Members against non-members per month",
+            "Fees against perks per month",
+        )
+    ]
+    reached = []
+    for _ in regions:
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate(focused))
+    # Wide tables scroll inside focusable regions, so the keyboard reaches and scrolls them too.
+    assert reached == regions
 
 
 @pytest.mark.parametrize("view", ["Sign in", "Donations", "Memberships", "Program"])
