@@ -328,9 +328,9 @@ class _History:
             placed = first_order if n == 1 else self.moment_in(self.start, self.now)
             if joined and n > 1 and self.rng.random() < 0.7:
                 placed = self.moment_in(min(joined, self.now), self.now)
-            self.order(ref, f"{ref}-order-{n}", placed)
+            self.order(ref, f"{ref}-order-{n}", placed, member=bool(joined and placed > joined))
 
-    def order(self, ref: str, order_id: str, placed: datetime) -> None:
+    def order(self, ref: str, order_id: str, placed: datetime, *, member: bool) -> None:
         """A checkout as a storefront runs it: the eligibility check prices the cart (a member's
         discount and free shipping when their perks are active then), and the order reports the
         price paid with what the perks saved."""
@@ -351,11 +351,15 @@ class _History:
                 "items": [{"sku": "demo-basket", "unit_amount": subtotal, "quantity": 1}],
                 "shipping": {"method": method, "amount": shipping},
             }
-            perks = self.api.call("POST", "/v1/eligibility", cart, STOREFRONT_KEY)
-            savings = {
-                "member_discount": perks["member_discount"]["amount"],
-                "shipping": perks["shipping"]["discount"],
-            }
+            savings = {"member_discount": 0, "shipping": 0}
+            # Before joining (or never having joined) a shopper saves nothing: the check is only
+            # needed once they have joined, and it tells whether their perks are active then.
+            if member:
+                perks = self.api.call("POST", "/v1/eligibility", cart, STOREFRONT_KEY)
+                savings = {
+                    "member_discount": perks["member_discount"]["amount"],
+                    "shipping": perks["shipping"]["discount"],
+                }
             paid["amount"] = subtotal - savings["member_discount"] + shipping - savings["shipping"]
             body = {
                 "order_id": order_id,
