@@ -7,7 +7,7 @@ from typing import Any, Literal
 import msgspec
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import BRAND, STOREFRONT, Call, Example, Reply, endpoint
+from chalicelib.api.routing import BRAND, STOREFRONT, Call, Example, Reply, endpoint, report_reply
 from chalicelib.api.schemas import ListQuery, Month
 from chalicelib.domain.catalog import ClientId
 from chalicelib.domain.money import Currency
@@ -149,11 +149,5 @@ class ReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"first": "
 def donation_report(call: Call[Any, ReportQuery]) -> Any:
     query = call.query
     report = reports.donation_report(query.first, query.last, query.cause_id, query.currency)
-    if query.format == "csv":
-        filename = f"donations-{query.first}-{query.last}.csv"
-        return Reply(
-            report_csv(report.data),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
-    return report
+    filename = f"donations-{query.first}-{query.last}.csv"
+    return report_reply(report, query.format, lambda r: report_csv(r.data), filename)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import msgspec
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import BRAND, Call, Example, Reply, endpoint
+from chalicelib.api.routing import BRAND, Call, Example, endpoint, report_reply
 from chalicelib.api.schemas import Month
 from chalicelib.domain.membership_report import MembershipReport, membership_csv
 from chalicelib.services.membership_report import build_membership_report
@@ -54,10 +54,4 @@ _EXAMPLE = {
 )  # fmt: skip
 def membership_report(call: Call[Any, MembershipReportQuery]) -> Any:
     report = build_membership_report(call.query.first, call.query.last)
-    if call.query.format == "csv":
-        return Reply(
-            membership_csv(report),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="memberships.csv"'},
-        )
-    return report
+    return report_reply(report, call.query.format, membership_csv, "memberships.csv")

@@ -1,4 +1,5 @@
-"""`GET /v1/reports/program` (brand): members against non-members, fees against what perks cost."""
+"""Program reports (brand): `GET /v1/reports/program`, members against non-members and fees against what
+perks cost; `GET /v1/reports/cohorts`, shoppers by the month and plan they first paid for, followed since."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any, Literal
 import msgspec
 from chalice.app import Blueprint
 
-from chalicelib.api.routing import BRAND, Call, Example, Reply, endpoint
+from chalicelib.api.routing import BRAND, Call, Example, endpoint, report_reply
 from chalicelib.api.schemas import Month
+from chalicelib.domain.cohorts import CohortReport, cohorts_csv
 from chalicelib.domain.money import Currency
 from chalicelib.domain.program import ProgramReport, program_csv
+from chalicelib.services.cohort_report import build_cohort_report
 from chalicelib.services.program_report import build_program_report
 
 program_report_api = Blueprint(__name__)
@@ -52,11 +55,41 @@ class ProgramReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"fi
 def program_report(call: Call[Any, ProgramReportQuery]) -> Any:
     query = call.query
     report = build_program_report(query.first, query.last, query.currency)
-    if query.format == "csv":
-        filename = f"program-{query.first}-{query.last}.csv"
-        return Reply(
-            program_csv(report),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
-    return report
+    return report_reply(report, query.format, program_csv, f"program-{query.first}-{query.last}.csv")
+
+
+# docs/program.md's cohort example: two shoppers joined in September, one lapsed in October and came back in
+# November; the report is read in November.
+_COHORTS = {
+    "data": [
+        {"cohort": "2026-09", "plan_id": "vip-monthly", "currency": "usd", "joined": 2, "active": [2, 1, 2],
+         "fees": 4995, "revenue": 21500},
+    ]
+}  # fmt: skip
+
+
+class CohortReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"first": "from", "last": "to"}):
+    first: Month
+    last: Month
+    format: Literal["json", "csv"] = "json"
+
+
+@endpoint(
+    program_report_api, "GET", "/v1/reports/cohorts", summary="Cohorts by first paid month",
+    tag="reports", roles=BRAND, query=CohortReportQuery, response=CohortReport, errors=(400,), csv=True,
+    example=Example(
+        query={"from": "2026-09", "to": "2026-11", "format": "json"}, response=_COHORTS,
+        csv=cohorts_csv(msgspec.convert(_COHORTS, CohortReport)),
+    ),
+    description="One row per cohort × plan × currency, for the cohorts of `from`..`to`: the shoppers whose "
+    "first paid membership started in month `cohort` on plan `plan_id`. `joined`: how many; `active`: how "
+    "many of them had perks at the end of each month since, `active[0]` being the cohort month, up to the "
+    "current month; `fees` (membership fees paid) and `revenue` (orders placed since they joined, net of "
+    "refunds) in the row's `currency`. `joined` and `active` describe the cohort × plan and repeat on each "
+    "of its currency rows; a cohort always has a row in its membership's currency. `format=csv`: text/csv "
+    "with the same columns, `active` as its counts separated by spaces.",
+)  # fmt: skip
+def cohorts_report(call: Call[Any, CohortReportQuery]) -> Any:
+    query = call.query
+    report = build_cohort_report(query.first, query.last)
+    return report_reply(report, query.format, cohorts_csv, f"cohorts-{query.first}-{query.last}.csv")

@@ -54,6 +54,18 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+R = TypeVar("R")
+CSV = "text/csv; charset=utf-8"
+
+
+def report_reply(report: R, format: str, to_csv: Callable[[R], str], filename: str) -> R | Reply:
+    """A report as JSON, or for `format=csv` its CSV as a download named `filename`."""
+    if format != "csv":
+        return report
+    disposition = f'attachment; filename="{filename}"'
+    return Reply(to_csv(report), content_type=CSV, headers={"Content-Disposition": disposition})
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Generic[B, Q]):
     """What a route function gets: the authenticated caller and the validated inputs."""

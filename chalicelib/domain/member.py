@@ -3,7 +3,8 @@
 Everything a write path must keep consistent is decided here, without I/O: which subscription
 states are kept (never an older one over a newer one), which paid invoices have been accounted
 for and what renewal pledge a new one makes, and the derived fields (`member_since`,
-`reconcile_at`). The store loads a `Member`, a service applies facts to it, the store commits it.
+`reconcile_at`, the cohort standing and its counter moves). The store loads a `Member`, a service
+applies facts to it, the store commits it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.domain import membership as rules
+from chalicelib.domain.cohorts import CohortMove, CohortStanding, follow
 from chalicelib.domain.donations import PLEDGE, LedgerEntry
-from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.membership import AccessPolicy, SubscriptionSnapshot
 from chalicelib.domain.money import apply_bps
 from chalicelib.domain.times import month_of
 
@@ -61,8 +63,12 @@ class Member:
     reconcile_at: int | None = None
     # Ids of the most recent paid invoices already accounted for (pledged, or nothing to pledge).
     paid_invoices: list[str] = field(default_factory=list)
+    # The shopper's cohort and whether the cohort counters count them active (None: never paid).
+    cohort: CohortStanding | None = None
     created_at: datetime | None = None
     version: int | None = None
+    # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
+    cohort_moves: list[CohortMove] = field(default_factory=list)
 
     def subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:
         return rules.find_snapshot(self.subscriptions, subscription_id)
@@ -128,8 +134,9 @@ class Member:
         stored = self.subscription(subscription_id) if subscription_id else None
         return stored.plan_id if stored else None
 
-    def refresh(self, now: datetime) -> None:
+    def refresh(self, now: datetime, policy: AccessPolicy) -> None:
         """Recompute the derived fields; every write path calls this before committing."""
         self.member_since = rules.member_since(self.subscriptions, self.member_since)
+        self.cohort, self.cohort_moves = follow(self.cohort, self.subscriptions, now, policy)
         started = int(self.checkout_started_at.timestamp()) if self.checkout_started_at else None
         self.reconcile_at = rules.next_check(self.subscriptions, started, int(now.timestamp()))

@@ -198,8 +198,10 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
             month, order.currency, segment, orders=1, revenue=order.amount,
             member_discount=order.savings.member_discount, shipping_waived=order.savings.shipping,
         )  # fmt: skip
+        # A shopper who has joined a cohort adds the order's revenue to it.
+        cohort = state.cohort.cohort if state is not None and state.cohort is not None else None
         program_items = program_store.order_writes(
-            order.customer_ref, order.order_id, stored, history, deltas, movement, order.savings.total
+            order.customer_ref, order.order_id, stored, history, deltas, movement, order.savings.total, cohort
         )
 
         try:
@@ -207,6 +209,7 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
                 order.order_id, request_hash, msgspec.to_builtins(answer), amount=order.amount,
                 currency=order.currency, customer_ref=order.customer_ref, pledge=pledge,
                 occurred_at=placed_at, now=now, also=program_items,
+                cohort=program_store.cohort_key(cohort) if cohort is not None else None,
             )  # fmt: skip
         except store.DuplicateRecordError:
             return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
@@ -290,7 +293,8 @@ def _refund_program_items(
         month, currency, segment, orders=0, revenue=-refund.amount,
         member_discount=-discount_back, shipping_waived=-shipping_back,
     )  # fmt: skip
-    return program_store.refund_writes(customer_ref, f"{order.order_id}#{refund.refund_id}", movement)
+    cohort = program_store.cohort_of_key(order.cohort) if order.cohort is not None else None
+    return program_store.refund_writes(customer_ref, f"{order.order_id}#{refund.refund_id}", movement, cohort)
 
 
 def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, bool]:

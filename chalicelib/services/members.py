@@ -219,7 +219,7 @@ def change_member(
         if changed is None:
             return None
         try:
-            return uow.commit(changed, now)
+            return uow.commit(changed, now, access_policy())
         except LedgerEntryExistsError as exc:
             # Recorded by the other path (webhook or reconciliation): decide again knowing it.
             known_entries.add(exc.entry_id)

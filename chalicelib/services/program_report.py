@@ -14,8 +14,8 @@ from chalicelib.store import program as store
 from chalicelib.store.base import translate_storage_errors
 
 
-def build_program_report(first: str, last: str, currency: str | None = None) -> ProgramReport:
-    """Rows per month × currency for `first`..`last` (YYYY-MM, both included) and totals per currency."""
+def check_range(first: str, last: str) -> None:
+    """A report's month range: `from`, `to` as YYYY-MM, in order, at most `MAX_MONTHS` (else 400)."""
     for name, value in (("from", first), ("to", last)):
         if not MONTH_PATTERN.match(value):
             raise ValidationError(f"`{name}` must be a month as YYYY-MM.", param=name)
@@ -23,6 +23,11 @@ def build_program_report(first: str, last: str, currency: str | None = None) -> 
         raise ValidationError("`from` is after `to`.", param="from")
     if len(months_between(first, last)) > MAX_MONTHS:
         raise ValidationError(f"At most {MAX_MONTHS} months per report.", param="to")
+
+
+def build_program_report(first: str, last: str, currency: str | None = None) -> ProgramReport:
+    """Rows per month × currency for `first`..`last` (YYYY-MM, both included) and totals per currency."""
+    check_range(first, last)
     with translate_storage_errors():
         sums = store.month_sums(first, last)
     donations: dict[tuple[str, str], int] = {}

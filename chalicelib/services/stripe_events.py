@@ -32,7 +32,7 @@ from chalicelib.payments.events import (
 )
 from chalicelib.services import catalog, members
 from chalicelib.settings import settings
-from chalicelib.store import idempotency, program
+from chalicelib.store import idempotency
 from chalicelib.store import members as store
 from chalicelib.store.members import EventAlreadyAppliedError
 from chalicelib.store.unit_of_work import MemberUnitOfWork
@@ -103,17 +103,13 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, uow: MemberUnitOfW
 
     Returns True when a pledge was added. Whichever path sees an invoice first (webhook or
     reconciliation) pledges it; the ledger entry's id makes a second pledge impossible. The same
-    first time, the fee counts in the program report and the member's `value` (same transaction).
+    first time, the fee counts in the program report, the member's `value` and the member's cohort
+    (same transaction).
     """
     plan = catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
     pledged_before = uow.recorded_before(renewal_pledge_id(invoice.invoice_id))
     if not member.has_accounted_for(invoice.invoice_id) and not pledged_before and invoice.amount_paid > 0:
-        uow.include(
-            program.fee_writes(
-                member.customer_ref, invoice.invoice_id, month_of(invoice.paid_at), invoice.currency,
-                invoice.amount_paid,
-            )
-        )  # fmt: skip
+        uow.add_fee(invoice.invoice_id, month_of(invoice.paid_at), invoice.currency, invoice.amount_paid)
     pledge = member.record_paid_invoice(
         invoice,
         plan.donation.renewal_bps if plan is not None else None,

@@ -94,6 +94,8 @@ class OrderRecord(BaseModel):
     donation = NumberAttribute(default=0)
     refunded = NumberAttribute(default=0)
     reversed = NumberAttribute(default=0)
+    # The cohort (`<month>#<plan_id>`) the order's revenue was counted in; its refunds reverse it there.
+    cohort = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     # The request that recorded it: a retried commit of that same request answers as its first success.
     request_id = UnicodeAttribute(null=True)
@@ -152,6 +154,7 @@ class StoredOrder:
     version: int
     # The request that recorded it (None outside requests).
     request_id: str | None = None
+    cohort: str | None = None
 
     def recorded_by_this_request(self) -> bool:
         """Whether this record was written by the running request (a transaction botocore retried)."""
@@ -280,6 +283,7 @@ def create_order(
     occurred_at: datetime,
     now: datetime,
     also: Callable[[TransactWrite], None] | None = None,
+    cohort: str | None = None,
 ) -> None:
     """The order record and, for a member, its pledge and the totals: all in one transaction.
 
@@ -289,7 +293,8 @@ def create_order(
     record = OrderRecord(
         order_id, ORDER, request_hash=request_hash, response=json.dumps(response), amount=amount,
         currency=currency, customer_ref=customer_ref, cause_id=pledge.cause_id if pledge else None,
-        donation=pledge.amount if pledge else 0, created_at=now, request_id=invocation.request_id(),
+        donation=pledge.amount if pledge else 0, cohort=cohort, created_at=now,
+        request_id=invocation.request_id(),
     )  # fmt: skip
 
     def items(transaction: TransactWrite) -> None:
@@ -313,6 +318,7 @@ def get_order(order_id: str, record: str = ORDER) -> StoredOrder | None:
         amount=int(item.amount), donation=int(item.donation), cause_id=item.cause_id,
         customer_ref=item.customer_ref, currency=item.currency, refunded=int(item.refunded),
         reversed=int(item.reversed), version=int(item.version or 0), request_id=item.request_id,
+        cohort=item.cohort,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from pynamodb.constants import STRING
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.domain.cohorts import CohortStanding
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
@@ -30,6 +31,7 @@ from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
 _decode_ids = msgspec.json.Decoder(list[str]).decode
+_decode_standing = msgspec.json.Decoder(CohortStanding).decode
 
 
 class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
@@ -54,6 +56,18 @@ class InvoiceIdsAttribute(Attribute[list[str]]):
 
     def deserialize(self, value: str) -> list[str]:
         return _decode_ids(value)
+
+
+class CohortStandingAttribute(Attribute[CohortStanding]):
+    """The shopper's cohort and whether the cohort counters count them active, as one JSON string."""
+
+    attr_type = STRING
+
+    def serialize(self, value: CohortStanding) -> str:
+        return _encode(value).decode()
+
+    def deserialize(self, value: str) -> CohortStanding:
+        return _decode_standing(value)
 
 
 class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
@@ -105,6 +119,7 @@ class MemberRecord(BaseModel):
     reconcile_at = NumberAttribute(null=True)
     by_reconcile_at = ReconcileIndex()
     paid_invoices = InvoiceIdsAttribute(default=list)
+    cohort = CohortStandingAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -125,6 +140,7 @@ def to_state(record: MemberRecord) -> MemberState:
         checkout_started_at=record.checkout_started_at,
         reconcile_at=int(record.reconcile_at) if record.reconcile_at is not None else None,
         paid_invoices=list(record.paid_invoices or []),
+        cohort=record.cohort,
         created_at=record.created_at,
         version=record.version,
     )
@@ -159,6 +175,7 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         reconcile_shard=reconcile_key(state.customer_ref) if state.reconcile_at is not None else None,
         reconcile_at=state.reconcile_at,
         paid_invoices=state.paid_invoices,
+        cohort=state.cohort,
         created_at=state.created_at or now,
         updated_at=now,
     )

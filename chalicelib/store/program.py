@@ -8,6 +8,10 @@ Hash `scope`, range `key`:
   `domain.program`). Every write picks one of `TOTALS_SHARDS` partitions (`store.shards`) by a hash of
   the order, refund or invoice id, so no single item or partition takes more than about 1/N of the
   writes; a report reads N Queries whatever the number of orders.
+- `cohort#<shard>` / `<cohort month>#<plan_id>#joined`: shoppers who joined the cohort;
+  `<cohort month>#<plan_id>#active#<YYYY-MM>`: the month's `active` moves (+1 perks started, −1 ended);
+  `<cohort month>#<plan_id>#money#<currency>`: the cohort's fees and order revenue net of refunds (see
+  `domain.cohorts`). Sharded like the program counters, by the event, order, refund or invoice id.
 - `shopper#<customer_ref>` / `history`: what was already counted for the shopper (JSON), written under
   a `revision` check in the order's transaction;
   `shopper#<customer_ref>` / `value#<currency>`: the member's running `saved` and `fees_paid`.
@@ -23,6 +27,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from chalicelib.domain.cohorts import Cohort, CohortMove, CohortSums
 from chalicelib.domain.program import CountDelta, MonthSums, SegmentSums, ShopperHistory
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, transaction_connection
@@ -104,10 +109,11 @@ def order_writes(
     deltas: list[CountDelta],
     movement: Movement,
     saved: int,
+    cohort: Cohort | None = None,
 ) -> Writes:
     """An order's program items: the shopper's new history (only when something new was counted; its
-    put is the first of these, carrying the revision check), the segment's sums, the customer counts and
-    the member's savings."""
+    put is the first of these, carrying the revision check), the segment's sums, the customer counts,
+    the member's savings and the revenue of the shopper's cohort."""
 
     def items(transaction: TransactWrite) -> None:
         if deltas:
@@ -116,18 +122,23 @@ def order_writes(
         add_counts(transaction, order_id, deltas)
         if saved:
             add_member_value(transaction, customer_ref, movement.currency, saved=saved)
+        if cohort is not None:
+            add_cohort_revenue(transaction, order_id, cohort, movement.currency, movement.revenue)
 
     return items
 
 
-def refund_writes(customer_ref: str, token: str, movement: Movement) -> Writes:
-    """A refund's program items: money back in the refund's month, and the member's savings reversed."""
+def refund_writes(customer_ref: str, token: str, movement: Movement, cohort: Cohort | None = None) -> Writes:
+    """A refund's program items: money back in the refund's month, the member's savings reversed and the
+    revenue taken back from the cohort the order was counted in."""
     saved_back = movement.member_discount + movement.shipping_waived
 
     def items(transaction: TransactWrite) -> None:
         add_movement(transaction, token, movement)
         if saved_back:
             add_member_value(transaction, customer_ref, movement.currency, saved=saved_back)
+        if cohort is not None:
+            add_cohort_revenue(transaction, token, cohort, movement.currency, movement.revenue)
 
     return items
 
@@ -232,3 +243,95 @@ def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
 
 def _query_shard(shard: int, first: str, last: str) -> Iterator[ProgramRecord]:
     return ProgramRecord.query(_scope(shard), ProgramRecord.key.between(f"{first}#", f"{last}#~"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cohorts
+
+
+def _cohort_scope(shard: int) -> str:
+    return f"cohort#{shard}"
+
+
+def cohort_key(cohort: Cohort) -> str:
+    """How an order remembers the cohort its revenue was counted in (so its refunds reverse it there)."""
+    return f"{cohort.month}#{cohort.plan_id}"
+
+
+def cohort_of_key(key: str) -> Cohort:
+    month, plan_id = key.split("#", 1)
+    return Cohort(month, plan_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CohortFee:
+    """A membership fee counted in the payer's cohort."""
+
+    invoice_id: str
+    currency: str
+    amount: int
+
+
+def member_cohort_writes(
+    token: str, moves: list[CohortMove], cohort: Cohort | None, fees: list[CohortFee]
+) -> Writes:
+    """A member change's cohort items: joins and `active` moves (shard chosen by `token`, the change's own
+    id; a join also creates the cohort's money item in the membership's currency, so the cohort has its
+    row), and the fees paid, in the cohort's money (shard chosen by the invoice id). Increments landing on
+    one item are merged: a transaction may touch an item only once."""
+    adds: dict[tuple[str, str], dict[str, int]] = {}
+
+    def add(scope: str, key: str, name: str, amount: int) -> None:
+        item = adds.setdefault((scope, key), {})
+        item[name] = item.get(name, 0) + amount
+
+    scope = _cohort_scope(totals_shard(token))
+    for move in moves:
+        prefix = cohort_key(move.cohort)
+        if move.joined:
+            add(scope, f"{prefix}#joined", "shoppers", move.joined)
+            if move.cohort.currency is not None:
+                add(scope, f"{prefix}#money#{move.cohort.currency}", "fees", 0)
+        add(scope, f"{prefix}#active#{move.month}", "shoppers", move.active)
+    if cohort is not None:
+        for fee in fees:
+            key = f"{cohort_key(cohort)}#money#{fee.currency}"
+            add(_cohort_scope(totals_shard(fee.invoice_id)), key, "fees", fee.amount)
+
+    def items(transaction: TransactWrite) -> None:
+        for (item_scope, key), amounts in adds.items():
+            actions: list[Action] = [getattr(ProgramRecord, name).add(n) for name, n in amounts.items()]
+            if "fees" in amounts:
+                actions.append(ProgramRecord.revenue.add(0))
+            transaction.update(ProgramRecord(item_scope, key), actions=actions)
+
+    return items
+
+
+def add_cohort_revenue(
+    transaction: TransactWrite, token: str, cohort: Cohort, currency: str, revenue: int
+) -> None:
+    """ADD order revenue (negative for refunds) to a cohort's money (shard chosen by the order or refund)."""
+    transaction.update(
+        ProgramRecord(_cohort_scope(totals_shard(token)), f"{cohort_key(cohort)}#money#{currency}"),
+        actions=[ProgramRecord.fees.add(0), ProgramRecord.revenue.add(revenue)],
+    )
+
+
+def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
+    """The counters of the cohorts first..last (every month of their `active` moves), summed over the
+    shards: one Query per shard."""
+    sums: dict[tuple[str, str], CohortSums] = {}
+    for shard in totals_shards():
+        query = ProgramRecord.query(_cohort_scope(shard), ProgramRecord.key.between(f"{first}#", f"{last}#~"))
+        for item in query:
+            month, plan_id, kind, *rest = item.key.split("#")
+            cohort = sums.setdefault((month, plan_id), CohortSums())
+            if kind == "joined":
+                cohort.joined += int(item.shoppers or 0)
+            elif kind == "active":
+                cohort.active[rest[0]] = cohort.active.get(rest[0], 0) + int(item.shoppers or 0)
+            else:
+                fees, revenue = cohort.money.get(rest[0], (0, 0))
+                cohort.money[rest[0]] = (fees + int(item.fees or 0), revenue + int(item.revenue or 0))
+    return sums

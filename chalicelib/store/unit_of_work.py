@@ -5,7 +5,8 @@
     member.observe(...)                       # domain rules decide
     uow.record_event(event_key, expires_at)   # the Stripe event is applied exactly once
     uow.add_ledger_entry(pledge)              # a renewal pledge and its totals
-    uow.commit(member, now)                   # one TransactWriteItems, version-checked
+    uow.add_fee(invoice_id, month, currency, amount)  # a paid fee in the program and cohort counters
+    uow.commit(member, now, policy)           # one TransactWriteItems, version-checked
 
 `commit` raises StaleMemberError when another writer changed the shopper since `load` (load again,
 decide again, commit again), EventAlreadyAppliedError for an event applied before, and
@@ -14,7 +15,8 @@ become ServiceUnavailableError (503) here, never a pynamodb error.
 
 Other effects of the same fact join the same transaction through `include` (each gets the
 `TransactWrite` after the member, the event record and the ledger entries were added). The member
-item is written whole (a put), so everything stored on it belongs to the `Member` aggregate.
+item is written whole (a put), so everything stored on it belongs to the `Member` aggregate; the
+cohort counter moves its refresh decides are written with it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.member import Member, RenewalPledge
-from chalicelib.store import ledger
+from chalicelib.domain.membership import AccessPolicy
+from chalicelib.store import ledger, program
 from chalicelib.store.base import cancellation_codes, transaction_connection, translate_storage_errors
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import (
@@ -58,6 +61,7 @@ class MemberUnitOfWork:
         self._event: IdempotencyRecord | None = None
         self._pledges: list[RenewalPledge] = []
         self._extra: list[Callable[[TransactWrite], None]] = []
+        self._fees: list[program.CohortFee] = []
 
     def load(self) -> Member | None:
         """The shopper (strongly consistent: a payment a moment ago must show), or None if unknown."""
@@ -78,14 +82,27 @@ class MemberUnitOfWork:
     def add_ledger_entry(self, pledge: RenewalPledge) -> None:
         self._pledges.append(pledge)
 
+    def add_fee(self, invoice_id: str, month: str, currency: str, amount: int) -> None:
+        """A membership fee paid (counted once per invoice by the caller): the month's program fees, the
+        member's `fees_paid`, and the fees of the member's cohort (as it stands at commit)."""
+        self.include(program.fee_writes(self.customer_ref, invoice_id, month, currency, amount))
+        self._fees.append(program.CohortFee(invoice_id, currency, amount))
+
     def include(self, write: Callable[[TransactWrite], None]) -> None:
         """Another effect of the same fact, added to the transaction at commit."""
         self._extra.append(write)
 
-    def commit(self, member: Member, now: datetime) -> Member:
+    def commit(self, member: Member, now: datetime, policy: AccessPolicy) -> Member:
         """Write the member (derived fields refreshed) and everything added, all or nothing."""
-        member.refresh(now)
+        member.refresh(now, policy)
         record = record_of(member, now)
+        standing = member.cohort
+        cohort_items = program.member_cohort_writes(
+            f"{member.customer_ref}#{standing.changed_at if standing else 0}",
+            member.cohort_moves,
+            standing.cohort if standing else None,
+            self._fees,
+        )
         # Cancellation reasons come per item, puts in the order added: the member, the event, entries.
         event_index = 1 if self._event is not None else None
         first_entry = 1 + (event_index is not None)
@@ -102,6 +119,7 @@ class MemberUnitOfWork:
                         )  # fmt: skip
                     for write in self._extra:
                         write(transaction)
+                    cohort_items(transaction)
             except TransactWriteError as exc:
                 codes = cancellation_codes(exc)
                 if not codes:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.donations import PLEDGE
 from chalicelib.domain.member import REMEMBERED_INVOICES, Member, PaidInvoice
-from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.membership import AccessPolicy, SubscriptionSnapshot
 
 PAID_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -113,7 +113,7 @@ def test_nothing_is_read_about_a_subscription_that_has_ended() -> None:
 
 def test_refresh_derives_member_since_and_the_next_reconciliation() -> None:
     member = Member("ada", subscriptions=[snapshot()])
-    member.refresh(PAID_AT)
+    member.refresh(PAID_AT, AccessPolicy())
     assert member.member_since == datetime.fromtimestamp(1, UTC)
     assert member.reconcile_at == 2_000_000_000 + 3600
 

@@ -1,0 +1,29 @@
+"""Many orders in a member's cohort at once, for measuring that the cohort report's cost does not grow.
+
+Recording 10,000 orders one transaction at a time is slow on moto (its transactions copy whole tables).
+Each order adds its revenue to one cohort item, picked by its id's shard (`store.program.add_cohort_revenue`);
+the same items and the same sums result from adding the orders' revenue per shard, one transaction.
+"""
+
+from __future__ import annotations
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.base import transaction_connection
+from chalicelib.store.members import get_member
+from chalicelib.store.program import add_cohort_revenue
+from chalicelib.store.shards import totals_shard
+
+
+def add_orders_in_bulk(customer_ref: str, order_ids: list[str], amount: int) -> None:
+    """Count orders of `amount` each, with these ids, in the shopper's cohort (the shopper must be in one)."""
+    member = get_member(customer_ref)
+    assert member is not None and member.cohort is not None, f"{customer_ref} has no cohort"
+    per_shard: dict[int, tuple[str, int]] = {}
+    for order_id in order_ids:
+        shard = totals_shard(order_id)
+        first_id, total = per_shard.get(shard, (order_id, 0))
+        per_shard[shard] = (first_id, total + amount)
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        for first_id, total in per_shard.values():
+            add_cohort_revenue(transaction, first_id, member.cohort.cohort, "usd", total)
