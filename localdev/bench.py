@@ -1,11 +1,20 @@
 """`make bench`: what the hot paths cost, measured (a benchmark, not a timed test).
 
-Prints, per operation, the DynamoDB calls of one warm request (counted with botocore's event
-hooks), the median and p99 handler time in-process (chalice.test.Client against moto server and
-the Stripe emulator on loopback) over many calls, the DynamoDB calls of a report at 100 and at
-10,000 orders, where a Black Friday mix puts its writes (hottest item, partition key and index
-key; `localdev/black_friday.py`), and the cold import time of `app` next to `import boto3, pynamodb`
-measured in the same run.
+One run, one process, sections printed as they finish (each with its own time; the total at the end):
+
+- hot paths: per operation, the DynamoDB calls of one warm request (counted with botocore's event hooks,
+  checked against the contract's bounds) and the median and p99 handler time in-process
+  (chalice.test.Client against moto server and the Stripe emulator on loopback);
+- reports: each report's DynamoDB calls with 100 and with 10,000 orders stored (`localdev/bench_volume.py`);
+- Black Friday: where a peak mix puts its writes (hottest item, partition key and index key;
+  `localdev/black_friday.py`);
+- demo history: order and eligibility latency with a year of demo history loaded against an empty stack
+  (`localdev/bench_history.py`);
+- the deployment package (`localdev/bench_package.py`, in a fresh process).
+
+`make bench` fails when a figure breaks its bound: an order answered other than 201, an operation over
+its DynamoDB calls, a report whose calls grow with orders, a Black Friday share over 0.10 or 25 %.
+BENCH_CALLS (default 1,000) sets the calls per hot path, BENCH_REPORT_CALLS (50) per report.
 """
 
 from __future__ import annotations
@@ -14,18 +23,18 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
 CALLS = int(os.environ.get("BENCH_CALLS", "1000"))
+# A report makes 2 × TOTALS_SHARDS Queries, each a round trip to moto: fewer calls keep the run short.
+REPORT_CALLS = int(os.environ.get("BENCH_REPORT_CALLS", "50"))
 LAUNCH = "2030-01-01T00:00:00Z"
-CAUSES = ("ocean-cleanup", "school-meals", "reforestation")
+READS = frozenset({"GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan"})
 
 
 def _environment() -> dict[str, str]:
@@ -45,22 +54,6 @@ def _environment() -> dict[str, str]:
     }
 
 
-def cold_import_ms(
-    statement: str, runs: int = 7, cwd: Path = ROOT, extra_env: dict[str, str] | None = None
-) -> float:
-    """Median wall time of `statement` in fresh interpreters (bytecode caches warm: .pyc shipped)."""
-    code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
-    env = {**os.environ, **_environment(), "PYTHONPATH": str(cwd), **(extra_env or {})}
-    samples = []
-    for run in range(runs + 1):
-        out = subprocess.run(
-            [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
-        )
-        if run:  # the first run only makes sure the bytecode caches are written
-            samples.append(float(out.stdout.strip()))
-    return statistics.median(samples)
-
-
 def _timed(call: Callable[[], Any], runs: int) -> tuple[float, float]:
     samples = []
     for _ in range(runs):
@@ -71,7 +64,185 @@ def _timed(call: Callable[[], Any], runs: int) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
+@dataclass
+class Stack:
+    """The local stack every section uses: moto server, the Stripe emulator, the app in-process."""
+
+    moto: Any
+    emulator: Any
+    client: Any
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def dynamodb_url(self) -> str:
+        return str(self.moto.url)
+
+    def fresh(self) -> None:
+        """Empty tables seeded with the demo plans, causes and keys; the emulator and caches emptied."""
+        import requests
+
+        from chalicelib.services import api_keys, catalog
+        from localdev import seed
+        from localdev.tables import create_tables
+
+        requests.post(f"{self.dynamodb_url}/moto-api/reset", timeout=10)
+        self.emulator.reset()
+        create_tables()
+        seed.seed()
+        catalog.invalidate()
+        api_keys.invalidate_cache()
+
+    def check(self, holds: bool, failure: str) -> None:
+        if not holds:
+            self.failures.append(failure)
+            print(f"  FAILED: {failure}", flush=True)
+
+
+def _described(calls: dict[str, int]) -> str:
+    return ", ".join(f"{n} {op}" for op, n in sorted(calls.items())) or "none"
+
+
+def hot_paths(stack: Stack) -> None:
+    """DynamoDB calls of one warm request and handler time over many, per operation."""
+    from chalicelib.store.members import get_member
+    from localdev import seed
+    from localdev.bench_volume import REPORTS
+    from localdev.dynamodb_calls import counting_dynamodb_calls
+
+    client = stack.client
+    headers = {"Authorization": f"Bearer {seed.STOREFRONT_KEY}", "Content-Type": "application/json"}
+    brand = {"Authorization": f"Bearer {seed.BRAND_KEY}"}
+    member_ref = _make_member(client, headers, stack.emulator)
+    cart = json.dumps({
+        "customer_ref": member_ref, "currency": "usd",
+        "items": [{"sku": "tee", "unit_amount": 2500, "quantity": 2},
+                  {"sku": "drop", "unit_amount": 4000, "quantity": 1, "launch_at": LAUNCH},
+                  {"sku": "gift", "unit_amount": 1000, "quantity": 1, "discountable": False}],
+        "shipping": {"method": "standard", "amount": 595},
+    })  # fmt: skip
+
+    def eligibility() -> None:
+        response = client.http.post("/v1/eligibility", body=cart, headers=headers)
+        assert response.status_code == 200, response.body
+
+    def member_read() -> None:
+        assert get_member(member_ref) is not None
+
+    order_ids = iter(range(10**9))
+    replays: list[str] = []
+
+    def order() -> None:
+        order_id = f"bench-{next(order_ids)}"
+        body = json.dumps({"order_id": order_id, "customer_ref": member_ref, "currency": "usd",
+                           "amount": 4999, "savings": {"member_discount": 500, "shipping": 595}})  # fmt: skip
+        response = client.http.post("/v1/orders", body=body, headers=headers)
+        assert response.status_code in (200, 201), response.body
+        if response.status_code != 201:  # a first POST answered as a replay (of its own retried commit)
+            replays.append(order_id)
+
+    month = datetime.now(UTC).strftime("%Y-%m")
+
+    def report(path: str) -> Callable[[], None]:
+        def ask() -> None:
+            response = client.http.get(f"{path}?from={month}&to={month}", headers=brand)
+            assert response.status_code == 200, response.body
+
+        return ask
+
+    # (operation, call, calls to time, at most (reads, transactions), 0 other writes)
+    operations: list[tuple[str, Callable[[], None], int, tuple[int, int] | None]] = [
+        ("POST /v1/eligibility (member)", eligibility, CALLS, (1, 0)),
+        ("  of which: the member GetItem alone", member_read, CALLS, None),
+        ("POST /v1/orders (member, pledges)", order, CALLS, (1, 1)),
+        *[(f"{name} (this month)", report(path), REPORT_CALLS, None) for name, path in REPORTS],
+    ]
+    print(f"handler time: in-process chalice.test.Client, moto server on loopback; "
+          f"{CALLS} calls each, reports {REPORT_CALLS}")  # fmt: skip
+    print(f"{'operation':<46} {'DynamoDB calls (warm)':<36} {'median ms':>10} {'p99 ms':>10}", flush=True)
+    for operation, call, runs, bound in operations:
+        call()  # warm the caches
+        with counting_dynamodb_calls() as counted:
+            call()
+        median, p99 = _timed(call, runs)
+        print(f"{operation:<46} {_described(counted):<36} {median:>10.2f} {p99:>10.2f}", flush=True)
+        if bound is not None:
+            reads = sum(n for op, n in counted.items() if op in READS)
+            transactions = counted["TransactWriteItems"]
+            others = sum(counted.values()) - reads - transactions
+            stack.check(
+                reads <= bound[0] and transactions <= bound[1] and others == 0,
+                f"{operation.strip()}: {_described(counted)}, over {bound[0]} read + {bound[1]} transaction",
+            )
+    stack.check(not replays, f"{len(replays)} first POST /v1/orders answered as replays: {replays[:5]}")
+    print(f"first POST /v1/orders answered 201: {next(order_ids) - len(replays)} of {next(order_ids) - 1}")
+
+
+def reports_by_volume(stack: Stack) -> None:
+    """Each report's DynamoDB calls at 100 and 10,000 orders (`localdev/bench_volume.py`)."""
+    from localdev import bench_volume, seed
+
+    stack.fresh()
+    measured = bench_volume.report_calls_by_volume(stack.client, seed.BRAND_KEY)
+    print("\n".join(bench_volume.lines(measured)))
+    for name, figures in measured:
+        stack.check(len({calls for _, calls in figures}) == 1, f"{name}: calls grow with orders {figures}")
+
+
+def black_friday(stack: Stack) -> None:
+    """The Black Friday mix on fresh tables, every DynamoDB write recorded (`localdev/black_friday.py`)."""
+    from localdev import black_friday, seed
+
+    stack.fresh()
+    shop = black_friday.Shop(
+        stack.client,
+        stack.emulator,
+        seed.BRAND_KEY,
+        seed.STOREFRONT_KEY,
+        _environment()["STRIPE_WEBHOOK_SECRET"],
+    )
+    peak = black_friday.run(shop)
+    print("Black Friday workload (localdev/black_friday.py), every DynamoDB write recorded:")
+    print("\n".join(peak.lines()))
+    stack.check(peak.hottest_item[1] <= 0.10, f"hottest item over 0.10 writes/order: {peak.hottest_item}")
+    stack.check(
+        peak.hottest_partition[1] <= 0.10,
+        f"hottest partition key over 0.10 writes/order: {peak.hottest_partition}",
+    )
+    for index, (key, share) in peak.index_shares.items():
+        stack.check(share <= 0.25, f"index {index}: {share:.1%} of its items under {key}")
+
+
+def demo_history(stack: Stack) -> None:
+    """Order and eligibility latency, empty stack against demo history (`localdev/bench_history.py`)."""
+    from localdev import seed
+    from localdev.bench_history import history_side_by_side
+
+    stack.fresh()
+    headers = {"Authorization": f"Bearer {seed.STOREFRONT_KEY}", "Content-Type": "application/json"}
+    history_side_by_side(
+        stack.client, lambda: _make_member(stack.client, headers, stack.emulator), _timed, stack.dynamodb_url
+    )
+
+
+def deployment_package(stack: Stack) -> None:
+    """The deployment zip's own figures (`localdev/bench_package.py`), in a fresh process."""
+    from localdev import bench_package
+
+    bench_package.report_in_fresh_process()
+
+
+# Every section of the run, in order: (title, what it measures and prints).
+SECTIONS: list[tuple[str, Callable[[Stack], None]]] = [
+    ("hot paths", hot_paths),
+    ("reports by orders stored", reports_by_volume),
+    ("Black Friday", black_friday),
+    ("demo history against an empty stack", demo_history),
+    ("deployment package", deployment_package),
+]
+
+
 def main() -> None:
+    started = time.perf_counter()
     os.environ.update(_environment())
     from localdev.dynamodb_server import SerialMotoServer
 
@@ -85,165 +256,25 @@ def main() -> None:
     from chalice.test import Client
 
     from app import app
-    from chalicelib.store.members import get_member
-    from localdev import seed
-    from localdev.dynamodb_calls import counting_dynamodb_calls
-    from localdev.tables import create_tables
-
-    create_tables()
-    seed.seed()
-    rows: list[tuple[str, dict[str, int], float, float]] = []
-    with Client(app) as client:
-        headers = {"Authorization": f"Bearer {seed.STOREFRONT_KEY}", "Content-Type": "application/json"}
-        member_ref = _make_member(client, headers, emulator)
-        cart = json.dumps({
-            "customer_ref": member_ref, "currency": "usd",
-            "items": [{"sku": "tee", "unit_amount": 2500, "quantity": 2},
-                      {"sku": "drop", "unit_amount": 4000, "quantity": 1, "launch_at": LAUNCH},
-                      {"sku": "gift", "unit_amount": 1000, "quantity": 1, "discountable": False}],
-            "shipping": {"method": "standard", "amount": 595},
-        })  # fmt: skip
-
-        def eligibility() -> None:
-            response = client.http.post("/v1/eligibility", body=cart, headers=headers)
-            assert response.status_code == 200, response.body
-
-        def member_read() -> None:
-            assert get_member(member_ref) is not None
-
-        order_ids = iter(range(10**9))
-
-        def order() -> None:
-            body = json.dumps({"order_id": f"bench-{next(order_ids)}", "customer_ref": member_ref,
-                               "currency": "usd", "amount": 4999})  # fmt: skip
-            response = client.http.post("/v1/orders", body=body, headers=headers)
-            assert response.status_code == 201, response.body
-
-        month = datetime.now(UTC).strftime("%Y-%m")
-
-        def report() -> None:
-            response = client.http.get(f"/v1/reports/donations?from={month}&to={month}", headers=brand)
-            assert response.status_code == 200, response.body
-
-        brand = {"Authorization": f"Bearer {seed.BRAND_KEY}"}
-
-        def year_report() -> None:
-            year = datetime.now(UTC).year
-            response = client.http.get(f"/v1/reports/donations?from={year}-01&to={year}-12", headers=brand)
-            assert response.status_code == 200, response.body
-
-        operations = [
-            ("POST /v1/eligibility (member)", eligibility),
-            ("  of which: the member GetItem alone", member_read),
-            ("POST /v1/orders (member, pledges)", order),
-            ("GET /v1/reports/donations", report),
-        ]
-        for operation, call in operations:
-            call()  # warm the caches
-            with counting_dynamodb_calls() as counted:
-                call()
-            median, p99 = _timed(call, CALLS)
-            rows.append((operation, dict(counted), median, p99))
-        report_calls = _report_calls_by_volume(year_report)
-        peak = _black_friday(client, emulator, moto.url)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")  # fmt: skip
-    print(f"handler time: in-process chalice.test.Client, moto server on loopback, {CALLS} calls each\n")
-    print(f"{'operation':<42} {'DynamoDB calls (warm)':<28} {'median ms':>10} {'p99 ms':>10}")
-    for operation, calls, median, p99 in rows:
-        described = ", ".join(f"{n} {op}" for op, n in sorted(calls.items())) or "none"
-        print(f"{operation:<42} {described:<28} {median:>10.2f} {p99:>10.2f}")
-    base = cold_import_ms("import boto3, pynamodb")
-    full = cold_import_ms("import app")
-    print(f"\nyear report (12 months × 3 causes), DynamoDB calls: {report_calls[0]} with {report_calls[1]} "
-          f"orders in the ledger, {report_calls[2]} with {report_calls[3]}")  # fmt: skip
-    print("\nBlack Friday workload (localdev/black_friday.py), every DynamoDB write recorded:")
-    print("\n".join(peak.lines()))
-    print(f"\ncold import (median of 7 fresh interpreters): import boto3, pynamodb = {base:.0f} ms; "
-          f"import app = {full:.0f} ms; ratio {full / base:.2f}")  # fmt: skip
-    _with_demo_history(moto.url, emulator)
-    emulator.stop()
-    moto.stop()
-    from localdev import bench_package  # the deployment zip's own figures (localdev/bench_package.py)
-
-    bench_package.report_in_fresh_process()
-
-
-def _with_demo_history(dynamodb_url: str, emulator: Any) -> None:
-    """Order and eligibility latency, empty stack against demo history (localdev/bench_history.py)."""
-    import requests
-    from chalice.test import Client
-
-    from app import app
-    from chalicelib.services import api_keys, catalog
-    from localdev import seed
-    from localdev.bench_history import history_side_by_side
-    from localdev.tables import create_tables
-
-    requests.post(f"{dynamodb_url}/moto-api/reset", timeout=10)
-    emulator.reset()
-    create_tables()
-    seed.seed()
-    catalog.invalidate()
-    api_keys.invalidate_cache()
-    with Client(app) as client:
-        headers = {"Authorization": f"Bearer {seed.STOREFRONT_KEY}", "Content-Type": "application/json"}
-        history_side_by_side(client, lambda: _make_member(client, headers, emulator), _timed, dynamodb_url)
-
-
-def _report_calls_by_volume(report: Callable[[], None]) -> tuple[int, int, int, int]:
-    """DynamoDB calls of one report with 100 and with 10,000 orders in the ledger (its cost must not grow).
-
-    The orders are loaded in bulk as the ledger entries the service writes (spread over 12 months and
-    3 causes), then the totals are rebuilt from the ledger with `ops.rebuild_totals` (tests prove the
-    rebuild equals the running totals): recording 10,000 orders one transaction at a time is slow on
-    moto, whose transactions copy whole tables.
-    """
-    from chalicelib.domain.donations import PLEDGE
-    from chalicelib.store.ledger import LedgerEntryRecord
-    from localdev.dynamodb_calls import counting_dynamodb_calls
-    from ops.rebuild_totals import recompute
-
-    now = datetime.now(UTC)
-    figures: list[int] = []
-    loaded = 0
-    for target in (100, 10_000):
-        with LedgerEntryRecord.batch_write() as batch:
-            for i in range(loaded, target):
-                batch.save(LedgerEntryRecord(
-                    f"pledge#order#volume-{i}", kind=PLEDGE, cause_id=CAUSES[i % 3], currency="usd",
-                    amount=20 + i % 50, period=f"{now.year}-{1 + i % 12:02d}", orders=1, occurred_at=now,
-                    recorded_at=now, customer_ref="volume",
-                ))  # fmt: skip
-        loaded = target
-        recompute(write=True)
-        with counting_dynamodb_calls() as counted:
-            report()
-        figures += [sum(counted.values()), target]
-    return figures[0], figures[1], figures[2], figures[3]
-
-
-def _black_friday(client: Any, emulator: Any, dynamodb_url: str) -> Any:
-    """The Black Friday mix on fresh tables (the 10,000 bulk orders above would only slow moto down)."""
-    import urllib.request
-
-    from chalicelib.services import api_keys, catalog
-    from localdev import black_friday, seed
-    from localdev.tables import create_tables
-
-    urllib.request.urlopen(
-        urllib.request.Request(f"{dynamodb_url}/moto-api/reset", method="POST"), timeout=10
-    )
-    create_tables()
-    emulator.reset()
-    catalog.invalidate()
-    api_keys.invalidate_cache()
-    seed.seed()
-    shop = black_friday.Shop(
-        client, emulator, seed.BRAND_KEY, seed.STOREFRONT_KEY, _environment()["STRIPE_WEBHOOK_SECRET"]
-    )
-    return black_friday.run(shop)
+          f"{platform.system()} {platform.release()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    try:
+        with Client(app) as client:
+            stack = Stack(moto, emulator, client)
+            stack.fresh()
+            for title, section in SECTIONS:
+                began = time.perf_counter()
+                print(f"\n== {title}", flush=True)
+                section(stack)
+                print(f"({title}: {time.perf_counter() - began:.0f} s)", flush=True)
+    finally:
+        emulator.stop()
+        moto.stop()
+    print(f"\nmake bench: {time.perf_counter() - started:.0f} s in all")
+    if stack.failures:
+        print(f"{len(stack.failures)} figure(s) out of bounds:", *stack.failures, sep="\n  ")
+        sys.exit(1)
 
 
 def _make_member(client: Any, headers: dict[str, str], emulator: Any) -> str:

@@ -8,7 +8,8 @@ and disbursements) exercise our conditions rather than moto's races. Clients sti
 
 moto's rollback copies every table the transaction names; this server rolls back only the items
 the transaction touched (`localdev.dynamodb_transactions`), so a transaction costs the same on a
-stack holding a year of demo history as on an empty one.
+stack holding a year of demo history as on an empty one; and it writes the items of a read's response
+as they are (`localdev.dynamodb_responses`) rather than through moto's slow serializer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from threading import Event, Thread
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from localdev import dynamodb_transactions
+from localdev import dynamodb_responses, dynamodb_transactions
 
 
 class SerialMotoServer:
@@ -28,6 +29,7 @@ class SerialMotoServer:
         # One access-log line per DynamoDB call drowns everything else out.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         dynamodb_transactions.install()
+        dynamodb_responses.install()
         self._server: BaseWSGIServer = make_server(
             host, port, DomainDispatcherApplication(create_backend_app), threaded=False,
             request_handler=MotoRequestHandler,

@@ -172,22 +172,34 @@ def add_history(
 
 def add_movement(transaction: TransactWrite, token: str, movement: Movement) -> None:
     """ADD an order's or refund's money to its segment's counters (shard chosen by `token`)."""
-    key = f"{movement.month}#{movement.currency}#{movement.segment}"
+    scope, key = movement_item(token, movement)
     actions: list[Action] = [
         ProgramRecord.orders.add(movement.orders),
         ProgramRecord.revenue.add(movement.revenue),
         ProgramRecord.member_discount.add(movement.member_discount),
         ProgramRecord.shipping_waived.add(movement.shipping_waived),
     ]
-    transaction.update(ProgramRecord(_scope(totals_shard(token)), key), actions=actions)
+    transaction.update(ProgramRecord(scope, key), actions=actions)
+
+
+def movement_item(token: str, movement: Movement) -> tuple[str, str]:
+    """The counters item (scope, key) an order's or refund's money is added to."""
+    return _scope(totals_shard(token)), f"{movement.month}#{movement.currency}#{movement.segment}"
+
+
+def count_item(token: str, delta: CountDelta) -> tuple[str, str]:
+    """The counters item (scope, key) one customer-count delta of an order is added to."""
+    return _scope(
+        totals_shard(token)
+    ), f"{delta.month}#{delta.currency}#{delta.segment}#{delta.kind}#{delta.prev}"
 
 
 def add_counts(transaction: TransactWrite, token: str, deltas: list[CountDelta]) -> None:
     """ADD the customer-count deltas of one order (shard chosen by `token`)."""
-    scope = _scope(totals_shard(token))
     for d in deltas:
-        key = f"{d.month}#{d.currency}#{d.segment}#{d.kind}#{d.prev}"
-        transaction.update(ProgramRecord(scope, key), actions=[ProgramRecord.shoppers.add(d.delta)])
+        transaction.update(
+            ProgramRecord(*count_item(token, d)), actions=[ProgramRecord.shoppers.add(d.delta)]
+        )
 
 
 def add_member_value(
