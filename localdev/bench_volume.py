@@ -9,6 +9,8 @@ local DynamoDB, so the orders are stored in bulk as the items the service writes
   (`store.ledger.totals_contributions`, which the rebuild from the ledger uses too);
 - the program counters: each order's money on the item `store.program.movement_item` names, and the
   customer counts `domain.program.count_order` derives from each shopper's history, on `count_item`'s.
+- the cohort counters: the members joined one cohort in January, and each member order's revenue is on the
+  item `store.program.cohort_money_item` names.
 
 Every report in `REPORTS` is then asked for the whole year, once at 100 and once at 10,000 orders.
 """
@@ -27,6 +29,7 @@ VOLUMES = (100, 10_000)
 REPORTS: list[tuple[str, str]] = [
     ("GET /v1/reports/donations", "/v1/reports/donations"),
     ("GET /v1/reports/program", "/v1/reports/program"),
+    ("GET /v1/reports/cohorts", "/v1/reports/cohorts"),
 ]
 
 
@@ -41,6 +44,7 @@ class _Bulk:
 
 
 def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
+    from chalicelib.domain.cohorts import Cohort
     from chalicelib.domain.donations import PLEDGE, Balance, LedgerEntry
     from chalicelib.domain.program import (
         MEMBERS,
@@ -56,6 +60,12 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
     from chalicelib.store.program import Movement
 
     now = datetime.now(UTC)
+    cohort = Cohort(f"{year}-01", "vip-monthly", "usd")
+    joined = ("cohort#0", f"{program_store.cohort_key(cohort)}#joined")
+    bulk.counters[joined] = Counter(shoppers=SHOPPERS // 4)
+    bulk.counters[("cohort#0", f"{program_store.cohort_key(cohort)}#active#{cohort.month}")] = Counter(
+        shoppers=SHOPPERS // 4
+    )
     with LedgerEntryRecord.batch_write() as batch:
         for i in range(bulk.loaded, target):
             order_id, customer_ref = f"volume-{i}", f"volume-shopper-{i % SHOPPERS}"
@@ -79,6 +89,9 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
             sums.update(
                 orders=1, revenue=amount, member_discount=discount, shipping_waived=movement.shipping_waived
             )
+            if member:
+                cohort_item = program_store.cohort_money_item(order_id, cohort, "usd")
+                bulk.counters.setdefault(cohort_item, Counter()).update(fees=0, revenue=amount)
             history = bulk.histories.get(customer_ref, ShopperHistory())
             counted = CountedOrder(order_id, placed, month, "usd", segment)
             bulk.histories[customer_ref], deltas = count_order(history, counted)

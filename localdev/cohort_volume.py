@@ -7,12 +7,15 @@ the same items and the same sums result from adding the orders' revenue per shar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.base import transaction_connection
 from chalicelib.store.members import get_member
 from chalicelib.store.program import add_cohort_revenue
 from chalicelib.store.shards import totals_shard
+from localdev.dynamodb_calls import counting_dynamodb_calls
 
 
 def add_orders_in_bulk(customer_ref: str, order_ids: list[str], amount: int) -> None:
@@ -27,3 +30,16 @@ def add_orders_in_bulk(customer_ref: str, order_ids: list[str], amount: int) -> 
     with TransactWrite(connection=transaction_connection()) as transaction:
         for first_id, total in per_shard.values():
             add_cohort_revenue(transaction, first_id, member.cohort.cohort, "usd", total)
+
+
+def report_calls_by_orders(report: Callable[[], object], customer_ref: str) -> tuple[int, int]:
+    """DynamoDB calls of one cohort `report` after 100 and 10,000 orders added to the shopper's cohort."""
+    figures: list[int] = []
+    added = 0
+    for target in (100, 10_000):
+        add_orders_in_bulk(customer_ref, [f"volume-{i}" for i in range(added, target)], 1000)
+        added = target
+        with counting_dynamodb_calls() as counted:
+            report()
+        figures.append(sum(counted.values()))
+    return figures[0], figures[1]

@@ -325,9 +325,14 @@ def add_cohort_revenue(
 ) -> None:
     """ADD order revenue (negative for refunds) to a cohort's money (shard chosen by the order or refund)."""
     transaction.update(
-        ProgramRecord(_cohort_scope(totals_shard(token)), f"{cohort_key(cohort)}#money#{currency}"),
+        ProgramRecord(*cohort_money_item(token, cohort, currency)),
         actions=[ProgramRecord.fees.add(0), ProgramRecord.revenue.add(revenue)],
     )
+
+
+def cohort_money_item(token: str, cohort: Cohort, currency: str) -> tuple[str, str]:
+    """The item (scope, key) an order's or refund's revenue in a cohort is added to."""
+    return _cohort_scope(totals_shard(token)), f"{cohort_key(cohort)}#money#{currency}"
 
 
 def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
