@@ -6,13 +6,13 @@ it never touches DynamoDB or Stripe itself. The declarations double as the OpenA
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
@@ -203,9 +203,17 @@ def render_error(error: ApiError) -> Response:
 
 
 def _decode_error_param(message: str) -> tuple[str, str | None]:
-    """msgspec's 'Expected `int` - at `$.items[0].quantity`' → (message, 'items[0].quantity')."""
-    text, _, where = message.partition(" - at `$")
-    path = where.rstrip("`").lstrip(".") if where else ""
+    """msgspec's 'Expected `int` - at `$.items[0].quantity`' → (message, 'items[0].quantity').
+
+    A refused map key ('Invalid enum value 'xyz' - at `key` in `$.min_subtotal`') is named with the
+    key: 'min_subtotal.xyz'.
+    """
+    text, _, where = message.partition(" - at `")
+    key = where.startswith("key` in `")
+    path = where.removeprefix("key` in `").rstrip("`").removeprefix("$").lstrip(".")
+    refused = re.search(r"value '([^']*)'", text)
+    if key and refused:
+        path = f"{path}.{refused.group(1)}" if path else refused.group(1)
     named = re.search(r"(?:missing required field|unknown field) `([^`]+)`", text)
     if named:
         path = f"{path}.{named.group(1)}" if path else named.group(1)
@@ -223,11 +231,26 @@ def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+# Integers that JSON Schema (and so the OpenAPI document) calls integers although written with a
+# fraction or an exponent: `42000.0`, `4.2e4`. Beyond int64 they stay floats, and a field typed `int`
+# refuses them as it refuses `42000.5` (this also keeps `1e999999999` from becoming a huge int).
+_INT64 = Decimal(2**63)
+
+
+def _json_number(literal: str) -> int | float:
+    """A JSON number with a fraction or an exponent: an int when its value is whole, else a float."""
+    value = Decimal(literal)
+    if value.is_finite() and abs(value) < _INT64 and value == value.to_integral_value():
+        return int(value)
+    return float(literal)
+
+
 def parse_body(raw: bytes, type_: type[B]) -> B:
     """Decode and validate a JSON body; the error names the offending field.
 
     The body must be UTF-8 and may not repeat a key in any object (a JSON parser would silently
-    keep one of the two values; which one differs between parsers).
+    keep one of the two values; which one differs between parsers). A whole number is an integer
+    however it is written (`42000.0`), as JSON Schema counts it.
     """
     if not raw.strip():
         raw = b"{}"
@@ -237,15 +260,16 @@ def parse_body(raw: bytes, type_: type[B]) -> B:
         raise ValidationError(
             f"The body is not valid UTF-8 (byte {exc.start}).", code="invalid_utf8"
         ) from exc
-    with contextlib.suppress(ValueError):  # msgspec names a syntax error below
-        json.loads(text, object_pairs_hook=_refuse_repeated_keys)
+    try:  # strict JSON (no NaN, no lone surrogates), its syntax errors named with their place
+        msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ValidationError(f"The body is not valid JSON: {exc}.", code="invalid_json") from exc
+    tree = json.loads(text, object_pairs_hook=_refuse_repeated_keys, parse_float=_json_number)
     try:
-        return msgspec.json.decode(raw, type=type_)
+        return msgspec.convert(tree, type=type_)
     except msgspec.ValidationError as exc:
         text, param = _decode_error_param(str(exc))
         raise ValidationError(f"Invalid request body: {text}.", param=param) from exc
-    except msgspec.DecodeError as exc:
-        raise ValidationError(f"The body is not valid JSON: {exc}.", code="invalid_json") from exc
 
 
 def single_query_params(request: Request) -> dict[str, str]:
@@ -266,11 +290,24 @@ def single_query_params(request: Request) -> dict[str, str]:
 
 
 def parse_query(params: dict[str, str], type_: type[Q]) -> Q:
+    """Query parameters as strings converted to the declared types (`limit=20` → 20).
+
+    Lax conversion would also read `currency=null` as no filter at all; a parameter that is given
+    must have a value of its type (leave it out for none).
+    """
     try:
-        return msgspec.convert(params, type=type_, strict=False)
+        query = msgspec.convert(params, type=type_, strict=False)
     except msgspec.ValidationError as exc:
         text, param = _decode_error_param(str(exc))
         raise ValidationError(f"Invalid query parameter: {text}.", param=param) from exc
+    # Every query type is a Struct.
+    for declared in msgspec.structs.fields(type_):  # type: ignore[arg-type]
+        if declared.encode_name in params and getattr(query, declared.name) is None:
+            raise ValidationError(
+                f"Invalid query parameter: `{declared.encode_name}` has no value; leave it out instead.",
+                param=declared.encode_name,
+            )
+    return query
 
 
 def _validate_path(spec: EndpointSpec, params: dict[str, str]) -> dict[str, str]:

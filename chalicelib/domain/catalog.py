@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from chalicelib.domain.money import Amount, BasisPoints, Currency
+from chalicelib.domain.money import CURRENCIES, Amount, BasisPoints, Currency
 
 ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,128}$"
 ClientId = Annotated[
@@ -21,15 +21,37 @@ ClientId = Annotated[
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=2000)]
-Url = Annotated[str, Meta(max_length=2048, pattern=r"^https?://\S+$")]
+# Patterns mean the same to Python's `re` (the decoder) and to ECMA-262 (JSON Schema): no `\s`, `\S` or
+# `\d`, whose classes differ between the two.
+Url = Annotated[
+    str,
+    Meta(
+        max_length=2048,
+        pattern=r"^https?://[!-~]+$",
+        description="An absolute http(s) URL, in ASCII as RFC 3986 has it (percent-encode anything else).",
+    ),
+]
 ShippingMethod = Annotated[str, Meta(min_length=1, max_length=64)]
+# A plan is one DynamoDB item (at most 400 KB) and is read on every eligibility check: its lists are
+# bounded so that the largest plan the schema allows stays a few kilobytes.
+MAX_SHIPPING_METHODS = 50
+MinSubtotals = Annotated[
+    dict[Currency, Amount],
+    Meta(
+        max_length=len(CURRENCIES),
+        description="Per currency; at most one entry per currency Stripe charges in.",
+        # msgspec's schema leaves out the keys' enum; the decoder enforces it.
+        extra_json_schema={"propertyNames": {"enum": sorted(CURRENCIES)}},
+    ),
+]
+ShippingMethods = Annotated[list[ShippingMethod], Meta(max_length=MAX_SHIPPING_METHODS)]
 
 
 class FreeShipping(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """`min_subtotal` per currency (`{}`: no minimum in any currency); `methods: None`: every method."""
 
-    min_subtotal: dict[Currency, Amount] = {}
-    methods: list[ShippingMethod] | None = None
+    min_subtotal: MinSubtotals = {}
+    methods: ShippingMethods | None = None
 
     def allows(self, method: str, currency: str, subtotal: int) -> bool:
         """Free shipping applies to this method, currency and subtotal.

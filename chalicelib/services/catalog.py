@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from chalicelib import clock
 from chalicelib.domain.catalog import Cause, CauseTerms, Plan, PlanTerms
-from chalicelib.domain.money import is_currency
-from chalicelib.errors import ValidationError
 from chalicelib.payments.catalog import ensure_plan_price
 from chalicelib.services.cache import TtlCache
 from chalicelib.settings import settings
@@ -23,7 +21,6 @@ def put_plan(plan_id: str, terms: PlanTerms) -> Plan:
     If Stripe is unreachable nothing is written; if our write fails after Stripe succeeded, the
     retry finds the same Product and Price and completes.
     """
-    _check_currencies(terms)
     price = ensure_plan_price(plan_id, terms)
     plan = Plan(
         plan_id=plan_id,
@@ -35,19 +32,6 @@ def put_plan(plan_id: str, terms: PlanTerms) -> Plan:
         store.save_plan(plan, clock.now())
     _plans.invalidate()
     return plan
-
-
-def _check_currencies(terms: PlanTerms) -> None:
-    """The plan's price and free-shipping minimums are in currencies that exist (checked before Stripe)."""
-    if not is_currency(terms.currency):
-        raise ValidationError(f"`{terms.currency}` is not an ISO 4217 currency code.", param="currency")
-    shipping = terms.perks.free_shipping
-    for code in shipping.min_subtotal if shipping is not None else {}:
-        if not is_currency(code):
-            raise ValidationError(
-                f"`{code}` is not an ISO 4217 currency code.",
-                param=f"perks.free_shipping.min_subtotal.{code}",
-            )
 
 
 def put_cause(cause_id: str, terms: CauseTerms) -> Cause:

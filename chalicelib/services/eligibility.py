@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from chalicelib import clock
 from chalicelib.domain.cart import Cart, Eligibility, Shopper, conflicting_launch, evaluate_cart
-from chalicelib.domain.money import is_currency
 from chalicelib.errors import ValidationError
 from chalicelib.services import catalog
 from chalicelib.services.access import member_access
@@ -12,8 +11,6 @@ from chalicelib.services.access import member_access
 
 def check_eligibility(cart: Cart) -> Eligibility:
     """Perks for a cart. Guests and unknown shoppers are non-members, never an error."""
-    if not is_currency(cart.currency):
-        raise ValidationError(f"`{cart.currency}` is not a currency Stripe supports.", param="currency")
     conflict = conflicting_launch(cart)
     if conflict is not None:
         raise ValidationError(

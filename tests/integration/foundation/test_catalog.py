@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import stripe
 
+from chalicelib.domain.catalog import MAX_SHIPPING_METHODS
+from chalicelib.domain.money import CURRENCIES, MAX_AMOUNT
 from chalicelib.store.catalog import CatalogRecord
 from tests.helpers import BRAND_KEY, auth
 
@@ -107,6 +110,44 @@ def test_a_free_shipping_minimum_in_an_unknown_currency_is_refused_before_stripe
     assert json.loads(response.body)["error"]["param"] == "perks.free_shipping.min_subtotal.xyz"
     assert _stripe(emulator).v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data == []
     assert CatalogRecord.count("PLAN") == 0
+
+
+@pytest.mark.parametrize(
+    ("free_shipping", "param"),
+    [
+        # Over DynamoDB's 400 KB item: refused by the schema, not by the database after Stripe changed.
+        ({"methods": [f"method-{n:057d}" for n in range(8_000)]}, "perks.free_shipping.methods"),
+        ({"methods": [f"m{n}" for n in range(MAX_SHIPPING_METHODS + 1)]}, "perks.free_shipping.methods"),
+        ({"min_subtotal": {a + b + c: 100 for a in "abcdef" for b in "abcde" for c in "abcde"}},
+         "perks.free_shipping.min_subtotal"),
+    ],
+)  # fmt: skip
+def test_free_shipping_lists_over_their_bounds_are_400_before_stripe_or_dynamodb(
+    client: Any, keys: dict[str, str], emulator: Any, free_shipping: dict[str, Any], param: str
+) -> None:
+    response = _put_plan(
+        client, "vip-monthly", {**PLAN, "perks": {**PLAN["perks"], "free_shipping": free_shipping}}
+    )
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["param"] == param
+    assert _stripe(emulator).v1.prices.list(params={"lookup_keys": ["vip-monthly"]}).data == []
+    assert CatalogRecord.count("PLAN") == 0
+
+
+def test_the_largest_plan_the_schema_allows_is_saved(
+    client: Any, keys: dict[str, str], emulator: Any
+) -> None:
+    free_shipping = {
+        "min_subtotal": dict.fromkeys(sorted(CURRENCIES), MAX_AMOUNT),
+        "methods": ["\U0001f69a" * 64] * MAX_SHIPPING_METHODS,
+    }
+    plan = {**PLAN, "name": "\U0001f451" * 200, "perks": {**PLAN["perks"], "free_shipping": free_shipping}}
+
+    response = _put_plan(client, "vip-monthly", plan)
+
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["perks"]["free_shipping"] == free_shipping
+    assert CatalogRecord.count("PLAN") == 1
 
 
 def test_causes_are_created_updated_and_listed(client: Any, keys: dict[str, str]) -> None:

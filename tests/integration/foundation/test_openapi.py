@@ -130,3 +130,20 @@ def test_docs_api_shows_every_endpoint_as_declared() -> None:
 
     text, wanted = current_page()
     assert text == wanted, "docs/api.md is out of date: run `python -m localdev.api_docs`"
+
+
+def test_currencies_are_the_enum_the_decoder_enforces_in_values_and_map_keys(client: Any) -> None:
+    from chalicelib.domain.money import CURRENCIES
+
+    schemas = json.loads(client.http.get("/v1/openapi.json").body)["components"]["schemas"]
+    min_subtotal = schemas["FreeShipping"]["properties"]["min_subtotal"]
+
+    assert schemas["Cart"]["properties"]["currency"]["enum"] == sorted(CURRENCIES)
+    assert min_subtotal["propertyNames"]["enum"] == sorted(CURRENCIES)
+    assert (
+        min_subtotal["maxProperties"],
+        schemas["FreeShipping"]["properties"]["methods"]["anyOf"][0]["maxItems"],
+    ) == (
+        len(CURRENCIES),
+        50,
+    )

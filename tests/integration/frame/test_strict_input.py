@@ -68,6 +68,44 @@ def test_a_repeated_json_key_is_400_naming_it(
     assert CatalogRecord.count("CAUSE") == 0
 
 
+@pytest.mark.parametrize("written", ["250.0", "2.5e2", "25000e-2"])
+def test_a_whole_number_written_with_a_fraction_or_exponent_is_an_integer(
+    client: Any, keys: dict[str, str], written: str
+) -> None:
+    # JSON Schema (and so the OpenAPI document) counts 250.0 as an integer; so does the service.
+    response = _put_cause(
+        client, '{"name": "Meals", "impact": {"unit": "meals", "amount_per_unit": ' + written + "}}"
+    )
+
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["impact"]["amount_per_unit"] == 250
+    assert CatalogRecord.count("CAUSE") == 1
+
+
+@pytest.mark.parametrize("written", ["250.5", "1e-3", "1e300", "9.3e18"])
+def test_a_number_that_is_not_a_whole_int64_is_400_naming_the_field(
+    client: Any, keys: dict[str, str], written: str
+) -> None:
+    response = _put_cause(
+        client, '{"name": "Meals", "impact": {"unit": "meals", "amount_per_unit": ' + written + "}}"
+    )
+
+    assert response.status_code == 400
+    assert _error(response)["param"] == "impact.amount_per_unit"
+    assert CatalogRecord.count("CAUSE") == 0
+
+
+@pytest.mark.parametrize(
+    "body", ['{"name": NaN}', '{"name": "a", "impact": {"unit": "m", "amount_per_unit": Infinity}}']
+)
+def test_javascript_number_constants_are_not_json(client: Any, keys: dict[str, str], body: str) -> None:
+    response = _put_cause(client, body)
+
+    assert response.status_code == 400
+    assert _error(response)["code"] == "invalid_json"
+    assert CatalogRecord.count("CAUSE") == 0
+
+
 def test_a_repeated_query_parameter_is_400_naming_it(client: Any) -> None:
     response = client.http.get("/v1/plans?limit=5&limit=50")
 
@@ -88,3 +126,25 @@ def test_a_known_path_with_another_method_is_405_and_lists_the_allowed_ones(clie
     assert response.status_code == 405
     assert _error(response)["code"] == "method_not_allowed"
     assert response.headers.get("Allow") == "PUT"
+
+
+def test_a_query_parameter_given_as_null_is_400_not_an_absent_filter(
+    client: Any, keys: dict[str, str]
+) -> None:
+    response = client.http.get(
+        "/v1/disbursements?currency=null", headers={"Authorization": f"Bearer {BRAND_KEY}"}
+    )
+
+    assert response.status_code == 400
+    assert _error(response)["param"] == "currency"
+
+
+def test_an_unknown_currency_is_400_naming_the_field_before_any_service_code(
+    client: Any, keys: dict[str, str]
+) -> None:
+    response = client.http.get(
+        "/v1/disbursements?currency=xyz", headers={"Authorization": f"Bearer {BRAND_KEY}"}
+    )
+
+    assert response.status_code == 400
+    assert _error(response)["param"] == "currency"
