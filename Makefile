@@ -28,7 +28,8 @@ help:
 	@echo "             with a year of demo history (SEED=empty: plans, causes and keys only); /dashboard"
 	@echo "make test    install pinned dependencies, lint, type-check and run every test"
 	@echo "make lint    ruff check, ruff format --check, mypy"
-	@echo "make bench   print DynamoDB calls, handler latency, cold import and the package's cold start figures"
+	@echo "make bench   print DynamoDB calls, handler latency, report costs by volume, Black Friday write shares,"
+	@echo "             latency with the demo history, and the package's cold start figures"
 	@echo "make package build the Lambda deployment zip ($(PACKAGE); ARCH=x86_64|arm64)"
 	@echo "make synth   write the CloudFormation templates (dev, prod) to infra/cdk.out/ (no AWS account needed)"
 
