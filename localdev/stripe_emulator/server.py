@@ -16,11 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+# The currencies Stripe charges in: one list for the service and the emulator.
+from chalicelib.domain.money import CURRENCIES
 from localdev.stripe_emulator import pages
 from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.objects import new_id
 from localdev.stripe_emulator.signing import sign_payload
-from localdev.stripe_emulator.state import CURRENCIES, Obj, Stripe, StripeError, missing
+from localdev.stripe_emulator.state import Obj, Stripe, StripeError, missing
 
 log = logging.getLogger("stripe-emulator")
 Result = tuple[int, Obj, list[Obj]]

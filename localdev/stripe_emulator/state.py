@@ -18,7 +18,6 @@ from typing import Any
 from localdev.stripe_emulator.objects import build, new_id
 
 API_VERSION = "2026-10-28.endive"
-CURRENCIES = frozenset({"usd", "eur", "gbp", "cad", "aud", "jpy", "chf", "sek", "nok", "dkk", "nzd", "sgd"})
 Obj = dict[str, Any]
 
 
