@@ -151,6 +151,25 @@ def test_the_report_costs_the_same_dynamodb_calls_at_100_and_10_000_orders(club:
     assert more == (sum(few.values()), sum(few.values()))
 
 
+def test_the_brand_command_prints_the_cohorts_and_writes_their_csv(
+    club: Club, tmp_path: Any, capsys: Any, ops_on_test_tables: None
+) -> None:
+    from ops import program_report
+
+    club.join("ada")
+    _order(club, "o-1", 4000)
+    out = tmp_path / "cohorts.csv"
+    argv = ["--from", MONTH, "--to", MONTH, "--cohorts", "--csv", str(out), "--stage", "local"]
+    assert program_report.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert MONTH in printed and "vip-monthly" in printed and "9.99" in printed and "40.00" in printed
+    lines = out.read_text().splitlines()
+    assert lines == [
+        "cohort,plan_id,currency,joined,active,fees,revenue",
+        f"{MONTH},vip-monthly,usd,1,1,999,4000",
+    ]
+
+
 @pytest.mark.parametrize(
     ("query", "param"),
     [
