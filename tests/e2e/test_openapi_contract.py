@@ -61,6 +61,7 @@ UNSTATEABLE_RULES: dict[str, dict[str, str]] = {
     "GET /v1/reports/donations": {"invalid_field": "from"},
     "GET /v1/reports/memberships": {"invalid_field": "from|to"},  # `from` after `to`; over 120 months
     "GET /v1/reports/program": {"invalid_field": "from|to"},
+    "GET /v1/reports/cohorts": {"invalid_field": "from|to"},
     "POST /v1/webhooks/stripe": {"invalid_signature": "Stripe-Signature"},
 }
 # What schema-valid data may answer (schemathesis' default, without 400): a brand-only operation with the
