@@ -93,8 +93,12 @@ def client() -> Iterator[object]:
 
     from app import app
 
+    # chalice.test swaps `os.environ` for a patched copy around each request and puts back the one it
+    # found; requests sent from several threads at once can leave a patched copy in place.
+    environ = os.environ
     with Client(app) as test_client:
         yield test_client
+    os.environ = environ
 
 
 @pytest.fixture
