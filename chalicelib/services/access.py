@@ -18,7 +18,6 @@ from chalicelib.domain.membership import (
 )
 from chalicelib.settings import settings
 from chalicelib.store import members as store
-from chalicelib.store.base import translate_storage_errors
 from chalicelib.store.members import MemberState
 
 _POLICY = AccessPolicy(
@@ -74,6 +73,5 @@ def member_access(customer_ref: str | None, now: datetime) -> MemberAccess:
     """One strongly consistent GetItem (none for guests), then the perks rule at `now`."""
     if customer_ref is None:
         return MemberAccess(None, None, None, False, None)
-    with translate_storage_errors():
-        state = store.get_member(customer_ref)
+    state = store.get_member(customer_ref)
     return access_of(state, now)

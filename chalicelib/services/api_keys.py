@@ -8,14 +8,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from pynamodb.exceptions import PutError
-
 from chalicelib import clock
 from chalicelib.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from chalicelib.services.cache import TtlCache
 from chalicelib.settings import settings
 from chalicelib.store import api_keys as store
-from chalicelib.store.base import translate_storage_errors
 
 Role = Literal["storefront", "brand"]
 ROLES: tuple[Role, ...] = ("storefront", "brand")
@@ -57,8 +54,7 @@ _callers: TtlCache[str, Caller | None] = TtlCache(
 
 
 def _load_caller(secret: str) -> Caller | None:
-    with translate_storage_errors():
-        record = store.get_key(key_id_for(secret))
+    record = store.get_key(key_id_for(secret))
     if record is None or record.revoked_at is not None:
         return None
     if not hmac.compare_digest(record.key_hash, hash_secret(secret)):
@@ -104,20 +100,14 @@ def mint_key(role: Role, name: str, secret: str | None = None) -> MintedKey:
     """
     secret = secret or f"vip_{role[:2]}_{secrets.token_urlsafe(32)}"
     key_id = key_id_for(secret)
-    with translate_storage_errors():
-        try:
-            store.create_key(key_id, hash_secret(secret), role, name, clock.now())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+    store.create_key(key_id, hash_secret(secret), role, name, clock.now())
     _callers.invalidate(hash_secret(secret))
     return MintedKey(key_id, role, name, secret)
 
 
 def revoke_key(key_id: str) -> None:
     """Revoke a key; other containers notice within the cache TTL."""
-    with translate_storage_errors():
-        found = store.revoke_key(key_id, clock.now())
+    found = store.revoke_key(key_id, clock.now())
     if not found:
         raise NotFoundError(f"No API key {key_id}.", param="key_id", code="api_key_not_found")
     _callers.invalidate()

@@ -8,7 +8,6 @@ from chalicelib.payments.catalog import ensure_plan_price
 from chalicelib.services.cache import TtlCache
 from chalicelib.settings import settings
 from chalicelib.store import catalog as store
-from chalicelib.store.base import translate_storage_errors
 
 # Plans and causes change rarely; each container re-reads them at most once a minute.
 _plans: TtlCache[str, dict[str, Plan]] = TtlCache(settings.cache_ttl_seconds)
@@ -28,8 +27,7 @@ def put_plan(plan_id: str, terms: PlanTerms) -> Plan:
         stripe_price_id=price.price_id,
         **{f: getattr(terms, f) for f in terms.__struct_fields__},
     )
-    with translate_storage_errors():
-        store.save_plan(plan, clock.now())
+    store.save_plan(plan, clock.now())
     _plans.invalidate()
     return plan
 
@@ -37,22 +35,19 @@ def put_plan(plan_id: str, terms: PlanTerms) -> Plan:
 def put_cause(cause_id: str, terms: CauseTerms) -> Cause:
     """Create or update a cause."""
     cause = Cause(cause_id=cause_id, **{f: getattr(terms, f) for f in terms.__struct_fields__})
-    with translate_storage_errors():
-        store.save_cause(cause, clock.now())
+    store.save_cause(cause, clock.now())
     _causes.invalidate()
     return cause
 
 
 def plans() -> dict[str, Plan]:
     """Every plan by id, from the container's cache (at most `CACHE_TTL_SECONDS` old)."""
-    with translate_storage_errors():
-        return _plans.get_or_load("all", lambda: {p.plan_id: p for p in store.list_plans()})
+    return _plans.get_or_load("all", lambda: {p.plan_id: p for p in store.list_plans()})
 
 
 def causes() -> dict[str, Cause]:
     """Every cause by id, from the container's cache (at most `CACHE_TTL_SECONDS` old)."""
-    with translate_storage_errors():
-        return _causes.get_or_load("all", lambda: {c.cause_id: c for c in store.list_causes()})
+    return _causes.get_or_load("all", lambda: {c.cause_id: c for c in store.list_causes()})
 
 
 def invalidate() -> None:

@@ -12,12 +12,10 @@ from chalicelib.domain.cohorts import CohortReport, cohort_report
 from chalicelib.domain.times import month_of
 from chalicelib.services.program_report import check_range
 from chalicelib.store import program as store
-from chalicelib.store.base import translate_storage_errors
 
 
 def build_cohort_report(first: str, last: str) -> CohortReport:
     """The cohorts of `first`..`last` (YYYY-MM, both included), each followed up to the current month."""
     check_range(first, last)
-    with translate_storage_errors():
-        sums = store.cohort_sums(first, last)
+    sums = store.cohort_sums(first, last)
     return cohort_report(first, last, month_of(clock.now()), sums)

@@ -43,7 +43,6 @@ from chalicelib.services import catalog
 from chalicelib.services.access import access_of
 from chalicelib.store import ledger as store
 from chalicelib.store import program as program_store
-from chalicelib.store.base import translate_storage_errors
 
 logger = log.get_logger("donations")
 T = TypeVar("T")
@@ -139,8 +138,7 @@ def _retrying(attempt: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
     """Retry a transaction that lost a race (concurrent refunds of one order, busy totals)."""
     for _ in range(attempts):
         try:
-            with translate_storage_errors():
-                return attempt()
+            return attempt()
         except (store.StaleOrderError, store.ConcurrentTotalsError):
             time.sleep(random.uniform(0.005, 0.05))
     raise ServiceUnavailableError("The ledger is busy with concurrent writes; retry shortly.")
@@ -158,8 +156,7 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
     request_hash = _hash(order)
 
     def attempt() -> tuple[OrderOut, bool]:
-        with translate_storage_errors():
-            state, stored = program_store.read_shopper(order.customer_ref)
+        state, stored = program_store.read_shopper(order.customer_ref)
         access = access_of(state, now)
         if not access.perks_active and order.savings.total > 0:
             # A retry of an order recorded while the perks were active answers as the first time.
@@ -221,8 +218,7 @@ def _replay(
     `created` is True when the record is this very request's own write, committed by a transaction
     that botocore retried after losing its answer: the client gets the first success, not a replay.
     """
-    with translate_storage_errors():
-        stored = store.get_order(order_id, record)
+    stored = store.get_order(order_id, record)
     if stored is None:
         raise store.ConcurrentTotalsError()
     if stored.request_hash != request_hash:
@@ -343,21 +339,19 @@ def list_disbursements(
 ) -> tuple[list[DisbursementOut], bool]:
     """Disbursements, newest first, optionally of one cause and/or one currency."""
     cause_ids = [cause_id] if cause_id is not None else list(catalog.causes())
-    with translate_storage_errors():
-        try:
-            items, has_more = store.list_disbursements(cause_ids, limit, starting_after, currency)
-        except store.UnknownDisbursementError:
-            raise ValidationError(
-                f"No disbursement `{starting_after}` to start after.", param="starting_after"
-            ) from None
+    try:
+        items, has_more = store.list_disbursements(cause_ids, limit, starting_after, currency)
+    except store.UnknownDisbursementError:
+        raise ValidationError(
+            f"No disbursement `{starting_after}` to start after.", param="starting_after"
+        ) from None
     return [msgspec.convert(item, DisbursementOut) for item in items], has_more
 
 
 def member_impact(customer_ref: str) -> dict[str, DonationSums]:
     """Per currency, what the shopper's purchases and fees pledged, reversed and net, per cause in each
     cause's own unit (one Query)."""
-    with translate_storage_errors():
-        totals = store.member_totals(customer_ref)
+    totals = store.member_totals(customer_ref)
     causes = catalog.causes()
     impact: dict[str, DonationSums] = {}
     for (currency, cause_id), b in sorted(totals.items()):
@@ -377,8 +371,7 @@ def member_impact(customer_ref: str) -> dict[str, DonationSums]:
 def member_value(customer_ref: str, impact: dict[str, DonationSums]) -> dict[str, MemberValue]:
     """Per currency: fees paid, perks' savings (net of refunds), donations (net) and saved − fees (one
     Query; the donations come from `impact`)."""
-    with translate_storage_errors():
-        running = program_store.member_value(customer_ref)
+    running = program_store.member_value(customer_ref)
     value = {}
     for currency in sorted(set(running) | set(impact)):
         saved, fees_paid = running.get(currency, (0, 0))

@@ -25,7 +25,6 @@ from chalicelib.services import catalog
 from chalicelib.services.access import access_of, access_policy
 from chalicelib.services.donations import DonationSums, MemberValue, member_impact, member_value
 from chalicelib.store import members as store
-from chalicelib.store.base import translate_storage_errors
 from chalicelib.store.members import MemberState, StaleMemberError
 from chalicelib.store.unit_of_work import LedgerEntryExistsError, MemberUnitOfWork
 
@@ -88,8 +87,7 @@ def get_membership(customer_ref: str) -> Membership:
 
 
 def _require(customer_ref: str) -> MemberState:
-    with translate_storage_errors():
-        state = store.get_member(customer_ref)
+    state = store.get_member(customer_ref)
     if state is None:
         raise _unknown(customer_ref)
     return state
@@ -132,8 +130,7 @@ def start_checkout(
     if cause_id is not None:
         _check_cause(cause_id)
     now = clock.now()
-    with translate_storage_errors():
-        state = store.get_member(customer_ref)
+    state = store.get_member(customer_ref)
     if access_of(state, now).perks_active:
         raise ConflictError(
             "This shopper is already an active member; manage the plan through the portal or /plan.",

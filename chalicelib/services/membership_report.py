@@ -16,7 +16,6 @@ from chalicelib.errors import ValidationError
 from chalicelib.services import catalog
 from chalicelib.services.access import access_policy
 from chalicelib.store import member_listing
-from chalicelib.store.base import translate_storage_errors
 
 DEFAULT_MONTHS = 12
 
@@ -38,7 +37,6 @@ def build_membership_report(first: str | None = None, last: str | None = None) -
     if len(months_between(first, last)) > MAX_MONTHS:
         raise ValidationError(f"At most {MAX_MONTHS} months per report.", param="to")
     plans = catalog.plans()
-    with translate_storage_errors():
-        return membership_report(
-            member_listing.every_shoppers_subscriptions(), plans, now, access_policy(), first, last
-        )
+    return membership_report(
+        member_listing.every_shoppers_subscriptions(), plans, now, access_policy(), first, last
+    )

@@ -11,7 +11,6 @@ from chalicelib.domain.program import ProgramReport, program_report
 from chalicelib.errors import ValidationError
 from chalicelib.services.reports import donation_report
 from chalicelib.store import program as store
-from chalicelib.store.base import translate_storage_errors
 
 
 def check_range(first: str, last: str) -> None:
@@ -28,8 +27,7 @@ def check_range(first: str, last: str) -> None:
 def build_program_report(first: str, last: str, currency: str | None = None) -> ProgramReport:
     """Rows per month × currency for `first`..`last` (YYYY-MM, both included) and totals per currency."""
     check_range(first, last)
-    with translate_storage_errors():
-        sums = store.month_sums(first, last)
+    sums = store.month_sums(first, last)
     donations: dict[tuple[str, str], int] = {}
     for row in donation_report(first, last, currency=currency).data:
         donations[(row.period, row.currency)] = donations.get((row.period, row.currency), 0) + row.net

@@ -22,7 +22,6 @@ from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import members, stripe_events
 from chalicelib.settings import settings
 from chalicelib.store import members as store
-from chalicelib.store.base import translate_storage_errors
 from chalicelib.store.unit_of_work import MemberUnitOfWork
 
 logger = log.get_logger("reconcile")
@@ -110,10 +109,7 @@ def _may_have_paid_invoices(subscription: SubscriptionSnapshot, now: datetime) -
 def reconcile(customer_refs: list[str] | None = None, limit: int | None = None) -> ReconcileResult:
     """Reconcile the given shoppers, or up to `limit` (setting `RECONCILE_BATCH_SIZE`) that are due."""
     if customer_refs is None:
-        with translate_storage_errors():
-            customer_refs = store.due_for_reconcile(
-                clock.epoch_seconds(), limit or settings.reconcile_batch_size
-            )
+        customer_refs = store.due_for_reconcile(clock.epoch_seconds(), limit or settings.reconcile_batch_size)
     result = ReconcileResult(checked=0, fixed=0)
     for customer_ref in customer_refs:
         log.bind(customer_ref=customer_ref)

@@ -7,7 +7,6 @@ import re
 from chalicelib.domain.reports import DonationReport, ReportRow, TotalsRow
 from chalicelib.errors import ValidationError
 from chalicelib.store import ledger as store
-from chalicelib.store.base import translate_storage_errors
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -25,17 +24,16 @@ def donation_report(
     def wanted(cause: str, code: str) -> bool:
         return (cause_id is None or cause == cause_id) and (currency is None or code == currency)
 
-    with translate_storage_errors():
-        rows = [
-            ReportRow(period, cause, code, b.pledged, b.reversed, b.net, b.disbursed, b.orders)
-            for period, cause, code, b in store.monthly_totals(first, last)
-            if wanted(cause, code)
-        ]
-        totals = [
-            TotalsRow(cause, code, b.net, b.disbursed, b.outstanding)
-            for cause, code, b in store.all_time_totals()
-            if wanted(cause, code)
-        ]
+    rows = [
+        ReportRow(period, cause, code, b.pledged, b.reversed, b.net, b.disbursed, b.orders)
+        for period, cause, code, b in store.monthly_totals(first, last)
+        if wanted(cause, code)
+    ]
+    totals = [
+        TotalsRow(cause, code, b.net, b.disbursed, b.outstanding)
+        for cause, code, b in store.all_time_totals()
+        if wanted(cause, code)
+    ]
     rows.sort(key=lambda r: (r.period, r.cause_id, r.currency))
     totals.sort(key=lambda t: (t.cause_id, t.currency))
     return DonationReport(data=rows, totals=totals)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
 
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, BaseModel
+from chalicelib.store.base import BaseMeta, BaseModel, translated
 
 
 class ApiKeyRecord(BaseModel):
@@ -33,7 +34,11 @@ def get_key(key_id: str) -> ApiKeyRecord | None:
 def create_key(key_id: str, key_hash: str, role: str, name: str, now: datetime) -> ApiKeyRecord:
     record = ApiKeyRecord(key_id, key_hash=key_hash, role=role, name=name, created_at=now)
     # A put that never replaces: minting the same key twice keeps the first record.
-    record.save(condition=ApiKeyRecord.key_id.does_not_exist())
+    try:
+        record.save(condition=ApiKeyRecord.key_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise translated(exc) from exc
     return record
 
 

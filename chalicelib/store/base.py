@@ -53,11 +53,33 @@ def dynamodb_client(patience: Patience | None = None) -> Any:
 
 
 class SharedConnection(Connection):
-    """pynamodb's connection, talking through the container's shared botocore client."""
+    """pynamodb's connection, talking through the container's shared botocore client.
+
+    Every DynamoDB call of the service passes here, so this is where storage failures become our
+    errors: a transient one a 503 worth a retry, anything else a permanent 500. Only the answers the
+    store itself reads (a condition it set did not hold; a transaction it sent was cancelled, with a
+    reason per item) reach the store as pynamodb's exceptions, and the store turns them into its own.
+    """
 
     @property
     def client(self) -> Any:
         return dynamodb_client()
+
+    def _make_api_call(self, operation_name: str, operation_kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = super()._make_api_call(operation_name, operation_kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            # `Model.exists()` (table creation in local runs) reads a missing table as False.
+            if code in _STORE_DECIDES or (operation_name, code) == (
+                "DescribeTable",
+                "ResourceNotFoundException",
+            ):
+                raise
+            raise translated(exc, operation=operation_name) from exc
+        except BotoCoreError as exc:
+            raise translated(exc, operation=operation_name) from exc
+        return result
 
 
 @cache
@@ -128,6 +150,8 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 _TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+# What the store reads itself (see `SharedConnection`).
+_STORE_DECIDES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 # botocore failures that are ours to fix (credentials, a malformed call), not the network's.
 _PERMANENT_BOTOCORE = (NoCredentialsError, PartialCredentialsError, ParamValidationError)
 
@@ -138,47 +162,57 @@ def error_code(exc: PynamoDBException) -> str | None:
     return exc.cause_response_code if isinstance(exc.cause, ClientError) else None
 
 
-def is_transient(exc: PynamoDBException) -> bool:
-    """Whether a retry of the same call may succeed (throttled, unreachable, too slow)."""
-    cause = exc.cause
+def _is_transient(cause: BaseException, reasons: frozenset[str] = frozenset()) -> bool:
     if isinstance(cause, _PERMANENT_BOTOCORE):
         return False
     if isinstance(cause, BotoCoreError):
-        # Connection-level failures wrapped by pynamodb: refused, reset, timed out.
+        # Connection-level failures: refused, reset, timed out.
         return True
-    code = error_code(exc) or ""
+    code = cause.response.get("Error", {}).get("Code", "") if isinstance(cause, ClientError) else ""
     if code in _TRANSIENT_CODES:
         return True
-    if isinstance(exc, TransactWriteError) and code == "TransactionCanceledException":
-        reasons = {reason.code for reason in exc.cancellation_reasons if reason is not None}
+    if code == "TransactionCanceledException":
         return bool(reasons) and reasons <= _TRANSIENT_REASONS | {"None"}
     return False
 
 
+def is_transient(exc: PynamoDBException) -> bool:
+    """Whether a retry of the same call may succeed (throttled, unreachable, too slow)."""
+    reasons = frozenset(
+        reason.code for reason in getattr(exc, "cancellation_reasons", None) or [] if reason is not None
+    )
+    return _is_transient(exc.cause if exc.cause is not None else exc, reasons)
+
+
+def translated(
+    cause: BaseException, *, operation: str | None = None
+) -> InternalError | ServiceUnavailableError:
+    """Our error for a storage failure, logged: 503 when a retry may succeed, else a permanent 500.
+
+    A permanent failure (an item over 400 KB, a missing table, refused credentials) is logged with the
+    request id, which the 500's body carries.
+    """
+    detail = cause.cause if isinstance(cause, PynamoDBException) and cause.cause is not None else cause
+    code = detail.response.get("Error", {}).get("Code") if isinstance(detail, ClientError) else None
+    transient = is_transient(cause) if isinstance(cause, PynamoDBException) else _is_transient(cause)
+    if transient:
+        logger.warning(
+            "dynamodb unavailable",
+            extra={"error": type(detail).__name__, "code": code, "operation": operation},
+        )
+        return ServiceUnavailableError("The database is unavailable or busy; retry shortly.")
+    logger.error(
+        "dynamodb refused a request",
+        extra={"error": type(detail).__name__, "code": code, "operation": operation, "detail": str(detail)},
+    )
+    return StorageFailedError("The database refused the request; it has been logged.")
+
+
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Translate what escapes a DynamoDB call into our errors, at the store's boundary.
-
-    Transient failures become a 503 the client may retry; anything else (an item over 400 KB, a
-    missing table, refused credentials) is a permanent 500: logged with the request id, not retried.
-    """
+    """Translate what the store let through after reading it (a cancelled transaction it does not
+    recognise, a condition it did not expect) into our errors; see `translated`."""
     try:
         yield
     except PynamoDBException as exc:
-        if is_transient(exc):
-            logger.warning(
-                "dynamodb unavailable", extra={"error": type(exc).__name__, "code": error_code(exc)}
-            )
-            raise ServiceUnavailableError("The database is unavailable or busy; retry shortly.") from exc
-        logger.error(
-            "dynamodb refused a request",
-            extra={"error": type(exc).__name__, "code": error_code(exc), "detail": str(exc)},
-        )  # fmt: skip
-        raise StorageFailedError("The database refused the request; it has been logged.") from exc
-    except _PERMANENT_BOTOCORE as exc:
-        logger.error("dynamodb call not possible", extra={"error": type(exc).__name__})
-        raise StorageFailedError("The database could not be called; it has been logged.") from exc
-
-
-# The name services used before the store translated its own errors.
-translate_storage_errors = storage_errors
+        raise translated(exc) from exc

@@ -118,8 +118,7 @@ def save_response(
         key, state=COMPLETE, request_hash=request_hash, status_code=status_code, response_body=body,
         content_type=content_type, expires_at=expires_at,
     )  # fmt: skip
-    with storage_errors():
-        record.save()
+    record.save()
 
 
 def delete_in_progress(key: str) -> None:
@@ -133,8 +132,7 @@ def delete_in_progress(key: str) -> None:
 
 
 def get_request(key: str) -> StoredRequest | None:
-    with storage_errors():
-        try:
-            return _stored(IdempotencyRecord.get(key, consistent_read=True))
-        except IdempotencyRecord.DoesNotExist:
-            return None
+    try:
+        return _stored(IdempotencyRecord.get(key, consistent_read=True))
+    except IdempotencyRecord.DoesNotExist:
+        return None

@@ -34,7 +34,13 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from chalicelib import invocation
 from chalicelib.domain.donations import DISBURSEMENT, Balance, LedgerEntry
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, BaseModel, cancellation_codes, transaction_connection
+from chalicelib.store.base import (
+    BaseMeta,
+    BaseModel,
+    cancellation_codes,
+    storage_errors,
+    transaction_connection,
+)
 from chalicelib.store.shards import totals_shard, totals_shards
 
 ORDER = "order"
@@ -251,24 +257,27 @@ def _run(
     Indexes follow the order pynamodb sends items in: condition checks, deletes, puts, updates.
     """
     token = invocation.client_request_token()
-    try:
-        with TransactWrite(connection=transaction_connection(), client_request_token=token) as transaction:
-            transaction_items(transaction)
-    except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
-        if len(codes) > duplicate_at and codes[duplicate_at] == "ConditionalCheckFailed":
-            raise DuplicateRecordError() from exc
-        if stale_at is not None and len(codes) > stale_at and codes[stale_at] == "ConditionalCheckFailed":
-            raise StaleOrderError() from exc
-        if (
-            balance_at is not None
-            and len(codes) > balance_at
-            and codes[balance_at] == "ConditionalCheckFailed"
-        ):
-            raise ConcurrentTotalsError() from exc
-        if "TransactionConflict" in codes:
-            raise ConcurrentTotalsError() from exc
-        raise
+    with storage_errors():
+        try:
+            with TransactWrite(
+                connection=transaction_connection(), client_request_token=token
+            ) as transaction:
+                transaction_items(transaction)
+        except TransactWriteError as exc:
+            codes = cancellation_codes(exc)
+            if len(codes) > duplicate_at and codes[duplicate_at] == "ConditionalCheckFailed":
+                raise DuplicateRecordError() from exc
+            if stale_at is not None and len(codes) > stale_at and codes[stale_at] == "ConditionalCheckFailed":
+                raise StaleOrderError() from exc
+            if (
+                balance_at is not None
+                and len(codes) > balance_at
+                and codes[balance_at] == "ConditionalCheckFailed"
+            ):
+                raise ConcurrentTotalsError() from exc
+            if "TransactionConflict" in codes:
+                raise ConcurrentTotalsError() from exc
+            raise
 
 
 def create_order(
@@ -387,16 +396,18 @@ def add_entry(
 def _pair_shards(cause_id: str, currency: str) -> list[DonationTotalsRecord]:
     """The cause's all-time shard items in one currency, read as one consistent snapshot."""
     pair = f"{cause_id}#{currency}"
-    try:
-        with TransactGet(connection=transaction_connection()) as transaction:
-            futures = [
-                transaction.get(DonationTotalsRecord, _all_scope(shard), pair) for shard in totals_shards()
-            ]
-    except TransactGetError as exc:
-        # Cancelled because a transaction was writing one of the items at that moment: read again.
-        if exc.cause_response_code == "TransactionCanceledException":
-            raise ConcurrentTotalsError() from exc
-        raise
+    with storage_errors():
+        try:
+            with TransactGet(connection=transaction_connection()) as transaction:
+                futures = [
+                    transaction.get(DonationTotalsRecord, _all_scope(shard), pair)
+                    for shard in totals_shards()
+                ]
+        except TransactGetError as exc:
+            # Cancelled because a transaction was writing one of the items at that moment: read again.
+            if exc.cause_response_code == "TransactionCanceledException":
+                raise ConcurrentTotalsError() from exc
+            raise
     items = []
     for future in futures:
         try:

@@ -25,7 +25,7 @@ from chalicelib.domain.cohorts import CohortStanding
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, BaseModel, translate_storage_errors
+from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
 from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
 
 _encode = msgspec.json.Encoder().encode
@@ -192,20 +192,20 @@ def save_member(state: MemberState, now: datetime) -> MemberState:
     Raises StaleMemberError on a concurrent change.
     """
     record = record_of(state, now)
-    try:
-        record.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleMemberError(state.customer_ref) from exc
-        raise
+    with storage_errors():
+        try:
+            record.save()
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise StaleMemberError(state.customer_ref) from exc
+            raise
     return to_state(record)
 
 
 def find_by_stripe_customer(stripe_customer_id: str) -> str | None:
     """The customer_ref of a Stripe customer, or None if it is not one of ours."""
-    with translate_storage_errors():
-        for hit in MemberRecord.by_stripe_customer.query(stripe_customer_id, limit=1):
-            return str(hit.customer_ref)
+    for hit in MemberRecord.by_stripe_customer.query(stripe_customer_id, limit=1):
+        return str(hit.customer_ref)
     return None
 
 
@@ -229,15 +229,16 @@ def move_legacy_reconcile_keys() -> int:
     moved = 0
     for hit in MemberRecord.by_reconcile_at.query(LEGACY_RECONCILE_KEY):
         record = MemberRecord(hit.customer_ref)
-        try:
-            record.update(
-                actions=[MemberRecord.reconcile_shard.set(reconcile_key(hit.customer_ref))],
-                condition=MemberRecord.reconcile_shard == LEGACY_RECONCILE_KEY,
-                add_version_condition=False,
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                continue  # written meanwhile, and filed under its bucket by that write
-            raise
+        with storage_errors():
+            try:
+                record.update(
+                    actions=[MemberRecord.reconcile_shard.set(reconcile_key(hit.customer_ref))],
+                    condition=MemberRecord.reconcile_shard == LEGACY_RECONCILE_KEY,
+                    add_version_condition=False,
+                )
+            except UpdateError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # written meanwhile, and filed under its bucket by that write
+                raise
         moved += 1
     return moved

@@ -30,7 +30,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from chalicelib.domain.cohorts import Cohort, CohortMove, CohortSums
 from chalicelib.domain.program import CountDelta, MonthSums, SegmentSums, ShopperHistory
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, BaseModel, transaction_connection
+from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
 from chalicelib.store.members import MemberRecord, MemberState, to_state
 from chalicelib.store.shards import totals_shard, totals_shards
 
@@ -70,7 +70,8 @@ class StoredHistory:
 
 def read_shopper(customer_ref: str) -> tuple[MemberState | None, StoredHistory]:
     """The member item and the shopper's counting history: one TransactGetItems (strongly consistent)."""
-    with TransactGet(connection=transaction_connection()) as get:
+    # Cancelled when a transaction writes one of the items at that moment: a 503 worth a retry.
+    with storage_errors(), TransactGet(connection=transaction_connection()) as get:
         member = get.get(MemberRecord, customer_ref)
         history = get.get(ProgramRecord, f"shopper#{customer_ref}", HISTORY)
     try:

@@ -11,7 +11,7 @@
 `commit` raises StaleMemberError when another writer changed the shopper since `load` (load again,
 decide again, commit again), EventAlreadyAppliedError for an event applied before, and
 LedgerEntryExistsError when a pledge was recorded before (by the other path). Storage failures
-become ServiceUnavailableError (503) here, never a pynamodb error.
+become our errors (a 503 when worth a retry), never a pynamodb error.
 
 Other effects of the same fact join the same transaction through `include` (each gets the
 `TransactWrite` after the member, the event record and the ledger entries were added). The member
@@ -30,7 +30,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.member import Member, RenewalPledge
 from chalicelib.domain.membership import AccessPolicy
 from chalicelib.store import ledger, program
-from chalicelib.store.base import cancellation_codes, transaction_connection, translate_storage_errors
+from chalicelib.store.base import cancellation_codes, storage_errors, transaction_connection
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import (
     EventAlreadyAppliedError,
@@ -65,11 +65,10 @@ class MemberUnitOfWork:
 
     def load(self) -> Member | None:
         """The shopper (strongly consistent: a payment a moment ago must show), or None if unknown."""
-        with translate_storage_errors():
-            try:
-                return to_state(MemberRecord.get(self.customer_ref, consistent_read=True))
-            except MemberRecord.DoesNotExist:
-                return None
+        try:
+            return to_state(MemberRecord.get(self.customer_ref, consistent_read=True))
+        except MemberRecord.DoesNotExist:
+            return None
 
     def record_event(self, event_key: str, expires_at: datetime) -> None:
         """Record the Stripe event as applied, in the same transaction as its effect."""
@@ -106,7 +105,7 @@ class MemberUnitOfWork:
         # Cancellation reasons come per item, puts in the order added: the member, the event, entries.
         event_index = 1 if self._event is not None else None
         first_entry = 1 + (event_index is not None)
-        with translate_storage_errors():
+        with storage_errors():
             try:
                 with TransactWrite(connection=transaction_connection()) as transaction:
                     transaction.save(record)  # version condition: unchanged since load (or new)
