@@ -32,11 +32,47 @@ ROOT = Path(__file__).resolve().parent.parent
 API_HANDLER = "APIHandler"
 SCHEDULE_HANDLER = "ReconcileMembers"
 WEBHOOK_FAILURE_MESSAGE = "stripe event failed"
-THROTTLED_BODY = (
-    '{"error": {"type": "rate_limit", "code": "rate_limited", '
-    '"message": "Too many requests; retry after the Retry-After seconds (request $context.requestId).", '
-    '"param": null}}'
-)
+
+
+@dataclass(frozen=True)
+class GatewayAnswer:
+    """How API Gateway answers a request in the contract's error shape when the function does not.
+
+    `status` None keeps API Gateway's own status (the 4xx family: 403, 404, 413 ...). Gateway response
+    templates substitute `$context` variables but run no logic, so each answer's `type` is fixed.
+    """
+
+    status: str | None
+    type: str
+    code: str
+    message: str
+    retry_after: str | None = None
+
+    def body(self) -> str:
+        return json.dumps(
+            {"error": {"type": self.type, "code": self.code, "message": "@MESSAGE@", "param": None}}
+        ).replace('"@MESSAGE@"', self.message)
+
+
+# Every answer API Gateway makes itself (the function never ran, or did not answer): the contract's error
+# shape with the request id its logs and access logs carry (API Gateway also sends it as x-amzn-RequestId).
+# Statuses are those the OpenAPI document lists: a function that ran out of time is a 503 worth a retry
+# (with the same Idempotency-Key: it may have committed), a function that failed a 502, anything else ours.
+GATEWAY_ANSWERS = {
+    "THROTTLED": GatewayAnswer("429", "rate_limit", "rate_limited", json.dumps(
+        "Too many requests; retry after the Retry-After seconds (request $context.requestId)."), "1"),
+    "INTEGRATION_TIMEOUT": GatewayAnswer("503", "upstream", "timeout", json.dumps(
+        "The service did not answer in time; retry with the same Idempotency-Key "
+        "(request $context.requestId)."), "1"),
+    "INTEGRATION_FAILURE": GatewayAnswer("502", "upstream", "function_failed", json.dumps(
+        "The service failed to answer; retry with the same Idempotency-Key (request $context.requestId)."),
+        "2"),
+    "DEFAULT_5XX": GatewayAnswer("500", "internal", "internal_error", json.dumps(
+        "An internal error occurred. Request id: $context.requestId.")),
+    # $context.error.messageString is API Gateway's own message, already quoted and escaped for JSON.
+    "DEFAULT_4XX": GatewayAnswer(None, "invalid_request", "gateway_rejected",
+                                 "$context.error.messageString"),
+}  # fmt: skip
 # What the service does to its tables (transactions need the per-item actions); no admin actions.
 TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "ConditionCheckItem",
                  "BatchWriteItem", "DescribeTable")  # fmt: skip
@@ -183,13 +219,17 @@ class VipRewardsStack(cdk.Stack):
               "ThrottlingBurstLimit": config.throttle_burst, "MetricsEnabled": True,
               "LoggingLevel": "ERROR", "DataTraceEnabled": False}],
         )  # fmt: skip
-        # A throttled request never reaches the function: API Gateway answers it in the contract's shape.
-        apigateway.CfnGatewayResponse(
-            self, "Throttled", rest_api_id=api.ref, response_type="THROTTLED", status_code="429",
-            response_parameters={"gatewayresponse.header.Retry-After": "'1'",
-                                 "gatewayresponse.header.Content-Type": "'application/json'"},
-            response_templates={"application/json": THROTTLED_BODY},
-        )  # fmt: skip
+        # A throttled request never reaches the function, a timed-out one never gets its answer: API
+        # Gateway answers them itself, in the contract's shape.
+        for response_type, answer in GATEWAY_ANSWERS.items():
+            headers = {"gatewayresponse.header.Content-Type": "'application/json'"}
+            if answer.retry_after is not None:
+                headers["gatewayresponse.header.Retry-After"] = f"'{answer.retry_after}'"
+            apigateway.CfnGatewayResponse(
+                self, response_type.title().replace("_", ""), rest_api_id=api.ref,
+                response_type=response_type, status_code=answer.status, response_parameters=headers,
+                response_templates={"application/json": answer.body()},
+            )  # fmt: skip
         access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=config.log_retention)
         self.log_groups.append(access_logs)
         api.add_property_override(

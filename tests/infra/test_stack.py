@@ -166,17 +166,60 @@ def test_api_is_throttled(templates: dict[str, Template]) -> None:
     )
 
 
+def _gateway_responses(template: Template) -> dict[str, dict[str, Any]]:
+    found = template.find_resources("AWS::ApiGateway::GatewayResponse")
+    return {r["Properties"]["ResponseType"]: r["Properties"] for r in found.values()}
+
+
+def _rendered(template_body: str, message: str = "Missing Authentication Token") -> dict[str, Any]:
+    """The body as API Gateway renders it (simple substitution of its `$context` variables)."""
+    body = template_body.replace("$context.error.messageString", json.dumps(message))
+    body = body.replace("$context.requestId", "c0ffee00-1234-4d56-8e9f-0a1b2c3d4e5f")
+    rendered: dict[str, Any] = json.loads(body)
+    return rendered
+
+
 def test_a_throttled_request_gets_the_contract_error_shape_with_retry_after(
     templates: dict[str, Template],
 ) -> None:
-    responses = templates["prod"].find_resources("AWS::ApiGateway::GatewayResponse")
-    (throttled,) = [
-        r["Properties"] for r in responses.values() if r["Properties"]["ResponseType"] == "THROTTLED"
-    ]
+    throttled = _gateway_responses(templates["prod"])["THROTTLED"]
     assert throttled["StatusCode"] == "429"
     assert throttled["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
-    body = json.loads(throttled["ResponseTemplates"]["application/json"])
+    body = _rendered(throttled["ResponseTemplates"]["application/json"])
     assert body["error"]["type"] == "rate_limit" and body["error"]["param"] is None
+
+
+@pytest.mark.parametrize(
+    ("response_type", "status", "kind", "retry_after"),
+    [
+        ("INTEGRATION_TIMEOUT", "503", "upstream", "'1'"),
+        ("INTEGRATION_FAILURE", "502", "upstream", "'2'"),
+        ("DEFAULT_5XX", "500", "internal", None),
+        ("DEFAULT_4XX", None, "invalid_request", None),
+    ],
+)
+def test_api_gateways_own_errors_have_the_contract_shape_and_the_request_id(
+    templates: dict[str, Template], response_type: str, status: str | None, kind: str, retry_after: str | None
+) -> None:
+    answer = _gateway_responses(templates["prod"])[response_type]
+    body = _rendered(answer["ResponseTemplates"]["application/json"])
+
+    assert answer.get("StatusCode") == status
+    assert answer["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/json'"
+    assert answer["ResponseParameters"].get("gatewayresponse.header.Retry-After") == retry_after
+    assert set(body) == {"error"} and set(body["error"]) == {"type", "code", "message", "param"}
+    assert (body["error"]["type"], body["error"]["param"]) == (kind, None)
+    if response_type == "DEFAULT_4XX":
+        assert body["error"]["message"] == "Missing Authentication Token"
+    else:
+        assert "c0ffee00-1234-4d56-8e9f-0a1b2c3d4e5f" in body["error"]["message"]
+
+
+def test_every_gateway_status_is_one_the_openapi_document_lists(templates: dict[str, Template]) -> None:
+    from chalicelib.api.openapi import FRAME_STATUSES
+
+    fixed = {answer.get("StatusCode") for answer in _gateway_responses(templates["prod"]).values()} - {None}
+    assert {int(status) for status in fixed} <= set(FRAME_STATUSES)
 
 
 def test_alarms_watch_5xx_webhook_failures_throttles_and_lambda_errors(
