@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 # The currencies Stripe charges in: one list for the service and the emulator.
 from chalicelib.domain.money import CURRENCIES
@@ -45,7 +45,8 @@ class Request:
         self.force_delivery = False
 
     def __getitem__(self, group: str) -> str:
-        return self.match.group(group)
+        # An id in the path is percent-encoded by the client (stripe-python sends `vip_@` as `vip_%40`).
+        return unquote(self.match.group(group))
 
 
 class Routes:

@@ -21,6 +21,14 @@ def test_products_are_created_with_our_id_and_updated(stripe_client: stripe.Stri
     assert stripe_client.v1.products.retrieve("vip_gold").name == "Gold club"
 
 
+def test_an_id_the_client_percent_encodes_in_the_path_is_found(stripe_client: stripe.StripeClient) -> None:
+    stripe_client.v1.products.create(params={"id": "vip_a@b:c", "name": "Gold"})
+
+    updated = stripe_client.v1.products.update("vip_a@b:c", params={"name": "Gold club"})
+
+    assert (updated.id, updated.name) == ("vip_a@b:c", "Gold club")
+
+
 def test_updating_an_unknown_product_is_resource_missing(stripe_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
         stripe_client.v1.products.update("vip_nope", params={"name": "x"})
