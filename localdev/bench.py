@@ -37,7 +37,8 @@ LAUNCH = "2030-01-01T00:00:00Z"
 READS = frozenset({"GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan"})
 
 
-def _environment() -> dict[str, str]:
+def bench_environment() -> dict[str, str]:
+    """The service's settings for a bench run (the package section overrides a few)."""
     return {
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
@@ -199,7 +200,7 @@ def black_friday(stack: Stack) -> None:
         stack.emulator,
         seed.BRAND_KEY,
         seed.STOREFRONT_KEY,
-        _environment()["STRIPE_WEBHOOK_SECRET"],
+        bench_environment()["STRIPE_WEBHOOK_SECRET"],
     )
     peak = black_friday.run(shop)
     print("Black Friday workload (localdev/black_friday.py), every DynamoDB write recorded:")
@@ -244,7 +245,7 @@ SECTIONS: list[tuple[str, Callable[[Stack], None]]] = [
 
 def main() -> None:
     started = time.perf_counter()
-    os.environ.update(_environment())
+    os.environ.update(bench_environment())
     from localdev.dynamodb_server import SerialMotoServer
 
     moto = SerialMotoServer("127.0.0.1", 0).start()

@@ -35,7 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdev.packaged_lambda import PackagedLambda, api_event, packaged_lambda, unpack_read_only
+from localdev.bench import bench_environment
+from localdev.packaged_lambda import (
+    PackagedLambda,
+    api_event,
+    make_read_only,
+    packaged_lambda,
+    unpack_read_only,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dist" / "vip-rewards-x86_64.zip"
@@ -116,17 +123,8 @@ class PackageFigures:
 def environment(dynamodb_url: str, stripe_url: str) -> dict[str, str]:
     """The function's environment as deployed (LOG_LEVEL INFO), pointed at the local services."""
     return {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "STAGE": "bench",
+        **bench_environment(),
         "TABLE_PREFIX": "vip-bench-package",
-        "STRIPE_API_KEY": "sk_test_bench",
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
-        "DEFAULT_CAUSE_ID": "ocean-cleanup",
         "LOG_LEVEL": "INFO",
         "DYNAMODB_HOST": dynamodb_url,
         "STRIPE_API_BASE": stripe_url,
@@ -145,12 +143,7 @@ def lambda_runtime(directory: Path) -> Path:
     compileall.compile_dir(
         directory, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
     )
-    for root, dirs, files in os.walk(directory):
-        for name in files:
-            os.chmod(os.path.join(root, name), 0o444)
-        for name in dirs:
-            os.chmod(os.path.join(root, name), 0o555)
-    return directory
+    return make_read_only(directory)
 
 
 def _median_pair(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> tuple[float, float]:

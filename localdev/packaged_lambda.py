@@ -88,6 +88,11 @@ def unpack_read_only(package: Path, directory: Path) -> Path:
     """Unzip as Lambda does into `directory`, then make every file and directory read-only."""
     with zipfile.ZipFile(package) as archive:
         archive.extractall(directory)
+    return make_read_only(directory)
+
+
+def make_read_only(directory: Path) -> Path:
+    """Every file and directory below `directory` read-only, as Lambda's /var/task."""
     for root, dirs, files in os.walk(directory):
         for name in files:
             os.chmod(os.path.join(root, name), 0o444)
