@@ -1,7 +1,8 @@
 """What the current invocation is: its request id and how much time it has left.
 
-The HTTP frame starts each request here; the rest of the code reads it instead of Chalice's
-request or Lambda context (idempotency leases, DynamoDB client request tokens, error bodies).
+The HTTP frame starts each request here, and the scheduled job its run; the rest of the code reads it
+instead of Chalice's request or Lambda context (idempotency leases, DynamoDB client request tokens,
+error bodies, the reconciliation's time guard).
 Outside a request (operator commands, tests calling services directly) there is no request id
 and the time left is the Lambda timeout setting.
 """
@@ -37,6 +38,12 @@ def start(request_id: str | None, remaining_ms: float | None) -> Invocation:
     invocation = Invocation(request_id, time.monotonic() + max(remaining, 0.0))
     _current.set(invocation)
     return invocation
+
+
+def remaining_ms_of(context: object) -> float | None:
+    """Lambda's `get_remaining_time_in_millis()` of a Lambda context, None without one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return float(remaining()) if remaining is not None else None
 
 
 def end() -> None:

@@ -53,7 +53,7 @@ _emulator = Emulator(host="127.0.0.1", port=0, webhook_url=None, webhook_secret=
 _emulator.start()
 os.environ["STRIPE_API_BASE"] = _emulator.base_url
 
-from tests.helpers import BRAND_KEY, STOREFRONT_KEY  # noqa: E402
+from tests.helpers import BRAND_KEY, STOREFRONT_KEY, chalice_test_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,9 @@ def client() -> Iterator[object]:
     # chalice.test swaps `os.environ` for a patched copy around each request and puts back the one it
     # found; requests sent from several threads at once can leave a patched copy in place.
     environ = os.environ
-    with Client(app) as test_client:
+    # The requests' Lambda context and the settings agree on the function's timeout.
+    project = chalice_test_project(int(os.environ["LAMBDA_TIMEOUT_SECONDS"]))
+    with Client(app, stage_name="test", project_dir=project) as test_client:
         yield test_client
     os.environ = environ
 

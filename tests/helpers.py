@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import time
+from functools import cache
 from typing import Any
 
 from localdev.stripe_emulator.signing import sign_payload
@@ -41,3 +44,30 @@ def signed_webhook(
     payload = json.dumps(event)
     header = sign_payload(payload.encode(), secret, int(time.time()) if at is None else at)
     return payload, {"Stripe-Signature": header, "Content-Type": "application/json; charset=utf-8"}
+
+
+def lambda_context(function_name: str, timeout_seconds: float) -> Any:
+    """A Lambda context as Lambda passes it (`get_remaining_time_in_millis()` counting down from the timeout).
+
+    chalice.test's `lambda_.invoke` always gives 3 s, whatever the stage says.
+    """
+    from chalice.local import LambdaContext
+
+    return LambdaContext(function_name, memory_size=512, max_runtime_ms=int(timeout_seconds * 1000))
+
+
+@cache
+def chalice_test_project(lambda_timeout: int) -> str:
+    """The project's Chalice config with a `test` stage whose `lambda_timeout` is the one given.
+
+    chalice.test gives each request a Lambda context timed by its stage's `lambda_timeout` (`dev` says 20 s):
+    `Client(app, stage_name="test", project_dir=...)` with this makes it the timeout the test means.
+    """
+    with open(os.path.join(os.path.dirname(__file__), "..", ".chalice", "config.json")) as f:
+        config = json.load(f)
+    config["stages"] = {"test": {"lambda_timeout": lambda_timeout}}
+    project = tempfile.mkdtemp(prefix="vip-chalice-test-")
+    os.mkdir(os.path.join(project, ".chalice"))
+    with open(os.path.join(project, ".chalice", "config.json"), "w") as f:
+        json.dump(config, f)
+    return project

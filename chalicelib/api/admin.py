@@ -8,7 +8,7 @@ import msgspec
 from chalice.app import Blueprint, Rate
 from msgspec import Meta
 
-from chalicelib import log
+from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
 from chalicelib.services import reconcile
@@ -26,11 +26,17 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     admin_api, "POST", "/v1/admin/reconcile",
     summary="Re-read members' subscriptions and paid invoices from Stripe now",
     tag="admin", roles=BRAND, body=ReconcileIn, response=reconcile.ReconcileResult, errors=(400,),
-    example=Example(request={"customer_refs": ["ada"]}, response={"checked": 1, "fixed": 1, "failed": 0}),
+    example=Example(
+        request={"customer_refs": ["ada"]},
+        response={"checked": 1, "fixed": 1, "failed": 0, "left": 0, "stopped_early": False},
+    ),
     description="Runs the hourly reconciliation now: the shoppers that are due, or `customer_refs` "
     "(1–100 shopper ids) whatever their schedule. Heals memberships and pledges lost renewal donations, "
     "each once; `fixed` counts healed memberships and healed pledges. `failed` counts shoppers Stripe "
-    "could not be asked about; they stay due.",
+    "could not be asked about; they stay due. The run stops before the function's time runs out (a slow "
+    "or hung Stripe): it stops when the time left no longer covers one shopper's worst case, answers "
+    "`stopped_early: true` and `left`, the shoppers of this run not re-read — they stay due; call again "
+    "to continue.",
 )  # fmt: skip
 def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
     return reconcile.reconcile(call.body.customer_refs, call.body.limit)
@@ -40,5 +46,12 @@ def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
 def reconcile_members(event: Any) -> None:
     # Lambda imports this module on its own for the hourly job (app.py is not imported): set up logging here.
     log.configure()
-    log.clear(job="reconcile_members")
-    reconcile.reconcile()
+    context = event.context
+    request_id = getattr(context, "aws_request_id", None)
+    log.clear(job="reconcile_members", request_id=request_id)
+    # The run's time guard reads the invocation's remaining time: record it from Lambda's context.
+    invocation.start(request_id, invocation.remaining_ms_of(context))
+    try:
+        reconcile.reconcile()  # stopped early: logged; the next hour starts at another bucket
+    finally:
+        invocation.end()

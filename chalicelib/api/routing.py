@@ -358,8 +358,7 @@ def remaining_ms_of(blueprint: Blueprint) -> float | None:
         context = blueprint.lambda_context
     except (AttributeError, RuntimeError):
         return None
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return float(remaining()) if remaining is not None else None
+    return invocation.remaining_ms_of(context)
 
 
 def _handle(

@@ -5,15 +5,21 @@ moment their state could next go stale (a period ending without a renewal we hea
 a checkout never completed); the hourly job re-reads those that are due, a bounded batch per run:
 their subscriptions, and their subscriptions' recent paid invoices, so a renewal whose
 `invoice.paid` was lost still pledges its donation, once.
+
+A run never outlives its invocation: before each shopper (and each further Stripe call) it checks that
+the time left still covers one shopper's worst case against a hung Stripe, and otherwise stops and
+says how many it left. Those stay due; the next run starts at another bucket of the reconcile index.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
-from chalicelib import clock, log
+from chalicelib import budget, clock, invocation, log
 from chalicelib.domain.member import Member, PaidInvoice
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch
@@ -22,15 +28,43 @@ from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import members, stripe_events
 from chalicelib.settings import settings
 from chalicelib.store import members as store
+from chalicelib.store.shards import reconcile_buckets
 from chalicelib.store.unit_of_work import MemberUnitOfWork
 
 logger = log.get_logger("reconcile")
 
 
 class ReconcileResult(msgspec.Struct):
-    checked: int
-    fixed: int
-    failed: int = 0
+    checked: Annotated[int, Meta(description="Shoppers re-read from Stripe.")]
+    fixed: Annotated[int, Meta(description="Memberships healed plus lost renewal pledges recorded.")]
+    failed: Annotated[int, Meta(description="Shoppers Stripe could not be asked about; they stay due.")] = 0
+    left: Annotated[
+        int, Meta(description="Shoppers of this run not re-read because time ran short; they stay due.")
+    ] = 0
+    stopped_early: Annotated[
+        bool, Meta(description="The run stopped before the function's time ran out; call again to continue.")
+    ] = False
+
+
+class _OutOfTimeError(Exception):
+    """Not enough time left for one more shopper's worst case; nothing of that shopper was written."""
+
+
+def shopper_worst_case() -> float:
+    """The longest one shopper can take against a hung Stripe: one Stripe call's worst case and one
+    DynamoDB call's, the allowance every request's budget is built on (`chalicelib.budget`)."""
+    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries)
+    return limits.stripe.worst_case + limits.dynamodb.worst_case
+
+
+def _time_for_a_shopper() -> bool:
+    """Whether the invocation can still afford a shopper's worst case and answer in time.
+
+    The headroom every answer keeps (Lambda timeout − `answer`) is not spent.
+    """
+    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries)
+    headroom = limits.lambda_timeout - limits.answer
+    return invocation.remaining_seconds() - headroom >= shopper_worst_case()
 
 
 def _facts(snapshots: list[SubscriptionSnapshot]) -> set[tuple[object, ...]]:
@@ -64,6 +98,8 @@ def reconcile_member(customer_ref: str) -> int:
         fresh = stripe_subscriptions.list_subscriptions(member.stripe_customer_id, members.observed_now())
         for subscription in fresh:
             if _may_have_paid_invoices(subscription, now):
+                if not _time_for_a_shopper():
+                    raise _OutOfTimeError  # nothing written yet: the shopper stays due
                 paid = stripe_subscriptions.recent_paid_invoices(subscription.subscription_id)
                 missing += [i for i in paid if not member.has_accounted_for(i.invoice_id)]
     before = _facts(member.subscriptions)
@@ -106,19 +142,45 @@ def _may_have_paid_invoices(subscription: SubscriptionSnapshot, now: datetime) -
     return subscription.ended_at is None or from_epoch(subscription.ended_at) >= now - ENDED_LOOKBACK
 
 
+def next_first_bucket(now_epoch: int) -> int:
+    """The reconcile-index bucket a due-walk starts at: a different one each hour, every one in turn."""
+    return (now_epoch // 3600) % len(reconcile_buckets())
+
+
 def reconcile(customer_refs: list[str] | None = None, limit: int | None = None) -> ReconcileResult:
-    """Reconcile the given shoppers, or up to `limit` (setting `RECONCILE_BATCH_SIZE`) that are due."""
+    """Reconcile the given shoppers, or up to `limit` (setting `RECONCILE_BATCH_SIZE`) that are due.
+
+    Stops early when the invocation's remaining time no longer covers one shopper's worst case;
+    `left` counts the shoppers of this run not re-read (they stay due).
+    """
     if customer_refs is None:
-        customer_refs = store.due_for_reconcile(clock.epoch_seconds(), limit or settings.reconcile_batch_size)
+        now_epoch = clock.epoch_seconds()
+        customer_refs = store.due_for_reconcile(
+            now_epoch, limit or settings.reconcile_batch_size, next_first_bucket(now_epoch)
+        )
     result = ReconcileResult(checked=0, fixed=0)
-    for customer_ref in customer_refs:
+    for position, customer_ref in enumerate(customer_refs):
         log.bind(customer_ref=customer_ref)
         try:
+            if not _time_for_a_shopper():
+                raise _OutOfTimeError
             result.fixed += reconcile_member(customer_ref)
             result.checked += 1
+        except _OutOfTimeError:
+            result.left = len(customer_refs) - position
+            result.stopped_early = True
+            break
         except ApiError as exc:
             # One shopper's failure (Stripe hiccup) must not stop the batch; they stay due.
             result.failed += 1
             logger.error("reconciliation failed", extra={"error": exc.code, "detail": exc.message})
-    logger.info("reconciliation run", extra={"checked": result.checked, "fixed": result.fixed})
+    if result.stopped_early:
+        logger.warning(
+            "reconciliation stopped early: out of time",
+            extra={"left": result.left, "remaining_seconds": round(invocation.remaining_seconds(), 3)},
+        )
+    logger.info(
+        "reconciliation run",
+        extra={k: getattr(result, k) for k in ("checked", "fixed", "failed", "left")},
+    )
     return result

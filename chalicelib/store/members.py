@@ -6,7 +6,6 @@ hot path reads one item and decides perks with `domain.membership`.
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime
 
 import msgspec
@@ -209,19 +208,25 @@ def find_by_stripe_customer(stripe_customer_id: str) -> str | None:
     return None
 
 
-def due_for_reconcile(now_epoch: int, limit: int) -> list[str]:
-    """Up to `limit` shoppers whose reconcile time has come, most overdue first.
+def due_for_reconcile(now_epoch: int, limit: int, first_bucket: int = 0) -> list[str]:
+    """Up to `limit` shoppers whose reconcile time has come: bucket by bucket from `first_bucket`
+    (wrapping around), each bucket's most overdue first.
 
-    One Query per bucket (each already most overdue first, at most `limit` keys), merged.
+    The caller rotates `first_bucket` from run to run: a run that stops early (out of time) leaves the
+    rest of the walk due, and shoppers that keep failing cannot sit at the head of every run.
+    One Query per bucket visited, each for at most the keys still wanted.
     """
-    buckets = [
-        MemberRecord.by_reconcile_at.query(
-            f"due#{bucket}", MemberRecord.reconcile_at <= now_epoch, limit=limit
+    buckets = reconcile_buckets()
+    due: list[str] = []
+    for step in range(len(buckets)):
+        if len(due) >= limit:
+            break
+        bucket = buckets[(first_bucket + step) % len(buckets)]
+        hits = MemberRecord.by_reconcile_at.query(
+            f"due#{bucket}", MemberRecord.reconcile_at <= now_epoch, limit=limit - len(due)
         )
-        for bucket in reconcile_buckets()
-    ]
-    merged = heapq.merge(*buckets, key=lambda hit: int(hit.reconcile_at or 0))
-    return [str(hit.customer_ref) for _, hit in zip(range(limit), merged, strict=False)]
+        due += [str(hit.customer_ref) for hit in hits]
+    return due[:limit]
 
 
 def move_legacy_reconcile_keys() -> int:

@@ -106,6 +106,12 @@ def test_a_renewal_delivered_first_is_not_pledged_again_by_reconcile(stack: Stac
     _control(stack, f"/subscriptions/{subscription_id}/advance", {"outcome": "paid"})
     assert _pledged(stack, "e2e-delivered-renewal") == 2 * FEE_PLEDGE
 
-    assert _reconcile(stack, "e2e-delivered-renewal") == {"checked": 1, "fixed": 0, "failed": 0}
+    assert _reconcile(stack, "e2e-delivered-renewal") == {
+        "checked": 1,
+        "fixed": 0,
+        "failed": 0,
+        "left": 0,
+        "stopped_early": False,
+    }
     _control(stack, f"/events/{_latest_invoice_paid(stack, subscription_id)}/deliver")  # and once more
     assert _pledged(stack, "e2e-delivered-renewal") == 2 * FEE_PLEDGE

@@ -53,9 +53,15 @@ def test_a_lost_renewal_is_pledged_once_by_reconciliation_and_its_late_delivery_
     healed = club.member("ada")
     # The pledge, and the membership when its period moved (the emulator renews "now", to the second).
     period_moved = healed["current_period_end"] != stale["current_period_end"]
-    assert result == {"checked": 1, "fixed": 1 + period_moved, "failed": 0}
+    assert result == {"checked": 1, "fixed": 1 + period_moved, "failed": 0, "left": 0, "stopped_early": False}
     assert _pledged(club) == 2 * FEE_PLEDGE
-    assert _reconcile(club, "ada") == {"checked": 1, "fixed": 0, "failed": 0}
+    assert _reconcile(club, "ada") == {
+        "checked": 1,
+        "fixed": 0,
+        "failed": 0,
+        "left": 0,
+        "stopped_early": False,
+    }
     before = club.member("ada")
 
     assert club.deliver(renewal) == [200] * len(renewal)  # Stripe delivers late, after all
@@ -70,7 +76,13 @@ def test_a_renewal_delivered_first_is_not_pledged_again_by_reconciliation(club: 
     assert set(club.deliver(renewal)) == {200}
     assert _pledged(club) == 2 * FEE_PLEDGE
 
-    assert _reconcile(club, "ada") == {"checked": 1, "fixed": 0, "failed": 0}
+    assert _reconcile(club, "ada") == {
+        "checked": 1,
+        "fixed": 0,
+        "failed": 0,
+        "left": 0,
+        "stopped_early": False,
+    }
     assert _pledged(club) == 2 * FEE_PLEDGE
     assert _renewal_entries(_invoice_paid(renewal)["data"]["object"]["id"]) == 1
 
@@ -84,7 +96,13 @@ def test_an_invoice_pledged_before_the_member_remembered_it_is_not_pledged_again
     member.paid_invoices = []
     store.save_member(member, member.created_at)  # type: ignore[arg-type]
 
-    assert _reconcile(club, "ada") == {"checked": 1, "fixed": 0, "failed": 0}
+    assert _reconcile(club, "ada") == {
+        "checked": 1,
+        "fixed": 0,
+        "failed": 0,
+        "left": 0,
+        "stopped_early": False,
+    }
     assert _pledged(club) == 2 * FEE_PLEDGE
     remembered = store.get_member("ada")
     assert remembered is not None and len(remembered.paid_invoices) == 2
