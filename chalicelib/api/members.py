@@ -10,6 +10,7 @@ from msgspec import Meta
 
 from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
+from chalicelib.domain.patterns import whole
 from chalicelib.services import members
 from chalicelib.services.members import CheckoutStarted, Membership
 
@@ -52,7 +53,7 @@ def _membership(**changes: object) -> dict[str, object]:
 
 # Neither `@` nor a control or space character, as Python's `re` and ECMA-262 both read it (no `\s`).
 _EMAIL_PART = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
-Email = Annotated[str, Meta(max_length=254, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$")]
+Email = Annotated[str, Meta(max_length=254, pattern=whole(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}"))]
 
 
 class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -22,6 +22,7 @@ from chalicelib.api.routing import (
 )
 from chalicelib.api.schemas import Error
 from chalicelib.domain.catalog import ID_PATTERN
+from chalicelib.services import idempotency
 
 openapi_api = Blueprint(__name__)
 
@@ -203,7 +204,7 @@ def _operation(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
                 "example": "2f0c8e52-checkout-ada",
                 "description": "A retry with the same key, method, path and body returns the first response; "
                 "the same key with anything else → 409.",

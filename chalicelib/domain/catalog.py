@@ -8,8 +8,9 @@ import msgspec
 from msgspec import Meta
 
 from chalicelib.domain.money import CURRENCIES, Amount, BasisPoints, Currency
+from chalicelib.domain.patterns import whole
 
-ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,128}$"
+ID_PATTERN = whole("[A-Za-z0-9._:@-]{1,128}")
 ClientId = Annotated[
     str,
     Meta(
@@ -21,13 +22,12 @@ ClientId = Annotated[
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=2000)]
-# Patterns mean the same to Python's `re` (the decoder) and to ECMA-262 (JSON Schema): no `\s`, `\S` or
-# `\d`, whose classes differ between the two.
+# Patterns mean the same to the decoder and to JSON Schema (see `domain/patterns.py`).
 Url = Annotated[
     str,
     Meta(
         max_length=2048,
-        pattern=r"^https?://[!-~]+$",
+        pattern=whole("https?://[!-~]+"),
         description="An absolute http(s) URL, in ASCII as RFC 3986 has it (percent-encode anything else).",
     ),
 ]

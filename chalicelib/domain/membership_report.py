@@ -37,12 +37,13 @@ from chalicelib.domain.membership import (
     perks_active,
 )
 from chalicelib.domain.money import format_decimal, round_half_up_div
+from chalicelib.domain.patterns import whole
 from chalicelib.domain.times import from_epoch, month_of
 
 PAYING_STATUSES = frozenset({"active", "past_due"})
 NEVER_STARTED = frozenset({"incomplete", "incomplete_expired"})
 MAX_MONTHS = 120
-MONTH_PATTERN = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+MONTH_PATTERN = re.compile(whole("[0-9]{4}-(0[1-9]|1[0-2])"))
 
 
 class PlanStatusCount(msgspec.Struct):

@@ -26,6 +26,7 @@ from msgspec import Meta
 from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.membership_report import months_between
 from chalicelib.domain.money import MAX_AMOUNT, round_half_up_div
+from chalicelib.domain.patterns import whole
 
 MEMBERS: Final = "members"
 NON_MEMBERS: Final = "non_members"
@@ -180,7 +181,9 @@ class MonthSums:
     counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
-Ratio = Annotated[str, Meta(pattern=r"^-?\d+\.\d{4}$", description="A decimal with 4 places, e.g. 1.2500")]
+Ratio = Annotated[
+    str, Meta(pattern=whole(r"-?[0-9]+\.[0-9]{4}"), description="A decimal with 4 places, e.g. 1.2500")
+]
 
 
 class SegmentFigures(msgspec.Struct):

@@ -15,6 +15,7 @@ import msgspec
 from msgspec import Meta
 
 from chalicelib.domain.membership import SubscriptionSnapshot, dunning_started_at
+from chalicelib.domain.patterns import whole
 from chalicelib.errors import ValidationError
 
 NonEmpty = Annotated[str, Meta(min_length=1)]
@@ -82,7 +83,7 @@ class StatusTransitions(msgspec.Struct):
 class Invoice(msgspec.Struct):
     id: NonEmpty
     customer: NonEmpty
-    currency: Annotated[str, Meta(pattern="^[a-z]{3}$")]
+    currency: Annotated[str, Meta(pattern=whole("[a-z]{3}"))]
     amount_paid: Annotated[int, Meta(ge=0)]
     created: int
     status_transitions: StatusTransitions

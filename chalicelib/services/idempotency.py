@@ -23,11 +23,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chalicelib import clock, invocation
+from chalicelib.domain.patterns import whole
 from chalicelib.errors import ConflictError, ValidationError
 from chalicelib.settings import settings
 from chalicelib.store import idempotency as store
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Visible ASCII, as the OpenAPI document declares the header.
+KEY_PATTERN = whole(r"[\x21-\x7e]{1,255}")
+_KEY = re.compile(KEY_PATTERN)
 # A claim outlives its invocation by this much, covering clock skew between containers.
 LEASE_MARGIN = timedelta(seconds=1)
 
