@@ -30,9 +30,12 @@ class Invocation:
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("invocation", default=None)
 
 
-def start(request_id: str | None, remaining_ms: float | None) -> Invocation:
-    """Begin a request; `remaining_ms` is Lambda's `get_remaining_time_in_millis()` when known."""
-    remaining = float(settings.lambda_timeout_seconds)
+def start(request_id: str | None, remaining_ms: float | None, timeout: float | None = None) -> Invocation:
+    """Begin a request; `remaining_ms` is Lambda's `get_remaining_time_in_millis()` when known.
+
+    `timeout` is the function's own Lambda timeout when it is not the API's (the hourly job's).
+    """
+    remaining = float(timeout if timeout is not None else settings.lambda_timeout_seconds)
     if remaining_ms is not None:
         remaining = min(remaining_ms / 1000, remaining)
     invocation = Invocation(request_id, time.monotonic() + max(remaining, 0.0))

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 # How long Lambda lets the API and the scheduled job run: infra deploys the functions with it and every
 # timeout and retry in `chalicelib.budget` is derived from it. Change it here and nowhere else.
 LAMBDA_TIMEOUT_SECONDS = 20
+# The hourly reconciliation's own Lambda timeout: its Stripe and DynamoDB calls keep the budgets above, the
+# run walks shoppers for as long as this leaves time for one more (`services.reconcile`).
+RECONCILE_TIMEOUT_SECONDS = 300
 
 
 def _int(name: str, default: int) -> int:

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS
+from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS, RECONCILE_TIMEOUT_SECONDS
 from infra.package import package_architecture
 from infra.tables import TABLES, TableSpec
 
@@ -262,6 +262,9 @@ class VipRewardsStack(cdk.Stack):
         )  # fmt: skip
         # One run at a time: a slow run is never overlapped by the next hour's.
         function.add_property_override("ReservedConcurrentExecutions", 1)
+        # Its own timeout: it walks shoppers while one more fits, each call within the API's budgets.
+        # (Chalice's per-function setting loses to the stage's lambda_timeout given to the construct.)
+        function.add_property_override("Timeout", RECONCILE_TIMEOUT_SECONDS)
         self.log_groups.append(logs.LogGroup(
             self, "ReconcileLogs", log_group_name=cdk.Fn.join("", ["/aws/lambda/", function.ref]),
             retention=config.log_retention,

@@ -12,6 +12,7 @@ from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
 from chalicelib.services import reconcile
+from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
 
 admin_api = Blueprint(__name__)
 
@@ -50,7 +51,7 @@ def reconcile_members(event: Any) -> None:
     request_id = getattr(context, "aws_request_id", None)
     log.clear(job="reconcile_members", request_id=request_id)
     # The run's time guard reads the invocation's remaining time: record it from Lambda's context.
-    invocation.start(request_id, invocation.remaining_ms_of(context))
+    invocation.start(request_id, invocation.remaining_ms_of(context), timeout=RECONCILE_TIMEOUT_SECONDS)
     try:
         reconcile.reconcile()  # stopped early: logged; the next hour starts at another bucket
     finally:

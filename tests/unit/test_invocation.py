@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib import invocation
-from chalicelib.settings import settings
+from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS, settings
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +27,14 @@ def test_the_time_left_never_exceeds_the_function_timeout() -> None:
     invocation.start("req-1", remaining_ms=900_000)  # chalice local's 15 minutes
 
     assert invocation.remaining_seconds() <= settings.lambda_timeout_seconds
+
+
+def test_the_hourly_job_has_its_own_longer_timeout() -> None:
+    invocation.start("job-1", remaining_ms=250_000, timeout=RECONCILE_TIMEOUT_SECONDS)
+    assert 249 < invocation.remaining_seconds() <= 250
+
+    invocation.start("job-2", remaining_ms=900_000, timeout=RECONCILE_TIMEOUT_SECONDS)
+    assert RECONCILE_TIMEOUT_SECONDS - 1 < invocation.remaining_seconds() <= RECONCILE_TIMEOUT_SECONDS
 
 
 def test_outside_a_request_the_time_left_is_the_timeout_and_there_is_no_token() -> None:

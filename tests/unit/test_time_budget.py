@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.budget import ELIGIBILITY_DYNAMODB_SECONDS, derive
-from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS
+from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS, RECONCILE_TIMEOUT_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +57,8 @@ def test_chalice_stages_deploy_the_timeout_the_code_budgets_for() -> None:
     }
 
     assert timeouts and set(timeouts.values()) == {LAMBDA_TIMEOUT_SECONDS}
+    hourly = {
+        name: stage["lambda_functions"]["reconcile_members"]["lambda_timeout"]
+        for name, stage in config["stages"].items() if "lambda_timeout" in stage
+    }  # fmt: skip
+    assert set(hourly.values()) == {RECONCILE_TIMEOUT_SECONDS}
