@@ -235,7 +235,7 @@ def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
     """Counters of the months first..last, summed over the shards: one Query per shard."""
     sums: dict[tuple[str, str], MonthSums] = {}
     for shard in totals_shards():
-        for item in _query_shard(shard, first, last):
+        for item in _query_months(_scope(shard), first, last):
             month, currency, rest = item.key.split("#", 2)
             bucket = sums.setdefault((month, currency), MonthSums())
             parts = rest.split("#")
@@ -254,8 +254,9 @@ def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
     return sums
 
 
-def _query_shard(shard: int, first: str, last: str) -> Iterator[ProgramRecord]:
-    return ProgramRecord.query(_scope(shard), ProgramRecord.key.between(f"{first}#", f"{last}#~"))
+def _query_months(scope: str, first: str, last: str) -> Iterator[ProgramRecord]:
+    """The items of one shard whose key starts with a month (YYYY-MM) in first..last."""
+    return ProgramRecord.query(scope, ProgramRecord.key.between(f"{first}#", f"{last}#~"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -269,6 +270,10 @@ def _cohort_scope(shard: int) -> str:
 def cohort_key(cohort: Cohort) -> str:
     """How an order remembers the cohort its revenue was counted in (so its refunds reverse it there)."""
     return f"{cohort.month}#{cohort.plan_id}"
+
+
+def _cohort_money_key(cohort: Cohort, currency: str) -> str:
+    return f"{cohort_key(cohort)}#money#{currency}"
 
 
 def cohort_of_key(key: str) -> Cohort:
@@ -304,11 +309,11 @@ def member_cohort_writes(
         if move.joined:
             add(scope, f"{prefix}#joined", "shoppers", move.joined)
             if move.cohort.currency is not None:
-                add(scope, f"{prefix}#money#{move.cohort.currency}", "fees", 0)
+                add(scope, _cohort_money_key(move.cohort, move.cohort.currency), "fees", 0)
         add(scope, f"{prefix}#active#{move.month}", "shoppers", move.active)
     if cohort is not None:
         for fee in fees:
-            key = f"{cohort_key(cohort)}#money#{fee.currency}"
+            key = _cohort_money_key(cohort, fee.currency)
             add(_cohort_scope(totals_shard(fee.invoice_id)), key, "fees", fee.amount)
 
     def items(transaction: TransactWrite) -> None:
@@ -333,7 +338,7 @@ def add_cohort_revenue(
 
 def cohort_money_item(token: str, cohort: Cohort, currency: str) -> tuple[str, str]:
     """The item (scope, key) an order's or refund's revenue in a cohort is added to."""
-    return _cohort_scope(totals_shard(token)), f"{cohort_key(cohort)}#money#{currency}"
+    return _cohort_scope(totals_shard(token)), _cohort_money_key(cohort, currency)
 
 
 def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -341,8 +346,7 @@ def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
     shards: one Query per shard."""
     sums: dict[tuple[str, str], CohortSums] = {}
     for shard in totals_shards():
-        query = ProgramRecord.query(_cohort_scope(shard), ProgramRecord.key.between(f"{first}#", f"{last}#~"))
-        for item in query:
+        for item in _query_months(_cohort_scope(shard), first, last):
             month, plan_id, kind, *rest = item.key.split("#")
             cohort = sums.setdefault((month, plan_id), CohortSums())
             if kind == "joined":
