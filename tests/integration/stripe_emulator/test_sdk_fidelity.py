@@ -16,6 +16,16 @@ import stripe
 
 from localdev.stripe_emulator import Emulator
 from localdev.stripe_emulator import params as p
+from localdev.stripe_emulator.resources import (
+    checkout,
+    customers,
+    events,
+    invoices,
+    portal,
+    prices,
+    products,
+    subscriptions,
+)
 
 # Every object type the service reads, by its `object` value.
 RESOURCES: dict[str, type[stripe.StripeObject]] = {
@@ -223,20 +233,28 @@ def test_the_field_check_catches_a_field_the_version_dropped() -> None:
 
 # Each parameter spec of the emulator and the SDK's TypedDict for the same endpoint.
 ENDPOINT_PARAMS = [
-    (p.CUSTOMER, "stripe.params._customer_create_params", "CustomerCreateParams"),
-    (p.CUSTOMER, "stripe.params._customer_update_params", "CustomerUpdateParams"),
-    (p.CUSTOMER_LIST, "stripe.params._customer_list_params", "CustomerListParams"),
-    (p.PRODUCT, "stripe.params._product_create_params", "ProductCreateParams"),
-    (p.PRICE, "stripe.params._price_create_params", "PriceCreateParams"),
-    (p.PRICE_UPDATE, "stripe.params._price_update_params", "PriceUpdateParams"),
-    (p.PRICE_LIST, "stripe.params._price_list_params", "PriceListParams"),
-    (p.CHECKOUT, "stripe.params.checkout._session_create_params", "SessionCreateParams"),
-    (p.PORTAL, "stripe.params.billing_portal._session_create_params", "SessionCreateParams"),
-    (p.SUBSCRIPTION_UPDATE, "stripe.params._subscription_update_params", "SubscriptionUpdateParams"),
-    (p.SUBSCRIPTION_CANCEL, "stripe.params._subscription_cancel_params", "SubscriptionCancelParams"),
-    (p.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
-    (p.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
-    (p.EVENT_LIST, "stripe.params._event_list_params", "EventListParams"),
+    (customers.CUSTOMER, "stripe.params._customer_create_params", "CustomerCreateParams"),
+    (customers.CUSTOMER, "stripe.params._customer_update_params", "CustomerUpdateParams"),
+    (customers.CUSTOMER_LIST, "stripe.params._customer_list_params", "CustomerListParams"),
+    (products.PRODUCT, "stripe.params._product_create_params", "ProductCreateParams"),
+    (prices.PRICE, "stripe.params._price_create_params", "PriceCreateParams"),
+    (prices.PRICE_UPDATE, "stripe.params._price_update_params", "PriceUpdateParams"),
+    (prices.PRICE_LIST, "stripe.params._price_list_params", "PriceListParams"),
+    (checkout.CHECKOUT, "stripe.params.checkout._session_create_params", "SessionCreateParams"),
+    (portal.PORTAL, "stripe.params.billing_portal._session_create_params", "SessionCreateParams"),
+    (
+        subscriptions.SUBSCRIPTION_UPDATE,
+        "stripe.params._subscription_update_params",
+        "SubscriptionUpdateParams",
+    ),
+    (
+        subscriptions.SUBSCRIPTION_CANCEL,
+        "stripe.params._subscription_cancel_params",
+        "SubscriptionCancelParams",
+    ),
+    (subscriptions.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
+    (invoices.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
+    (events.EVENT_LIST, "stripe.params._event_list_params", "EventListParams"),
     (p.EXPAND, "stripe.params._subscription_retrieve_params", "SubscriptionRetrieveParams"),
 ]
 

@@ -1,0 +1,36 @@
+"""Control endpoints (not Stripe's) that stand for time passing and for the emulator's own switches.
+
+Each resource module owns the control endpoints of its object (`.../checkout_sessions/{id}/complete` in
+checkout.py, `.../events/{id}/deliver` in events.py); these are the ones of no single object.
+"""
+
+from __future__ import annotations
+
+from localdev.stripe_emulator import billing
+from localdev.stripe_emulator.errors import StripeError
+from localdev.stripe_emulator.routing import Request, Result, Routes
+
+ROUTES = Routes()
+
+
+@ROUTES.add("POST", "/_emulator/subscriptions/{id}/advance")
+def _advance(req: Request) -> Result:
+    outcome = req.params.get("outcome", "paid")
+    on_exhausted = req.params.get("on_exhausted", "cancel")
+    return 200, *billing.advance(req.stripe, req["id"], outcome, on_exhausted)
+
+
+@ROUTES.add("POST", "/_emulator/webhooks")
+def _switch_webhooks(req: Request) -> Result:
+    enabled = req.params.get("enabled")
+    if not isinstance(enabled, bool):
+        raise StripeError("`enabled` must be true or false.", param="enabled", code="parameter_invalid")
+    req.delivery.enabled = enabled
+    return 200, {"enabled": enabled, "url": req.delivery.url}, []
+
+
+@ROUTES.add("DELETE", "/_emulator/data")
+def _forget(req: Request) -> Result:
+    req.stripe.reset()
+    req.delivery.enabled = True
+    return 200, {"deleted": True}, []
