@@ -53,6 +53,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "shippable": None,
         "statement_descriptor": None,
         "tax_code": None,
+        "tax_details": None,
         "type": "service",
         "unit_label": None,
         "url": None,
@@ -201,6 +202,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "subscription_item": {
         "billing_thresholds": None,
+        "current_trial": None,
         "discounts": [],
         "metadata": {},
         "tax_rates": [],

@@ -29,6 +29,8 @@ _ALPHABET = string.ascii_letters + string.digits
 VERSION_CHANGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "checkout.session": (("allowed_payment_method_types",), ()),
     "invoice": (("amount_paid_off_stripe",), ("subscription",)),
+    "product": (("tax_details",), ()),
+    "subscription_item": (("current_trial",), ()),
 }
 
 

@@ -113,8 +113,8 @@ def create(
             "quote_details": None,
             "subscription_details": {
                 "metadata": copy.deepcopy(subscription["metadata"]),
+                # `subscription_proration_date` is sent only for previews of prorations.
                 "subscription": subscription["id"],
-                "subscription_proration_date": None,
             },
             "type": "subscription_details",
         },

@@ -63,7 +63,7 @@ def create(
         billing_mode={
             "type": "flexible",
             "flexible": {"proration_discounts": "included"},
-            "updated_at": None,
+            "updated_at": now,  # flexible billing mode, adopted at creation
         },
         created=now,
         currency=price["currency"],

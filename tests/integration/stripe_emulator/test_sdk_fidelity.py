@@ -16,6 +16,7 @@ import stripe
 
 from localdev.stripe_emulator import Emulator
 from localdev.stripe_emulator import params as p
+from localdev.stripe_emulator.objects import build
 from localdev.stripe_emulator.resources import (
     checkout,
     customers,
@@ -72,15 +73,23 @@ ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
     "Invoice": {"deleted", "payments", "confirmation_secret", "threshold_reason", "status_details"},
     "Price": {"deleted", "currency_options", "tiers"},
     "Plan": {"deleted", "tiers"},
-    "Product": {"deleted", "tax_details"},
+    "Product": {"deleted"},
     "Subscription": {"presentment_details", "status_details"},
-    "SubscriptionItem": {"deleted", "billed_until", "current_trial"},
+    "SubscriptionItem": {"deleted", "billed_until"},
     "Event": {"account", "context"},
     "Data": {"previous_attributes"},  # event.data: on `*.updated` events only
     "TotalDetails": {"breakdown"},  # includable
     "Issuer": {"account"},  # only for `type: account`
     "Liability": {"account"},  # only for `type: account`
 }
+# Optional fields that Stripe's spec does not make nullable: absent, or a value, never null. (stripe-python
+# annotates nullable and optional fields alike as `Optional`, so the SDK alone cannot tell them apart.)
+SENT_ONLY_WITH_A_VALUE: dict[str, set[str]] = {
+    "SubscriptionDetails": {"subscription_proration_date"},  # only on previews of prorations
+    "BillingMode": {"updated_at"},  # when the billing mode was adopted
+}
+for _cls, _fields_ in SENT_ONLY_WITH_A_VALUE.items():
+    ABSENT_UNLESS_THEY_APPLY.setdefault(_cls, set()).update(_fields_)
 # Classes of options that Stripe sends only for what was configured (one key per payment method used).
 ONLY_WHAT_IS_SET = {"PaymentMethodOptions", "Card"}
 
@@ -117,6 +126,9 @@ def mismatches(value: dict[str, Any], cls: type, path: str) -> list[str]:
     implicit = {"object"} if cls is stripe.ListObject else set()
     for key in sorted(set(value) - set(fields) - implicit):
         found.append(f"{path}.{key}: not a field of {cls.__qualname__}")
+    for key in sorted(SENT_ONLY_WITH_A_VALUE.get(cls.__name__, set()) & set(value)):
+        if value[key] is None:
+            found.append(f"{path}.{key}: null (Stripe sends it with a value or leaves it out)")
     for key in sorted(set(fields) - set(value)):
         if not _optional(fields[key]):
             found.append(f"{path}.{key}: missing (always sent)")
@@ -306,3 +318,34 @@ def test_the_emulator_accepts_only_parameters_the_pinned_sdk_lists(
     module = sys.modules[module_name]
 
     assert unlisted_params(spec, getattr(module, class_name), module) == []
+
+
+def test_the_field_check_catches_a_nullable_field_left_out() -> None:
+    product = build("product", id="prod_1", created=1, name="VIP", updated=1)
+    del product["tax_details"]
+
+    found = mismatches(product, stripe.Product, "product")
+
+    assert found == ["product.tax_details: missing (sent as null when unset)"]
+
+
+def test_the_field_check_catches_null_for_a_field_stripe_sends_only_with_a_value() -> None:
+    details = {"metadata": {}, "subscription": "sub_1", "subscription_proration_date": None}
+
+    found = mismatches(details, stripe.Invoice.Parent.SubscriptionDetails, "parent.subscription_details")
+
+    assert found == [
+        "parent.subscription_details.subscription_proration_date: null "
+        "(Stripe sends it with a value or leaves it out)"
+    ]
+
+
+def test_a_flexible_billing_mode_says_when_it_was_adopted(lifecycle: dict[str, Any]) -> None:
+    subscription = lifecycle["subscriptions"]["data"][0]
+
+    assert subscription["billing_mode"]["type"] == "flexible"
+    assert subscription["billing_mode"]["updated_at"] == subscription["created"]
+    assert (
+        "subscription_proration_date"
+        not in lifecycle["invoices"]["data"][0]["parent"]["subscription_details"]
+    )
