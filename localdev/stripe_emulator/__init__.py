@@ -96,6 +96,18 @@ class Emulator:
             {"outcome": outcome, "on_exhausted": on_exhausted},
         )
 
+    def upcoming(self, subscription_id: str) -> dict[str, Any]:
+        """Send `invoice.upcoming` for the next renewal now; answers the upcoming invoice."""
+        return self._control(f"/_emulator/subscriptions/{subscription_id}/upcoming", {})
+
+    def pause(self, subscription_id: str, behavior: str = "void") -> dict[str, Any]:
+        """Pause collection as the Customer Portal does (`pause_collection[behavior]`)."""
+        return self._control(f"/_emulator/subscriptions/{subscription_id}/pause", {"behavior": behavior})
+
+    def unpause(self, subscription_id: str) -> dict[str, Any]:
+        """Resume collection (clear `pause_collection`)."""
+        return self._control(f"/_emulator/subscriptions/{subscription_id}/unpause", {})
+
     def set_webhooks(self, enabled: bool) -> dict[str, Any]:
         """Turn webhook delivery off (events are still created and listed, not sent) or back on."""
         return self._control("/_emulator/webhooks", {"enabled": enabled})

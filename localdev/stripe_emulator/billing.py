@@ -92,7 +92,7 @@ def advance(stripe: Stripe, subscription_id: str, outcome: str, on_exhausted: st
         raise StripeError("on_exhausted must be `cancel` or `mark_unpaid`.", param="on_exhausted")
     subscription = stripe.get("subscriptions", "subscription", subscription_id)
     status = subscription["status"]
-    if status in ("canceled", "incomplete_expired", "incomplete"):
+    if status in ("canceled", "incomplete_expired", "incomplete", "paused"):
         raise StripeError(f"Subscription {subscription_id} is {status}; it has no period to advance.")
     if subscription["cancel_at_period_end"]:
         return cancel(stripe, subscription_id, reason="cancellation_requested")
@@ -102,21 +102,48 @@ def advance(stripe: Stripe, subscription_id: str, outcome: str, on_exhausted: st
     return _renew(stripe, subscription, outcome)
 
 
+def upcoming(stripe: Stripe, subscription_id: str) -> Outcome:
+    """`invoice.upcoming`: a preview of the invoice the next renewal will bring (nothing is stored)."""
+    subscription = stripe.get("subscriptions", "subscription", subscription_id)
+    if (
+        subscription["status"] not in ("active", "trialing", "past_due")
+        or subscription["cancel_at_period_end"]
+    ):
+        raise StripeError(
+            f"Subscription {subscription_id} has no upcoming renewal ({subscription['status']})."
+        )
+    item = subscription["items"]["data"][0]
+    start = item["current_period_end"]
+    amount = item["price"]["unit_amount"] * item["quantity"]
+    end = next_period_end(item["price"], start)
+    preview = invoices.draft(stripe, subscription, "upcoming", amount, start, end, preview=True)
+    return preview, [stripe.event("invoice.upcoming", preview)]
+
+
 def _renew(stripe: Stripe, subscription: Obj, outcome: str) -> Outcome:
     now = stripe.now()
     item = subscription["items"]["data"][0]
     previous: Obj = {"items": copy.deepcopy(subscription["items"])}
+    _resume_collection_if_due(stripe, subscription, previous)
     end = next_period_end(item["price"], now)
     item["current_period_start"], item["current_period_end"] = now, end
     if subscription["status"] == "trialing":
         previous["trial_end"] = subscription["trial_end"]
         subscription["trial_end"] = now
     amount = item["price"]["unit_amount"] * item["quantity"]
-    invoice, events = invoices.create(stripe, subscription, "subscription_cycle", amount, now, end)
+    paused = (subscription["pause_collection"] or {}).get("behavior")
+    invoice, created = invoices.create(
+        stripe, subscription, "subscription_cycle", amount, now, end, finalize=paused != "keep_as_draft"
+    )
+    events = created
     previous["latest_invoice"] = subscription["latest_invoice"]
     subscription["latest_invoice"] = invoice["id"]
     previous["status"] = subscription["status"]
-    if outcome == "paid":
+    if paused:
+        # Collection is paused: the invoice is not charged; the subscription stays as it was (Stripe).
+        if paused != "keep_as_draft":
+            events += invoices.close(stripe, invoice, "void" if paused == "void" else "uncollectible")
+    elif outcome == "paid":
         events += pay(stripe, invoice)
         subscription["status"] = "active"
     else:
@@ -125,6 +152,58 @@ def _renew(stripe: Stripe, subscription: Obj, outcome: str) -> Outcome:
     if previous["status"] == subscription["status"]:
         del previous["status"]
     events.append(stripe.event("customer.subscription.updated", subscription, previous))
+    return subscription, events
+
+
+def _resume_collection_if_due(stripe: Stripe, subscription: Obj, previous: Obj) -> None:
+    """`pause_collection[resumes_at]` has passed: collection resumes (Stripe clears the setting)."""
+    resumes_at = (subscription["pause_collection"] or {}).get("resumes_at")
+    if resumes_at is not None and resumes_at <= stripe.now():
+        previous["pause_collection"] = subscription["pause_collection"]
+        subscription["pause_collection"] = None
+
+
+def pause(stripe: Stripe, subscription_id: str) -> Outcome:
+    """Stripe's `paused` status (flexible billing mode): no new periods nor invoices until it resumes."""
+    subscription = stripe.get("subscriptions", "subscription", subscription_id)
+    if subscription["billing_mode"]["type"] != "flexible":
+        raise StripeError("Pausing a subscription requires the flexible billing mode.", param="billing_mode")
+    if subscription["status"] not in ("active", "trialing", "past_due"):
+        raise StripeError(f"Subscription {subscription_id} is {subscription['status']} and cannot be paused.")
+    previous = {"status": subscription["status"]}
+    subscription["status"] = "paused"
+    return subscription, [
+        stripe.event("customer.subscription.paused", subscription),
+        stripe.event("customer.subscription.updated", subscription, previous),
+    ]
+
+
+def resume(stripe: Stripe, subscription_id: str, anchor: str) -> Outcome:
+    """A `paused` subscription resumes: with `billing_cycle_anchor` `now` (Stripe's default) a new period
+    starts and is invoiced and paid at once; with `unchanged` the period is kept and nothing is billed."""
+    subscription = stripe.get("subscriptions", "subscription", subscription_id)
+    if subscription["status"] != "paused":
+        raise StripeError(f"Subscription {subscription_id} is not paused ({subscription['status']}).")
+    previous: Obj = {"status": "paused"}
+    events: list[Obj] = []
+    if anchor == "now":
+        now = stripe.now()
+        item = subscription["items"]["data"][0]
+        previous.update(
+            items=copy.deepcopy(subscription["items"]), latest_invoice=subscription["latest_invoice"]
+        )
+        end = next_period_end(item["price"], now)
+        item["current_period_start"], item["current_period_end"] = now, end
+        subscription["billing_cycle_anchor"] = now
+        amount = item["price"]["unit_amount"] * item["quantity"]
+        invoice, events = invoices.create(stripe, subscription, "subscription_cycle", amount, now, end)
+        events += pay(stripe, invoice)
+        subscription["latest_invoice"] = invoice["id"]
+    subscription["status"] = "active"
+    events += [
+        stripe.event("customer.subscription.resumed", subscription),
+        stripe.event("customer.subscription.updated", subscription, previous),
+    ]
     return subscription, events
 
 

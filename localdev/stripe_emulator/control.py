@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from localdev.stripe_emulator import billing
 from localdev.stripe_emulator.errors import StripeError
+from localdev.stripe_emulator.resources import subscriptions
 from localdev.stripe_emulator.routing import Request, Result, Routes
 
 ROUTES = Routes()
@@ -18,6 +19,30 @@ def _advance(req: Request) -> Result:
     outcome = req.params.get("outcome", "paid")
     on_exhausted = req.params.get("on_exhausted", "cancel")
     return 200, *billing.advance(req.stripe, req["id"], outcome, on_exhausted)
+
+
+@ROUTES.add("POST", "/_emulator/subscriptions/{id}/upcoming")
+def _upcoming(req: Request) -> Result:
+    return 200, *billing.upcoming(req.stripe, req["id"])
+
+
+@ROUTES.add("POST", "/_emulator/subscriptions/{id}/pause")
+def _pause_collection(req: Request) -> Result:
+    """The shopper pauses payment in the Customer Portal (`pause_collection`, status unchanged)."""
+    behavior = req.params.get("behavior", "void")
+    if behavior not in ("void", "mark_uncollectible", "keep_as_draft"):
+        raise StripeError(
+            "behavior must be `void`, `mark_uncollectible` or `keep_as_draft`.",
+            param="behavior",
+            code="parameter_invalid",
+        )
+    setting = {"behavior": behavior, "resumes_at": req.params.get("resumes_at")}
+    return 200, *subscriptions.update(req.stripe, req["id"], {"pause_collection": setting})
+
+
+@ROUTES.add("POST", "/_emulator/subscriptions/{id}/unpause")
+def _unpause_collection(req: Request) -> Result:
+    return 200, *subscriptions.update(req.stripe, req["id"], {"pause_collection": None})
 
 
 @ROUTES.add("POST", "/_emulator/webhooks")

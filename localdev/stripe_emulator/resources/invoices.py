@@ -71,7 +71,7 @@ def _line(
     )
 
 
-def create(
+def draft(
     stripe: Stripe,
     subscription: Obj,
     reason: str,
@@ -80,16 +80,21 @@ def create(
     end: int,
     *,
     proration: bool = False,
-) -> tuple[Obj, list[Obj]]:
-    """A finalized (open) invoice of `amount` for `subscription`: `invoice.created`, `invoice.finalized`."""
+    preview: bool = False,
+) -> Obj:
+    """A draft invoice of `amount` for `subscription` (not stored). A `preview` is the upcoming invoice:
+    id `upcoming_in_...`, no number, no page, due when the period starts."""
     customer = stripe.account.customers[subscription["customer"]]
     currency = subscription["items"]["data"][0]["price"]["currency"]
-    invoice_id = new_id("in")
+    invoice_id = new_id("upcoming_in" if preview else "in")
     now = stripe.now()
-    sequence = customer["next_invoice_sequence"]
-    customer["next_invoice_sequence"] = sequence + 1
+    if preview:
+        number = None
+    else:
+        number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
+        customer["next_invoice_sequence"] += 1
     line = _line(stripe, subscription, invoice_id, amount, start, end, proration)
-    invoice = build(
+    return build(
         "invoice",
         id=invoice_id,
         amount_due=amount,
@@ -100,15 +105,16 @@ def create(
         customer=customer["id"],
         customer_email=customer["email"],
         customer_name=customer["name"],
-        effective_at=now,
-        hosted_invoice_url=f"{stripe.base_url}/invoice/{invoice_id}",
+        effective_at=None if preview else now,
+        hosted_invoice_url=None if preview else f"{stripe.base_url}/invoice/{invoice_id}",
         lines={
             "object": "list",
             "data": [line],
             "has_more": False,
             "url": f"/v1/invoices/{invoice_id}/lines",
         },
-        number=f"{customer['invoice_prefix']}-{sequence:04d}",
+        next_payment_attempt=start if preview else None,
+        number=number,
         parent={
             "quote_details": None,
             "subscription_details": {
@@ -120,8 +126,9 @@ def create(
         },
         period_end=start,
         period_start=start,
+        status="draft",
         status_transitions={
-            "finalized_at": now,
+            "finalized_at": None,
             "marked_uncollectible_at": None,
             "paid_at": None,
             "voided_at": None,
@@ -130,13 +137,41 @@ def create(
         subtotal_excluding_tax=amount,
         total=amount,
         total_excluding_tax=amount,
-        webhooks_delivered_at=now,
+        webhooks_delivered_at=None if preview else now,
     )
-    stripe.account.invoices[invoice_id] = invoice
-    draft = copy.deepcopy(invoice)
-    draft["status"] = "draft"
-    draft["status_transitions"]["finalized_at"] = None
-    return invoice, [stripe.event("invoice.created", draft), stripe.event("invoice.finalized", invoice)]
+
+
+def create(
+    stripe: Stripe,
+    subscription: Obj,
+    reason: str,
+    amount: int,
+    start: int,
+    end: int,
+    *,
+    proration: bool = False,
+    finalize: bool = True,
+) -> tuple[Obj, list[Obj]]:
+    """An invoice of `amount` for `subscription`: `invoice.created` and (unless kept as a draft) finalized."""
+    invoice = draft(stripe, subscription, reason, amount, start, end, proration=proration)
+    stripe.account.invoices[invoice["id"]] = invoice
+    events = [stripe.event("invoice.created", invoice)]
+    if finalize:
+        invoice["status"] = "open"
+        invoice["status_transitions"]["finalized_at"] = stripe.now()
+        events.append(stripe.event("invoice.finalized", invoice))
+    return invoice, events
+
+
+def close(stripe: Stripe, invoice: Obj, status: str) -> list[Obj]:
+    """An open invoice is voided (`void`) or written off (`uncollectible`): `invoice.voided` or
+    `invoice.marked_uncollectible`."""
+    invoice.update(
+        {"status": status, "amount_remaining": 0 if status == "void" else invoice["amount_remaining"]}
+    )
+    transition = "voided_at" if status == "void" else "marked_uncollectible_at"
+    invoice["status_transitions"][transition] = stripe.now()
+    return [stripe.event("invoice.voided" if status == "void" else "invoice.marked_uncollectible", invoice)]
 
 
 def open_invoice(stripe: Stripe, subscription_id: str) -> Obj | None:

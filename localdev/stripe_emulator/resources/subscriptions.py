@@ -20,6 +20,16 @@ SUBSCRIPTION_UPDATE: p.Spec = {
     "items": [{"id": p.string, "price": p.string, "quantity": p.integer}],
     "proration_behavior": p.one_of("create_prorations", "always_invoice", "none"),
     "metadata": p.metadata,
+    "pause_collection": {
+        "behavior": p.one_of("keep_as_draft", "mark_uncollectible", "void"),
+        "resumes_at": p.integer,
+    },
+    **p.EXPAND,
+}
+SUBSCRIPTION_PAUSE: p.Spec = {"type": p.one_of("subscription"), **p.EXPAND}
+SUBSCRIPTION_RESUME: p.Spec = {
+    "billing_cycle_anchor": p.one_of("now", "unchanged"),
+    "payment_behavior": p.one_of("resume_on_payment_attempt", "resume_on_payment_success"),
     **p.EXPAND,
 }
 SUBSCRIPTION_CANCEL: p.Spec = {"invoice_now": p.boolean, "prorate": p.boolean, **p.EXPAND}
@@ -100,6 +110,8 @@ def update(stripe: Stripe, subscription_id: str, params: Obj) -> tuple[Obj, list
         subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     if "cancel_at_period_end" in params:
         _cancel_at_period_end(stripe, subscription, bool(params["cancel_at_period_end"]), previous)
+    if "pause_collection" in params:
+        _pause_collection(subscription, params["pause_collection"], previous)
     if "items" in params:
         events += billing.switch_price(stripe, subscription, params, previous)
     if previous:
@@ -121,6 +133,16 @@ def _cancel_at_period_end(stripe: Stripe, subscription: Obj, wanted: bool, previ
         "feedback_option": None,
         "reason": "cancellation_requested" if wanted else None,
     }
+
+
+def _pause_collection(subscription: Obj, setting: Obj | None, previous: Obj) -> None:
+    """Set (`behavior`, `resumes_at`) or clear (`pause_collection=""`) the pause of collection."""
+    if setting is not None:
+        p.require(setting, "behavior")
+        setting = {"behavior": setting["behavior"], "resumes_at": setting.get("resumes_at")}
+    if setting != subscription["pause_collection"]:
+        previous["pause_collection"] = copy.deepcopy(subscription["pause_collection"])
+        subscription["pause_collection"] = setting
 
 
 def list_of(stripe: Stripe, params: Obj) -> list[Obj]:
@@ -156,6 +178,18 @@ def _get(req: Request) -> Result:
 @ROUTES.add("POST", "/v1/subscriptions/{id}")
 def _update(req: Request) -> Result:
     return 200, *update(req.stripe, req["id"], p.parse(req.params, SUBSCRIPTION_UPDATE))
+
+
+@ROUTES.add("POST", "/v1/subscriptions/{id}/pause")
+def _pause(req: Request) -> Result:
+    p.parse(req.params, SUBSCRIPTION_PAUSE)
+    return 200, *billing.pause(req.stripe, req["id"])
+
+
+@ROUTES.add("POST", "/v1/subscriptions/{id}/resume")
+def _resume(req: Request) -> Result:
+    params = p.parse(req.params, SUBSCRIPTION_RESUME)
+    return 200, *billing.resume(req.stripe, req["id"], params.get("billing_cycle_anchor", "now"))
 
 
 @ROUTES.add("DELETE", "/v1/subscriptions/{id}")

@@ -217,6 +217,42 @@ def test_every_emulated_object_has_exactly_the_fields_of_the_pinned_sdk(
     assert not found, "\n".join(found)
 
 
+@pytest.fixture
+def growth(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any) -> dict[str, Any]:
+    """What the growth and events features use: upcoming invoices, pauses."""
+    subscription_id = emulator.complete_checkout(checkout.id)["subscription"]
+    upcoming = emulator.upcoming(subscription_id)
+    emulator.pause(subscription_id, "mark_uncollectible")
+    emulator.advance(subscription_id)
+    stripe_client.v1.subscriptions.update(
+        subscription_id,
+        params={"pause_collection": {"behavior": "keep_as_draft", "resumes_at": 2_000_000_000}},
+    )
+    emulator.advance(subscription_id)
+    emulator.unpause(subscription_id)
+    stripe_client.v1.subscriptions.pause(subscription_id)
+    paused = _get(emulator, f"/v1/subscriptions/{subscription_id}")
+    stripe_client.v1.subscriptions.resume(subscription_id)
+    return {
+        "upcoming": upcoming,
+        "paused": paused,
+        "subscriptions": _get(emulator, f"/v1/subscriptions?customer={checkout.customer}&status=all"),
+        "invoices": _get(emulator, f"/v1/invoices?customer={checkout.customer}"),
+        "events": _get(emulator, "/v1/events?limit=100"),
+    }
+
+
+@pytest.mark.parametrize("name", ["upcoming", "paused", "subscriptions", "invoices", "events"])
+def test_the_growth_objects_have_exactly_the_fields_of_the_pinned_sdk(
+    growth: dict[str, Any], name: str
+) -> None:
+    value = growth[name]
+
+    found = mismatches(value, RESOURCES[value["object"]], name)
+
+    assert not found, "\n".join(found)
+
+
 def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dict[str, Any]) -> None:
     seen: set[str] = set()
 
@@ -263,6 +299,12 @@ ENDPOINT_PARAMS = [
         subscriptions.SUBSCRIPTION_CANCEL,
         "stripe.params._subscription_cancel_params",
         "SubscriptionCancelParams",
+    ),
+    (subscriptions.SUBSCRIPTION_PAUSE, "stripe.params._subscription_pause_params", "SubscriptionPauseParams"),
+    (
+        subscriptions.SUBSCRIPTION_RESUME,
+        "stripe.params._subscription_resume_params",
+        "SubscriptionResumeParams",
     ),
     (subscriptions.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
     (invoices.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
