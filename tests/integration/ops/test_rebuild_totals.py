@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.donations import Balance
-from chalicelib.store import ledger, members
+from chalicelib.store import ledger, members, totals
 from ops import rebuild_totals
 from tests.helpers import BRAND_KEY, auth
 from tests.integration.conftest import Club
@@ -34,9 +34,9 @@ def earlier_layout(club: Club) -> Club:
         **pledge,
     ).save()  # fmt: skip
     sums = dict(pledged=200, disbursed=50, orders=1)
-    ledger.DonationTotalsRecord("month", f"{MONTH}#general-fund#usd", **sums).save()
-    ledger.DonationTotalsRecord("all", "general-fund#usd", **sums).save()
-    ledger.DonationTotalsRecord("member#ada", "usd", pledged=200).save()
+    totals.DonationTotalsRecord("month", f"{MONTH}#general-fund#usd", **sums).save()
+    totals.DonationTotalsRecord("all", "general-fund#usd", **sums).save()
+    totals.DonationTotalsRecord("member#ada", "usd", pledged=200).save()
     members.MemberRecord(
         "ada", reconcile_shard="due", reconcile_at=OVERDUE, created_at=NOW, updated_at=NOW
     ).save()
@@ -71,7 +71,7 @@ def test_after_migrating_reports_listings_payouts_and_reconciliation_read_the_ol
 ) -> None:
     rebuild_totals.migrate()
 
-    assert ledger.member_totals("ada") == {("usd", "general-fund"): Balance(pledged=200)}
+    assert totals.member_totals("ada") == {("usd", "general-fund"): Balance(pledged=200)}
     assert _totals(earlier_layout) == [
         {"cause_id": "general-fund", "currency": "usd", "net": 200, "disbursed": 50, "outstanding": 150}
     ]
