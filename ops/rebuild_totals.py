@@ -10,7 +10,8 @@ being reported (the totals are replaced, not merged). `--migrate` is safe while 
 unsharded totals (`month`, `all`) onto the sharded layout one transaction per item, re-keys disbursements
 listed under the old constant key, splits each shopper's per-currency totals into per-cause items
 (`currency#cause`, from the shopper's ledger entries), and files shoppers of the old single reconcile
-partition (`due`) under their bucket. Running it again moves nothing.
+partition (`due`) under their bucket, and copies the member flag and savings of orders recorded before
+they were attributes of the order record out of its recorded answer. Running it again moves nothing.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def migrate() -> dict[str, int]:
         "member totals items": layout.move_legacy_member_totals(),
         "disbursement listing keys": layout.move_legacy_listing_keys(),
         "reconcile index keys": layout.move_legacy_reconcile_keys(),
+        "order records' facts": layout.move_order_facts(),
     }
 
 

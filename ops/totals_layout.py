@@ -14,6 +14,7 @@ from chalicelib.domain.donations import DISBURSEMENT, Balance, LedgerEntry
 from chalicelib.store.base import storage_errors
 from chalicelib.store.ledger import LedgerEntryRecord, listing_order
 from chalicelib.store.members import MemberRecord, reconcile_key
+from chalicelib.store.orders import ORDER, OrderRecord, to_order
 from chalicelib.store.totals import (
     PAYOUT_SHARD,
     DonationTotalsRecord,
@@ -205,6 +206,31 @@ def move_legacy_reconcile_keys() -> int:
             except UpdateError as exc:
                 if exc.cause_response_code == "ConditionalCheckFailedException":
                     continue  # written meanwhile, and filed under its bucket by that write
+                raise
+        moved += 1
+    return moved
+
+
+def move_order_facts() -> int:
+    """Copy the member flag and savings of orders recorded before they were attributes of the order record
+    (they were only in its recorded answer) onto the record; returns how many."""
+    moved = 0
+    for item in OrderRecord.scan(OrderRecord.member.does_not_exist() & (OrderRecord.record == ORDER)):
+        order = to_order(item)  # reads the facts from the recorded answer
+        with storage_errors():
+            try:
+                item.update(
+                    actions=[
+                        OrderRecord.member.set(order.member),
+                        OrderRecord.member_discount.set(order.savings.member_discount),
+                        OrderRecord.shipping.set(order.savings.shipping),
+                    ],
+                    condition=OrderRecord.member.does_not_exist(),
+                    add_version_condition=False,
+                )
+            except UpdateError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    continue
                 raise
         moved += 1
     return moved

@@ -114,3 +114,27 @@ class Timeline:
         )
         self.orders[order_id] = amount - part
         self.model.refund(order_id, part)
+
+
+Step = tuple[str, str, str, int, int]  # (shopper, action, plan, days after the previous step, amount)
+
+
+def play(timeline: Timeline, steps: list[Step], start: datetime, suffix: str = "") -> None:
+    """Play the steps from `start`: join, renew, cancel, order, refund or replay, each a later moment."""
+    at = start
+    for name, action, plan_id, days, amount in steps:
+        at += timedelta(days=days, minutes=7)
+        customer_ref = f"{name}{suffix}"
+        live = customer_ref in timeline.live
+        if action == "join" and not live:
+            timeline.join(customer_ref, plan_id, at)
+        elif action == "renew" and live:
+            timeline.renew(customer_ref, at)
+        elif action == "cancel" and live:
+            timeline.cancel(customer_ref, at)
+        elif action in ("order", "join", "renew", "cancel"):
+            timeline.order(customer_ref, amount, at)
+        elif action == "refund":
+            timeline.refund(at)
+        else:
+            timeline.replay(at)

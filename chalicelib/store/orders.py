@@ -44,7 +44,8 @@ class OrderRecord(BaseModel):
     amount = NumberAttribute()
     currency = UnicodeAttribute(null=True)
     customer_ref = UnicodeAttribute(null=True)
-    # Orders recorded before these were attributes hold them only in `response` (see `_legacy`).
+    # Orders recorded before these were attributes hold them only in `response` until
+    # `python -m ops.rebuild_totals --migrate` copies them here (see `_facts`).
     member = BooleanAttribute(null=True)
     member_discount = NumberAttribute(null=True)
     shipping = NumberAttribute(null=True)

@@ -88,7 +88,8 @@ class Members:
             on_conflict=lambda _old: EventAlreadyAppliedError(event_key),
         )
 
-    def _write(self, pending: _PendingMember) -> MemberRecord:
+    def write_pending(self, pending: _PendingMember) -> MemberRecord:
+        """The member item (under the version it was loaded at) and the cohort counters its change moves."""
         member = pending.member
         record = record_of(member, pending.now)
         # The version read (or none: a new shopper) is the put's condition.
@@ -193,7 +194,7 @@ class DynamoUnitOfWork:
 
     def commit(self) -> None:
         """Everything added, all or nothing; raises `domain.conflicts` errors."""
-        record = self.members._write(self.pending_member) if self.pending_member is not None else None
+        record = self.members.write_pending(self.pending_member) if self.pending_member is not None else None
         self.transaction.commit()
         # The member as stored now (its version moved on with the write).
         self.committed_member = to_state(record) if record is not None else None

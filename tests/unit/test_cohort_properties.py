@@ -5,7 +5,7 @@ the real use cases on the in-memory unit of work, many examples (one HTTP case r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import msgspec
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from chalicelib import clock
 from chalicelib.domain.catalog import Cause, DonationRule, Plan
 from chalicelib.domain.cohorts import cohort_report
-from tests.cohort_timeline import FEE, PRICES, YEARLY, Timeline
+from tests.cohort_timeline import FEE, PRICES, YEARLY, Timeline, play
 from tests.memory_uow import InMemoryUnitOfWork, MemoryCatalog, Tables
 
 START = datetime(2026, 1, 3, 9, 30, tzinfo=UTC)
@@ -56,22 +56,7 @@ def test_the_cohort_report_equals_a_recomputation_from_what_happened(
 ) -> None:
     tables = Tables()
     timeline = Timeline(lambda: InMemoryUnitOfWork(CATALOG, tables))
-    at = START
-    for customer_ref, action, plan_id, days, amount in steps:
-        at += timedelta(days=days, minutes=7)
-        live = customer_ref in timeline.live
-        if action == "join" and not live:
-            timeline.join(customer_ref, plan_id, at)
-        elif action == "renew" and live:
-            timeline.renew(customer_ref, at)
-        elif action == "cancel" and live:
-            timeline.cancel(customer_ref, at)
-        elif action in ("order", "join", "renew", "cancel"):
-            timeline.order(customer_ref, amount, at)
-        elif action == "refund":
-            timeline.refund(at)
-        else:
-            timeline.replay(at)
+    play(timeline, steps, START)
 
     report = cohort_report(first, REPORT_MONTH, REPORT_MONTH, tables.cohort_sums(first, REPORT_MONTH))
     assert msgspec.to_builtins(report.data) == timeline.model.report(first, REPORT_MONTH, REPORT_MONTH)
