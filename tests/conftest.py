@@ -36,7 +36,8 @@ os.environ.update(
         "STAGE": "test",
         "TABLE_PREFIX": "vip-test",
         "STRIPE_API_KEY": "sk_test_local",
-        "STRIPE_WEBHOOK_SECRET": "whsec_test",
+        # Two secrets, as during a rotation: Stripe signs with `whsec_test` (the emulator's) or the new one.
+        "STRIPE_WEBHOOK_SECRET": "whsec_test,whsec_new",
         "STRIPE_MAX_NETWORK_RETRIES": "0",
         # moto is far slower than DynamoDB (a transaction copies whole tables): the suite runs the budget of a
         # 60 s function, so its DynamoDB reads may take 4.4 s. The time-budget tests set their own.
