@@ -6,7 +6,7 @@ local DynamoDB, so the orders are stored in bulk as the items the service writes
 
 - a ledger entry per order (its pledge), spread over 12 months, 3 causes and 500 shoppers;
 - the donation totals those entries add up to, by the service's own layout rule
-  (`store.ledger.totals_contributions`, which the rebuild from the ledger uses too);
+  (`store.totals.totals_contributions`, which the rebuild from the ledger uses too);
 - the program counters: each order's money on the item `store.program.movement_item` names, and the
   customer counts `domain.program.count_order` derives from each shopper's history, on `count_item`'s.
 - the cohort counters: the members joined one cohort in January, and each member order's revenue is on the
@@ -50,14 +50,15 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
         MEMBERS,
         NON_MEMBERS,
         CountedOrder,
+        Movement,
         Segment,
         ShopperHistory,
         count_order,
     )
-    from chalicelib.store import ledger
     from chalicelib.store import program as program_store
     from chalicelib.store.ledger import LedgerEntryRecord
-    from chalicelib.store.program import Movement
+    from chalicelib.store.totals import totals_contributions
+    from ops.totals_layout import replace_totals
 
     now = datetime.now(UTC)
     cohort = Cohort(f"{year}-01", "vip-monthly", "usd")
@@ -81,7 +82,7 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
                     amount=entry.amount, period=month, orders=1, occurred_at=placed, recorded_at=now,
                     customer_ref=customer_ref,
                 ))  # fmt: skip
-                for key, balance in ledger.totals_contributions(entry_id, entry, customer_ref):
+                for key, balance in totals_contributions(entry_id, entry, customer_ref):
                     bulk.totals.setdefault(key, Balance()).merge(balance)
             discount = amount // 10 if member else 0
             movement = Movement(month, "usd", segment, 1, amount, discount, 595 if member else 0)
@@ -100,7 +101,7 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
                     "shoppers"
                 ] += delta.delta
     bulk.loaded = target
-    ledger.replace_totals(bulk.totals)
+    replace_totals(bulk.totals)
     with program_store.ProgramRecord.batch_write() as batch:
         for (scope, sort_key), sums in bulk.counters.items():
             record = program_store.ProgramRecord(scope, sort_key)

@@ -115,6 +115,7 @@ def run(shop: Shop, orders: int = 1000, shoppers: int = 40, seed: int = 15) -> F
     """Set up a plan, causes and members, then record the peak mix; returns where its writes landed."""
     from chalicelib.services import donations
     from chalicelib.services.donations import DisbursementIn, OrderIn, RefundIn
+    from chalicelib.services.unit_of_work import on_dynamodb
 
     rng = random.Random(seed)
     shop.call("put", f"/v1/plans/{PLAN_ID}", PLAN, shop.brand_key)
@@ -126,6 +127,7 @@ def run(shop: Shop, orders: int = 1000, shoppers: int = 40, seed: int = 15) -> F
     causes = {f"peak-{n:03d}": HOT_CAUSE if n % 5 else CAUSES[1 + (n // 5) % 4] for n in range(shoppers)}
     subscriptions = {ref: _join(shop, ref, cause_id) for ref, cause_id in causes.items()}
 
+    uow = on_dynamodb()
     started = time.perf_counter()
     pledged = Counter[str]()
     placed: list[tuple[str, int, str]] = []  # orders not refunded yet: id, amount, cause
@@ -136,14 +138,14 @@ def run(shop: Shop, orders: int = 1000, shoppers: int = 40, seed: int = 15) -> F
                             amount=rng.randint(1_000, 30_000))  # fmt: skip
             # `created` may be False: the local DynamoDB can be slow enough for botocore to retry a committed
             # transaction, and the order then answers as its replay. Either way it is recorded once.
-            answer, _ = donations.record_order(order)
+            answer, _ = donations.record_order(order, uow)
             assert answer.donation is not None, answer
             pledged[answer.donation.cause_id] += answer.donation.amount
             placed.append((order.order_id, order.amount, answer.donation.cause_id))
             if n % 10 == 9:  # one order in ten is partly refunded, a little later
                 order_id, amount, cause_id = placed.pop(rng.randrange(len(placed)))
                 refund = RefundIn(refund_id=f"r-{order_id}", amount=rng.randint(1, amount - 1))
-                pledged[cause_id] -= donations.record_refund(order_id, refund)[0].donation_reversed
+                pledged[cause_id] -= donations.record_refund(order_id, refund, uow)[0].donation_reversed
                 refunds += 1
             if n % (orders // 5) == orders // 10:  # a handful of renewals come in during the day
                 ref = rng.choice(list(subscriptions))
@@ -156,7 +158,7 @@ def run(shop: Shop, orders: int = 1000, shoppers: int = 40, seed: int = 15) -> F
             donations.record_disbursement(DisbursementIn(
                 disbursement_id=f"payout-{cause_id}", cause_id=cause_id, currency="usd",
                 amount=max(1, pledged[cause_id] // 4), paid_at=now, reference=f"wire {cause_id}",
-            ))  # fmt: skip
+            ), uow)  # fmt: skip
     seconds = time.perf_counter() - started
     return _figures(writes, orders, refunds, renewals, len(CAUSES), seconds)
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.store.base import transaction_connection
 from chalicelib.store.members import get_member
 from chalicelib.store.program import add_cohort_revenue
 from chalicelib.store.shards import totals_shard
+from chalicelib.store.transaction import Transaction
 from localdev.dynamodb_calls import counting_dynamodb_calls
 
 
@@ -27,9 +25,10 @@ def add_orders_in_bulk(customer_ref: str, order_ids: list[str], amount: int) -> 
         shard = totals_shard(order_id)
         first_id, total = per_shard.get(shard, (order_id, 0))
         per_shard[shard] = (first_id, total + amount)
-    with TransactWrite(connection=transaction_connection()) as transaction:
-        for first_id, total in per_shard.values():
-            add_cohort_revenue(transaction, first_id, member.cohort.cohort, "usd", total)
+    transaction = Transaction()
+    for first_id, total in per_shard.values():
+        add_cohort_revenue(transaction, first_id, member.cohort.cohort, "usd", total)
+    transaction.commit()
 
 
 def report_calls_by_orders(report: Callable[[], object], customer_ref: str) -> tuple[int, int]:

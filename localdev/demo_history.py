@@ -265,6 +265,7 @@ class _History:
                 from chalicelib.domain.member import PaidInvoice
                 from chalicelib.services import members
                 from chalicelib.services.stripe_events import account_for_invoice
+                from chalicelib.services.unit_of_work import on_dynamodb
 
                 bill = PaidInvoice(
                     f"in_demo_{ref}_{invoice}", subscription_id, plan.amount, plan.currency, moment
@@ -276,7 +277,7 @@ class _History:
                     account_for_invoice(current, bill, unit)
                     return current
 
-                members.change_member(ref, decide, moment)
+                members.change_member(ref, decide, moment, on_dynamodb())
                 self.summary.renewals += 1
 
             return run

@@ -10,7 +10,8 @@ being reported (the totals are replaced, not merged). `--migrate` is safe while 
 unsharded totals (`month`, `all`) onto the sharded layout one transaction per item, re-keys disbursements
 listed under the old constant key, splits each shopper's per-currency totals into per-cause items
 (`currency#cause`, from the shopper's ledger entries), and files shoppers of the old single reconcile
-partition (`due`) under their bucket. Running it again moves nothing.
+partition (`due`) under their bucket, and copies the member flag and savings of orders recorded before
+they were attributes of the order record out of its recorded answer. Running it again moves nothing.
 """
 
 from __future__ import annotations
@@ -32,37 +33,35 @@ def _figures(balance: Balance) -> tuple[int, int, int, int]:
 def recompute(write: bool = False) -> list[str]:
     """Differences between the running totals and the ledger (empty when they agree)."""
     from chalicelib.domain.donations import Balance
-    from chalicelib.store import ledger
+    from ops import totals_layout as layout
 
-    expected: dict[tuple[str, str], Balance] = {}
-    for entry_id, entry, customer_ref in ledger.scan_entries():
-        for key, delta in ledger.totals_contributions(entry_id, entry, customer_ref):
-            expected.setdefault(key, Balance()).merge(delta)
-    items = ledger.stored_totals()
-    want, have = ledger.logical_totals(expected), ledger.logical_totals(items)
+    expected = layout.recomputed_totals()
+    items = layout.stored_totals()
+    want, have = layout.logical_totals(expected), layout.logical_totals(items)
     # A shopper still holding an item of the layout before impact per cause compares per currency.
-    legacy = {scope for scope, key in items if ledger.is_legacy_member_key(scope, key)}
+    legacy = {scope for scope, key in items if layout.is_legacy_member_key(scope, key)}
     if legacy:
-        want, have = ledger.per_currency(want, legacy), ledger.per_currency(have, legacy)
+        want, have = layout.per_currency(want, legacy), layout.per_currency(have, legacy)
     differences = []
     for key in sorted(set(want) | set(have)):
         stored, recomputed = _figures(have.get(key, Balance())), _figures(want.get(key, Balance()))
         if stored != recomputed:
             differences.append(f"{key}: stored {stored}, ledger {recomputed}")
     if write:
-        ledger.replace_totals(expected)
+        layout.replace_totals(expected)
     return differences
 
 
 def migrate() -> dict[str, int]:
     """Move every item written in an earlier key layout into the current one; counts per kind."""
-    from chalicelib.store import ledger, members
+    from ops import totals_layout as layout
 
     return {
-        "totals items": ledger.move_legacy_totals(),
-        "member totals items": ledger.move_legacy_member_totals(),
-        "disbursement listing keys": ledger.move_legacy_listing_keys(),
-        "reconcile index keys": members.move_legacy_reconcile_keys(),
+        "totals items": layout.move_legacy_totals(),
+        "member totals items": layout.move_legacy_member_totals(),
+        "disbursement listing keys": layout.move_legacy_listing_keys(),
+        "reconcile index keys": layout.move_legacy_reconcile_keys(),
+        "order records' facts": layout.move_order_facts(),
     }
 
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests import servers
 
 
 def _free_port() -> int:
@@ -32,7 +36,8 @@ os.environ.update(
         "STAGE": "test",
         "TABLE_PREFIX": "vip-test",
         "STRIPE_API_KEY": "sk_test_local",
-        "STRIPE_WEBHOOK_SECRET": "whsec_test",
+        # Two secrets, as during a rotation: Stripe signs with `whsec_test` (the emulator's) or the new one.
+        "STRIPE_WEBHOOK_SECRET": "whsec_test,whsec_new",
         "STRIPE_MAX_NETWORK_RETRIES": "0",
         # moto is far slower than DynamoDB (a transaction copies whole tables): the suite runs the budget of a
         # 60 s function, so its DynamoDB reads may take 4.4 s. The time-budget tests set their own.
@@ -42,24 +47,27 @@ os.environ.update(
     }
 )
 
-from localdev.dynamodb_server import SerialMotoServer  # noqa: E402
+# Nothing listens here: a unit test that reached for DynamoDB or Stripe fails at once instead of finding AWS.
+os.environ.setdefault("DYNAMODB_HOST", "http://127.0.0.1:9")
+os.environ.setdefault("STRIPE_API_BASE", "http://127.0.0.1:9")
 
-_moto = SerialMotoServer("127.0.0.1", 0).start()
-os.environ["DYNAMODB_HOST"] = _moto.url
+UNIT = Path(__file__).resolve().parent / "unit"
 
-from localdev.stripe_emulator import Emulator  # noqa: E402
 
-_emulator = Emulator(host="127.0.0.1", port=0, webhook_url=None, webhook_secret="whsec_test")
-_emulator.start()
-os.environ["STRIPE_API_BASE"] = _emulator.base_url
+def pytest_configure(config: pytest.Config) -> None:
+    """Start moto and the Stripe emulator unless every path asked for lies under `tests/unit`."""
+    paths = [Path(str(arg).split("::", 1)[0]).resolve() for arg in config.args]
+    if not paths or not all(path == UNIT or UNIT in path.parents for path in paths):
+        servers.start()
+
 
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, chalice_test_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Emulator:
+def emulator() -> Any:
     """The Stripe emulator, with webhook delivery off: tests post its events themselves."""
-    return _emulator
+    return servers.emulator()
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +75,12 @@ def dynamodb_url() -> str:
     return os.environ["DYNAMODB_HOST"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_state(emulator: Emulator, dynamodb_url: str) -> Iterator[None]:
-    """Every test starts with empty tables, an empty emulator, empty caches and the real clock."""
+@pytest.fixture
+def fresh_state(emulator: Any, dynamodb_url: str) -> Iterator[None]:
+    """Empty tables, an empty emulator, empty caches and the real clock (autouse in the suites that run
+    against the servers: `tests/integration`, `tests/infra`).
+
+    Every test starts with empty tables, an empty emulator, empty caches and the real clock."""
     import requests
 
     from chalicelib import clock

@@ -12,6 +12,7 @@ from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
 from chalicelib.services import reconcile
+from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
 
 admin_api = Blueprint(__name__)
@@ -40,7 +41,7 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     "to continue.",
 )  # fmt: skip
 def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
-    return reconcile.reconcile(call.body.customer_refs, call.body.limit)
+    return reconcile.reconcile(on_dynamodb(), call.body.customer_refs, call.body.limit)
 
 
 @admin_api.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_members")
@@ -53,6 +54,6 @@ def reconcile_members(event: Any) -> None:
     # The run's time guard reads the invocation's remaining time: record it from Lambda's context.
     invocation.start(request_id, invocation.remaining_ms_of(context), timeout=RECONCILE_TIMEOUT_SECONDS)
     try:
-        reconcile.reconcile()  # stopped early: logged; the next hour starts at another bucket
+        reconcile.reconcile(on_dynamodb())  # stopped early: logged; the next hour starts at another bucket
     finally:
         invocation.end()

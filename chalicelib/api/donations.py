@@ -21,6 +21,7 @@ from chalicelib.services.donations import (
     RefundIn,
     RefundOut,
 )
+from chalicelib.services.unit_of_work import on_dynamodb
 
 donations_api = Blueprint(__name__)
 
@@ -53,7 +54,7 @@ _DISBURSEMENT = {
     "another body → 409 `order_exists`.",
 )  # fmt: skip
 def report_order(call: Call[OrderIn, Any]) -> Reply:
-    answer, created = donations.record_order(call.body)
+    answer, created = donations.record_order(call.body, on_dynamodb())
     return Reply(answer, 201 if created else 200)
 
 
@@ -69,7 +70,7 @@ def report_order(call: Call[OrderIn, Any]) -> Reply:
     "After each, total reversed = round half up(donation × total refunded / order amount).",
 )  # fmt: skip
 def report_refund(call: Call[RefundIn, Any]) -> Reply:
-    answer, created = donations.record_refund(call.path["order_id"], call.body)
+    answer, created = donations.record_refund(call.path["order_id"], call.body, on_dynamodb())
     return Reply(answer, 201 if created else 200)
 
 
@@ -81,7 +82,7 @@ def report_refund(call: Call[RefundIn, Any]) -> Reply:
     "(409 `exceeds_outstanding`).",
 )  # fmt: skip
 def disburse(call: Call[DisbursementIn, Any]) -> Reply:
-    answer, created = donations.record_disbursement(call.body)
+    answer, created = donations.record_disbursement(call.body, on_dynamodb())
     return Reply(answer, 201 if created else 200)
 
 

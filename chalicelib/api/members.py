@@ -13,6 +13,7 @@ from chalicelib.domain.catalog import ClientId, Url
 from chalicelib.domain.patterns import whole
 from chalicelib.services import members
 from chalicelib.services.members import CheckoutStarted, Membership
+from chalicelib.services.unit_of_work import on_dynamodb
 
 members_api = Blueprint(__name__)
 
@@ -107,7 +108,7 @@ def checkout(call: Call[CheckoutIn, Any]) -> CheckoutStarted:
     body = call.body
     return members.start_checkout(
         call.path["customer_ref"], plan_id=body.plan_id, email=body.email, success_url=body.success_url,
-        cancel_url=body.cancel_url, cause_id=body.cause_id,
+        cancel_url=body.cancel_url, cause_id=body.cause_id, uow=on_dynamodb(),
     )  # fmt: skip
 
 
@@ -127,7 +128,7 @@ def get_member(call: Call[Any, Any]) -> Membership:
     description="The checkout success page calls this so perks show before the webhook arrives.",
 )  # fmt: skip
 def sync(call: Call[Any, Any]) -> Membership:
-    return members.sync(call.path["customer_ref"])
+    return members.sync(call.path["customer_ref"], on_dynamodb())
 
 
 @endpoint(
@@ -152,7 +153,7 @@ def portal(call: Call[PortalIn, Any]) -> PortalOut:
     ),
 )  # fmt: skip
 def cancel(call: Call[CancelIn, Any]) -> Membership:
-    return members.cancel(call.path["customer_ref"], call.body.at_period_end)
+    return members.cancel(call.path["customer_ref"], call.body.at_period_end, on_dynamodb())
 
 
 @endpoint(
@@ -161,7 +162,7 @@ def cancel(call: Call[CancelIn, Any]) -> Membership:
     example=Example(path=_ADA, response=_MEMBERSHIP),
 )  # fmt: skip
 def resume(call: Call[Any, Any]) -> Membership:
-    return members.resume(call.path["customer_ref"])
+    return members.resume(call.path["customer_ref"], on_dynamodb())
 
 
 @endpoint(
@@ -172,7 +173,7 @@ def resume(call: Call[Any, Any]) -> Membership:
     ),
 )  # fmt: skip
 def switch_plan(call: Call[PlanIn, Any]) -> Membership:
-    return members.switch_plan(call.path["customer_ref"], call.body.plan_id)
+    return members.switch_plan(call.path["customer_ref"], call.body.plan_id, on_dynamodb())
 
 
 @endpoint(
@@ -183,4 +184,4 @@ def switch_plan(call: Call[PlanIn, Any]) -> Membership:
     ),
 )  # fmt: skip
 def set_cause(call: Call[CauseIn, Any]) -> Membership:
-    return members.set_cause(call.path["customer_ref"], call.body.cause_id)
+    return members.set_cause(call.path["customer_ref"], call.body.cause_id, on_dynamodb())

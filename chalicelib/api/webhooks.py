@@ -13,6 +13,7 @@ from chalicelib.errors import ApiError
 from chalicelib.payments.events import parse_event
 from chalicelib.payments.webhooks import verify_delivery
 from chalicelib.services.stripe_events import apply_stripe_event
+from chalicelib.services.unit_of_work import on_dynamodb
 
 webhooks_api = Blueprint(__name__)
 logger = log.get_logger("webhooks")
@@ -63,7 +64,7 @@ def stripe_webhook(call: Call[Any, Any]) -> WebhookReceived:
     verify_delivery(call.raw_body, call.headers.get("stripe-signature"), clock.epoch_seconds())
     event = parse_event(call.raw_body)
     try:
-        result = apply_stripe_event(event)
+        result = apply_stripe_event(event, on_dynamodb())
     except ApiError as exc:
         if exc.status >= 500:
             logger.error("stripe event failed", extra={"error": exc.code, "detail": exc.message})

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from chalicelib.domain.money import apply_bps, round_half_up_div
+from chalicelib.domain.times import month_of
 
 PLEDGE = "pledge"
 REVERSAL = "reversal"
@@ -89,3 +92,87 @@ def fold(entries: Iterable[LedgerEntry]) -> Totals:
         totals.monthly.setdefault((entry.period, entry.cause_id, entry.currency), Balance()).add(entry)
         totals.all_time.setdefault((entry.cause_id, entry.currency), Balance()).add(entry)
     return totals
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A ledger entry to record (once: `entry_id` is its natural id) with the running totals it counts in."""
+
+    entry_id: str
+    entry: LedgerEntry
+    occurred_at: datetime
+    # The shopper whose order or fee it comes from (None for disbursements).
+    customer_ref: str | None = None
+
+
+class MonthTotal(NamedTuple):
+    """A cause's sums in one month and currency (the donations report's rows)."""
+
+    period: str
+    cause_id: str
+    currency: str
+
+
+class CauseTotal(NamedTuple):
+    """A cause's sums over all time in one currency (what it is owed)."""
+
+    cause_id: str
+    currency: str
+
+
+class ShopperImpact(NamedTuple):
+    """What one shopper's orders and fees pledged and reversed for a cause in one currency."""
+
+    customer_ref: str
+    currency: str
+    cause_id: str
+
+
+TotalsLine = MonthTotal | CauseTotal | ShopperImpact
+
+
+def counted_in(entry: LedgerEntry, customer_ref: str | None) -> list[tuple[TotalsLine, Balance]]:
+    """Which running totals an entry adds to, and what it adds to each: its month, its cause's all-time
+    sums and, for a shopper's pledge or reversal, the shopper's impact (pledged and reversed only)."""
+    delta = Balance()
+    delta.add(entry)
+    lines: list[tuple[TotalsLine, Balance]] = [
+        (MonthTotal(entry.period, entry.cause_id, entry.currency), delta),
+        (CauseTotal(entry.cause_id, entry.currency), delta),
+    ]
+    if customer_ref is not None and entry.kind != DISBURSEMENT:
+        impact = Balance(pledged=delta.pledged, reversed=delta.reversed)
+        lines.append((ShopperImpact(customer_ref, entry.currency, entry.cause_id), impact))
+    return lines
+
+
+class InsufficientBalanceError(Exception):
+    """A disbursement larger than the cause's outstanding balance in that currency."""
+
+    def __init__(self, outstanding: int) -> None:
+        super().__init__(outstanding)
+        self.outstanding = outstanding
+
+
+def disbursement_entry_id(disbursement_id: str) -> str:
+    return f"disbursement#{disbursement_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CauseBalance:
+    """A cause's running sums in one currency, as loaded (the aggregate a disbursement changes).
+
+    `balance.disbursed` is what was paid out when it was loaded: a commit holds only if no other
+    payout happened since (pledges and reversals may, and never stop a payout).
+    """
+
+    cause_id: str
+    currency: str
+    balance: Balance
+
+    def disburse(self, disbursement_id: str, amount: int, paid_at: datetime) -> Posting:
+        """The payout's ledger entry; refused unless the outstanding balance covers it."""
+        if self.balance.outstanding < amount:
+            raise InsufficientBalanceError(self.balance.outstanding)
+        entry = LedgerEntry(DISBURSEMENT, self.cause_id, self.currency, amount, month_of(paid_at))
+        return Posting(disbursement_entry_id(disbursement_id), entry, paid_at)

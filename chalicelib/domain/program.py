@@ -65,6 +65,19 @@ def reversed_savings(savings: Savings, order_amount: int, total_refunded: int) -
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One order's or refund's effect on a segment's sums (negative for refunds)."""
+
+    month: str
+    currency: str
+    segment: str
+    orders: int
+    revenue: int
+    member_discount: int
+    shipping_waived: int
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Distinct and returning customers
 

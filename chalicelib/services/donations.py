@@ -8,46 +8,36 @@ the same body answers as the first time; with another body it is a conflict.
 from __future__ import annotations
 
 import hashlib
-import random
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
 import msgspec
 from msgspec import Meta
 
-from chalicelib import clock, log
+from chalicelib import clock, invocation, log
 from chalicelib.domain.catalog import ClientId, Url
-from chalicelib.domain.donations import (
-    DISBURSEMENT,
-    PLEDGE,
-    REVERSAL,
-    LedgerEntry,
-    order_pledge,
-    reversed_after_refunds,
+from chalicelib.domain.conflicts import (
+    BusyError,
+    DuplicateDisbursementError,
+    DuplicateOrderError,
+    DuplicateRefundError,
+    Recorded,
 )
+from chalicelib.domain.donations import InsufficientBalanceError
 from chalicelib.domain.money import Amount, Currency
-from chalicelib.domain.program import (
-    MEMBERS,
-    NON_MEMBERS,
-    CountedOrder,
-    Savings,
-    Segment,
-    count_order,
-    reversed_savings,
-)
-from chalicelib.domain.times import month_of
-from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
+from chalicelib.domain.order import Order, RefundExceedsOrderError, SavingsWithoutMembershipError, place_order
+from chalicelib.domain.program import Savings
+from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.services import catalog
 from chalicelib.services.access import access_of
-from chalicelib.store import ledger as store
+from chalicelib.services.unit_of_work import UnitOfWork, attempts
+from chalicelib.store import ledger
 from chalicelib.store import program as program_store
+from chalicelib.store import totals as totals_store
 
 logger = log.get_logger("donations")
 T = TypeVar("T")
 Moment = Annotated[datetime, Meta(tz=True)]
-MAX_ATTEMPTS = 8
 # Concurrent first orders of one shopper race on their counting history: a few more rounds.
 ORDER_ATTEMPTS = 16
 
@@ -134,204 +124,181 @@ def _hash(value: msgspec.Struct) -> str:
     return hashlib.sha256(msgspec.json.encode(value)).hexdigest()
 
 
-def _retrying(attempt: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
-    """Retry a transaction that lost a race (concurrent refunds of one order, busy totals)."""
-    for _ in range(attempts):
-        try:
-            return attempt()
-        except (store.StaleOrderError, store.ConcurrentTotalsError):
-            time.sleep(random.uniform(0.005, 0.05))
-    raise ServiceUnavailableError("The ledger is busy with concurrent writes; retry shortly.")
-
-
-def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
-    """Record a placed order; a member's order pledges to their cause. Returns (answer, created).
-
-    Two DynamoDB calls on the way: one read (the member and the shopper's counting history together)
-    and one transaction (the order, its pledge, the donation and program counters, the member's value).
-    """
-    now = clock.now()
-    placed_at = order.placed_at or now
-    month = month_of(placed_at)
-    request_hash = _hash(order)
-
-    def attempt() -> tuple[OrderOut, bool]:
-        state, stored = program_store.read_shopper(order.customer_ref)
-        access = access_of(state, now)
-        if not access.perks_active and order.savings.total > 0:
-            # A retry of an order recorded while the perks were active answers as the first time.
-            if store.get_order(order.order_id) is not None:
-                return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
-            raise ValidationError(
-                "Only members save through perks: `savings` must be zero for a non-member's order.",
-                param="savings", code="savings_without_membership",
-            )  # fmt: skip
-        plan = catalog.plans().get(access.plan_id or "")
-        pledge = None
-        donation = None
-        if access.perks_active and plan is not None and access.cause_id is not None:
-            amount = order_pledge(order.amount, plan.donation.order_bps)
-            donation = Donation(amount=amount, currency=order.currency, cause_id=access.cause_id)
-            if amount > 0:
-                pledge = LedgerEntry(PLEDGE, access.cause_id, order.currency, amount, month, orders=1)
-        elif access.perks_active:
-            logger.warning(
-                "member order without a cause (set DEFAULT_CAUSE_ID)", extra={"order_id": order.order_id}
-            )
-        answer = OrderOut(
-            order.order_id, order.customer_ref, order.currency, order.amount, access.perks_active, donation,
-            order.savings,
-        )  # fmt: skip
-        segment: Segment = MEMBERS if access.perks_active else NON_MEMBERS
-        counted = CountedOrder(order.order_id, placed_at, month, order.currency, segment)
-        history, deltas = count_order(stored.history, counted)
-        movement = program_store.Movement(
-            month, order.currency, segment, orders=1, revenue=order.amount,
-            member_discount=order.savings.member_discount, shipping_waived=order.savings.shipping,
-        )  # fmt: skip
-        # A shopper who has joined a cohort adds the order's revenue to it.
-        cohort = state.cohort.cohort if state is not None and state.cohort is not None else None
-        program_items = program_store.order_writes(
-            order.customer_ref, order.order_id, stored, history, deltas, movement, order.savings.total, cohort
-        )
-
-        try:
-            store.create_order(
-                order.order_id, request_hash, msgspec.to_builtins(answer), amount=order.amount,
-                currency=order.currency, customer_ref=order.customer_ref, pledge=pledge,
-                occurred_at=placed_at, now=now, also=program_items,
-                cohort=program_store.cohort_key(cohort) if cohort is not None else None,
-            )  # fmt: skip
-        except store.DuplicateRecordError:
-            return _replay(order.order_id, request_hash, OrderOut, "order_id", "order_exists")
-        return answer, True
-
-    # A lost race (the shopper's history changed, another order updated the same totals) retries it all.
-    return _retrying(attempt, ORDER_ATTEMPTS)
-
-
 def _replay(
-    order_id: str, request_hash: str, type_: type[T], param: str, code: str, record: str = store.ORDER
+    recorded: Recorded | None,
+    request_hash: str,
+    type_: type[T],
+    param: str,
+    code: str,
+    what: str = "reported",
 ) -> tuple[T, bool]:
-    """The answer for an order or refund id recorded before: (first answer, created).
+    """The answer for a natural id recorded before: (first answer, created).
 
     `created` is True when the record is this very request's own write, committed by a transaction
     that botocore retried after losing its answer: the client gets the first success, not a replay.
     """
-    stored = store.get_order(order_id, record)
-    if stored is None:
-        raise store.ConcurrentTotalsError()
-    if stored.request_hash != request_hash:
-        raise ConflictError(f"`{param}` was already reported with a different body.", param=param, code=code)
-    return msgspec.convert(stored.response, type_), stored.recorded_by_this_request()
+    if recorded is None:
+        # The id's record is gone from view (not yet visible to this read): lost race, try again.
+        raise BusyError()
+    if recorded.request_hash != request_hash:
+        raise ConflictError(f"`{param}` was already {what} with a different body.", param=param, code=code)
+    mine = recorded.request_id is not None and recorded.request_id == invocation.request_id()
+    return msgspec.convert(recorded.response, type_), mine
 
 
-def record_refund(order_id: str, refund: RefundIn) -> tuple[RefundOut, bool]:
-    """Record a (partial) refund and reverse the matching share of the order's donation."""
+def record_order(order: OrderIn, uow: UnitOfWork) -> tuple[OrderOut, bool]:
+    """Record a placed order; a member's order pledges to their cause. Returns (answer, created).
+
+    Two DynamoDB calls on the way: one read (the member and the shopper's counting history together)
+    and one transaction (the order, its pledge, the donation and program counters, the member's value).
+    A retry of a recorded order answers from the item the failed write returns (no further read).
+    """
+    now = clock.now()
+    placed_at = order.placed_at or now
+    request_hash = _hash(order)
+
+    def attempt() -> tuple[OrderOut, bool]:
+        with uow:
+            shopper = uow.members.shopper(order.customer_ref)
+            access = access_of(shopper.member, now)
+            plan = uow.catalog.plans().get(access.plan_id or "")
+            try:
+                placed = place_order(
+                    order_id=order.order_id, customer_ref=order.customer_ref, currency=order.currency,
+                    amount=order.amount, placed_at=placed_at, savings=order.savings,
+                    perks_active=access.perks_active,
+                    order_bps=plan.donation.order_bps if plan is not None else None, cause_id=access.cause_id,
+                    # A shopper who has joined a cohort adds the order's revenue to it.
+                    cohort=shopper.member.cohort.cohort
+                    if shopper.member is not None and shopper.member.cohort is not None else None,
+                    history=shopper.history, history_revision=shopper.revision,
+                )  # fmt: skip
+            except SavingsWithoutMembershipError:
+                # A retry of an order recorded while the perks were active answers as the first time.
+                recorded = uow.orders.recorded(order.order_id)
+                if recorded is not None:
+                    return _replay(recorded, request_hash, OrderOut, "order_id", "order_exists")
+                raise ValidationError(
+                    "Only members save through perks: `savings` must be zero for a non-member's order.",
+                    param="savings", code="savings_without_membership",
+                ) from None  # fmt: skip
+            if access.perks_active and not placed.donation_decided:
+                logger.warning(
+                    "member order without a cause (set DEFAULT_CAUSE_ID)", extra={"order_id": order.order_id}
+                )
+            answer = _order_out(order, placed.order)
+            uow.orders.add(placed, Recorded(request_hash, msgspec.to_builtins(answer)), now)
+            try:
+                uow.commit()
+            except DuplicateOrderError as duplicate:
+                # The failed commit returned what was recorded; read it only if the store could not say.
+                recorded = duplicate.recorded or uow.orders.recorded(order.order_id)
+                return _replay(recorded, request_hash, OrderOut, "order_id", "order_exists")
+        return answer, True
+
+    # A lost race (the shopper's history changed, another order updated the same totals) retries it all.
+    return attempts(attempt, ORDER_ATTEMPTS)
+
+
+def _order_out(order: OrderIn, placed: Order) -> OrderOut:
+    donation = None
+    if placed.cause_id is not None:
+        donation = Donation(amount=placed.donation, currency=placed.currency, cause_id=placed.cause_id)
+    return OrderOut(
+        order.order_id,
+        order.customer_ref,
+        order.currency,
+        order.amount,
+        placed.member,
+        donation,
+        order.savings,
+    )
+
+
+def record_refund(order_id: str, refund: RefundIn, uow: UnitOfWork) -> tuple[RefundOut, bool]:
+    """Record a (partial) refund and reverse the matching share of the order's donation.
+
+    One read (the order) and one transaction; a retried refund answers from the item its failed write
+    returns.
+    """
     request_hash = _hash(refund)
-    record = f"refund#{refund.refund_id}"
+
+    def replay(recorded: Recorded | None) -> tuple[RefundOut, bool]:
+        return _replay(recorded, request_hash, RefundOut, "refund_id", "refund_exists")
 
     def attempt() -> tuple[RefundOut, bool]:
         now = clock.now()
-        order = store.get_order(order_id)
-        if order is None:
-            raise NotFoundError(f"No order `{order_id}`.", param="order_id", code="order_not_found")
-        previous = store.get_order(order_id, record)
-        if previous is not None:
-            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record)
-        if order.refunded + refund.amount > order.amount:
-            raise ValidationError(
-                f"Refunds would total {order.refunded + refund.amount}, "
-                f"more than the order's {order.amount}.",
-                param="amount", code="refund_exceeds_order",
-            )  # fmt: skip
-        refunded = order.refunded + refund.amount
-        total_reversed = reversed_after_refunds(order.donation, order.amount, refunded)
-        increment = total_reversed - order.reversed
-        reversal = None
-        if increment > 0 and order.cause_id is not None and order.currency is not None:
-            reversal = LedgerEntry(REVERSAL, order.cause_id, order.currency, increment, month_of(now))
-        answer = RefundOut(refund.refund_id, order_id, refund.amount, increment)
-        program_items = _refund_program_items(order, refund, refunded, month_of(now))
-        try:
-            store.record_refund(
-                order, refund.refund_id, request_hash, msgspec.to_builtins(answer), amount=refund.amount,
-                reversal=reversal, now=now, also=program_items,
-            )  # fmt: skip
-        except store.DuplicateRecordError:
-            return _replay(order_id, request_hash, RefundOut, "refund_id", "refund_exists", record)
+        with uow:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise NotFoundError(f"No order `{order_id}`.", param="order_id", code="order_not_found")
+            try:
+                refunded = order.refund(refund.refund_id, refund.amount, now)
+            except RefundExceedsOrderError as refused:
+                # A retry of a refund that brought the order to its amount answers as the first time.
+                recorded = uow.orders.recorded(order_id, refund.refund_id)
+                if recorded is not None:
+                    return replay(recorded)
+                raise ValidationError(
+                    f"Refunds would total {refused.total}, more than the order's {refused.amount}.",
+                    param="amount", code="refund_exceeds_order",
+                ) from None  # fmt: skip
+            answer = RefundOut(refund.refund_id, order_id, refund.amount, refunded.donation_reversed)
+            uow.orders.add_refund(order, refunded, Recorded(request_hash, msgspec.to_builtins(answer)), now)
+            try:
+                uow.commit()
+            except DuplicateRefundError as duplicate:
+                return replay(duplicate.recorded or uow.orders.recorded(order_id, refund.refund_id))
         return answer, True
 
-    return _retrying(attempt)
+    return attempts(attempt)
 
 
-def _refund_program_items(
-    order: store.StoredOrder, refund: RefundIn, refunded: int, month: str
-) -> program_store.Writes | None:
-    """A refund's effect on the program counters and the member's value, in the refund's month: revenue
-    back, and the order's savings reversed by the donation rule."""
-    if order.currency is None or order.customer_ref is None:
-        return None
-    currency, customer_ref = order.currency, order.customer_ref
-    savings = msgspec.convert(order.response.get("savings") or {}, Savings)
-    before = reversed_savings(savings, order.amount, order.refunded)
-    after = reversed_savings(savings, order.amount, refunded)
-    discount_back = after.member_discount - before.member_discount
-    shipping_back = after.shipping - before.shipping
-    segment = MEMBERS if order.response.get("member") else NON_MEMBERS
-    movement = program_store.Movement(
-        month, currency, segment, orders=0, revenue=-refund.amount,
-        member_discount=-discount_back, shipping_waived=-shipping_back,
-    )  # fmt: skip
-    cohort = program_store.cohort_of_key(order.cohort) if order.cohort is not None else None
-    return program_store.refund_writes(customer_ref, f"{order.order_id}#{refund.refund_id}", movement, cohort)
+def record_disbursement(disbursement: DisbursementIn, uow: UnitOfWork) -> tuple[DisbursementOut, bool]:
+    """Record money paid to a cause; refused (409) beyond the cause's outstanding balance.
 
-
-def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, bool]:
-    """Record money paid to a cause; refused (409) beyond the cause's outstanding balance."""
-    if disbursement.cause_id not in catalog.causes():
+    The cause's shards are read in one TransactGetItems; the payout commits only if no other payout
+    changed the cause's paid-out sum since (pledges and reversals never stop it; a reversal that commits
+    meanwhile counts as a refund after the payout).
+    """
+    if disbursement.cause_id not in uow.catalog.causes():
         raise ValidationError(f"No cause `{disbursement.cause_id}`.", param="cause_id", code="unknown_cause")
     now = clock.now()
     request_hash = _hash(disbursement)
     answer = DisbursementOut(**msgspec.structs.asdict(disbursement), recorded_at=now)
-    entry = LedgerEntry(
-        DISBURSEMENT,
-        disbursement.cause_id,
-        disbursement.currency,
-        disbursement.amount,
-        month_of(disbursement.paid_at),
-    )
 
-    def replay() -> tuple[DisbursementOut, bool]:
-        stored = store.get_disbursement(disbursement.disbursement_id)
-        if stored is None:
-            raise store.ConcurrentTotalsError()
-        if stored.request_hash != request_hash:
-            raise ConflictError(
-                "`disbursement_id` was already recorded with a different body.",
-                param="disbursement_id", code="disbursement_exists",
-            )  # fmt: skip
-        return msgspec.convert(stored.response, DisbursementOut), stored.recorded_by_this_request()
+    def replay(recorded: Recorded | None) -> tuple[DisbursementOut, bool]:
+        return _replay(
+            recorded, request_hash, DisbursementOut, "disbursement_id", "disbursement_exists", "recorded"
+        )
 
     def attempt() -> tuple[DisbursementOut, bool]:
-        try:
-            store.record_disbursement(
-                disbursement.disbursement_id, entry, request_hash, msgspec.to_builtins(answer),
-                disbursement.paid_at, now,
-            )  # fmt: skip
-        except store.DuplicateRecordError:
-            return replay()
-        except store.InsufficientBalanceError as refused:
-            if store.get_disbursement(disbursement.disbursement_id) is not None:
-                return replay()
-            raise ConflictError(
-                f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is "
-                f"{refused.outstanding}; a disbursement of {disbursement.amount} would exceed it.",
-                param="amount", code="exceeds_outstanding",
-            ) from None  # fmt: skip
+        with uow:
+            balance = uow.ledger.balance(disbursement.cause_id, disbursement.currency)
+            try:
+                posting = balance.disburse(
+                    disbursement.disbursement_id, disbursement.amount, disbursement.paid_at
+                )
+            except InsufficientBalanceError as refused:
+                recorded = uow.ledger.recorded_disbursement(disbursement.disbursement_id)
+                if recorded is not None:
+                    return replay(recorded)
+                raise ConflictError(
+                    f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is "
+                    f"{refused.outstanding}; a disbursement of {disbursement.amount} would exceed it.",
+                    param="amount", code="exceeds_outstanding",
+                ) from None  # fmt: skip
+            reply = Recorded(request_hash, msgspec.to_builtins(answer))
+            uow.ledger.add_disbursement(balance, posting, reply, now, disbursement.disbursement_id)
+            try:
+                uow.commit()
+            except DuplicateDisbursementError as duplicate:
+                return replay(
+                    duplicate.recorded or uow.ledger.recorded_disbursement(disbursement.disbursement_id)
+                )
         return answer, True
 
-    return _retrying(attempt)
+    return attempts(attempt)
 
 
 def list_disbursements(
@@ -340,8 +307,8 @@ def list_disbursements(
     """Disbursements, newest first, optionally of one cause and/or one currency."""
     cause_ids = [cause_id] if cause_id is not None else list(catalog.causes())
     try:
-        items, has_more = store.list_disbursements(cause_ids, limit, starting_after, currency)
-    except store.UnknownDisbursementError:
+        items, has_more = ledger.list_disbursements(cause_ids, limit, starting_after, currency)
+    except ledger.UnknownDisbursementError:
         raise ValidationError(
             f"No disbursement `{starting_after}` to start after.", param="starting_after"
         ) from None
@@ -351,7 +318,7 @@ def list_disbursements(
 def member_impact(customer_ref: str) -> dict[str, DonationSums]:
     """Per currency, what the shopper's purchases and fees pledged, reversed and net, per cause in each
     cause's own unit (one Query)."""
-    totals = store.member_totals(customer_ref)
+    totals = totals_store.member_totals(customer_ref)
     causes = catalog.causes()
     impact: dict[str, DonationSums] = {}
     for (currency, cause_id), b in sorted(totals.items()):

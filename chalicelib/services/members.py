@@ -7,8 +7,6 @@ no-op or a re-read (see `services.stripe_events`).
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,16 +15,18 @@ import msgspec
 from chalicelib import clock, log
 from chalicelib.domain import membership as rules
 from chalicelib.domain.catalog import Perks, Plan
-from chalicelib.domain.member import Member
+from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
+from chalicelib.domain.donations import Posting
+from chalicelib.domain.member import Member, RenewalPledge
 from chalicelib.domain.times import from_epoch
-from chalicelib.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationError
+from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import catalog
 from chalicelib.services.access import access_of, access_policy
 from chalicelib.services.donations import DonationSums, MemberValue, member_impact, member_value
+from chalicelib.services.unit_of_work import UnitOfWork, attempts
 from chalicelib.store import members as store
-from chalicelib.store.members import MemberState, StaleMemberError
-from chalicelib.store.unit_of_work import LedgerEntryExistsError, MemberUnitOfWork
+from chalicelib.store.members import MemberState
 
 logger = log.get_logger("members")
 
@@ -120,6 +120,7 @@ def start_checkout(
     success_url: str,
     cancel_url: str,
     cause_id: str | None,
+    uow: UnitOfWork,
 ) -> CheckoutStarted:
     """A Stripe Checkout Session for the plan, and the shopper recorded with status `none`.
 
@@ -153,7 +154,7 @@ def start_checkout(
         )
     )
 
-    def record(current: Member | None, _: MemberUnitOfWork) -> Member:
+    def record(current: Member | None, _: MemberChange) -> Member:
         member = current or Member(customer_ref=customer_ref)
         member.link_stripe_customer(stripe_customer_id)
         member.email = email
@@ -161,7 +162,7 @@ def start_checkout(
         member.checkout_started_at = now
         return member
 
-    change_member(customer_ref, record, now)
+    change_member(customer_ref, record, now, uow)
     logger.info("checkout started", extra={"customer_ref": customer_ref, "plan_id": plan_id})
     return CheckoutStarted(checkout_url=url, session_id=session_id)
 
@@ -170,6 +171,7 @@ def apply_snapshots(
     customer_ref: str,
     fresh: list[rules.SubscriptionSnapshot],
     now: datetime,
+    uow: UnitOfWork,
     *,
     stripe_customer_id: str | None = None,
 ) -> MemberState | None:
@@ -178,51 +180,88 @@ def apply_snapshots(
     Returns None for an unknown shopper.
     """
 
-    def fold(member: Member | None, _: MemberUnitOfWork) -> Member | None:
+    def fold(member: Member | None, _: MemberChange) -> Member | None:
         if member is None:
             return None
         member.observe(fresh)
         member.link_stripe_customer(stripe_customer_id)
         return member
 
-    return change_member(customer_ref, fold, now)
+    return change_member(customer_ref, fold, now, uow)
 
 
-Decide = Callable[[Member | None, MemberUnitOfWork], Member | None]
+class MemberChange:
+    """What a decision about a shopper may add to the unit of work besides the member itself."""
+
+    def __init__(self, uow: UnitOfWork, customer_ref: str, now: datetime, known_entries: set[str]) -> None:
+        self.uow = uow
+        self.customer_ref = customer_ref
+        self.now = now
+        # Ledger entry ids an earlier attempt found already recorded (by the other path).
+        self.known_entries = known_entries
+
+    def record_event(self, event_key: str, expires_at: datetime) -> None:
+        """The Stripe event is applied exactly once: its record commits with its effect."""
+        self.uow.members.record_event(event_key, expires_at)
+
+    def recorded_before(self, entry_id: str) -> bool:
+        """Did an earlier attempt find this ledger entry already recorded (by the other path)?"""
+        return entry_id in self.known_entries
+
+    def add_ledger_entry(self, pledge: RenewalPledge) -> None:
+        """A renewal pledge and its totals."""
+        self.uow.ledger.add(
+            Posting(pledge.entry_id, pledge.entry, pledge.occurred_at, self.customer_ref), self.now
+        )
+
+    def add_fee(self, invoice_id: str, month: str, currency: str, amount: int) -> None:
+        """A paid fee in the program's fees, the member's `fees_paid` and the member's cohort."""
+        self.uow.members.add_fee(self.customer_ref, invoice_id, month, currency, amount)
+
+
+Decide = Callable[[Member | None, MemberChange], Member | None]
 
 
 def change_member(
     customer_ref: str,
     decide: Decide,
     now: datetime,
+    uow: UnitOfWork,
     *,
-    loaded: tuple[MemberUnitOfWork, Member | None] | None = None,
+    loaded: Member | None = None,
 ) -> Member | None:
     """Load, decide, commit in one transaction; on a lost race load again and decide again.
 
     `decide` applies the domain's rules to the loaded member (None: unknown shopper) and may add
-    effects to the unit of work; it returns the member to commit, or None to write nothing. It
+    effects through the `MemberChange`; it returns the member to commit, or None to write nothing. It
     must do no I/O: anything read from Stripe is read before, once. `loaded` is a first load made
     by the caller (to decide what to read from Stripe), used for the first attempt.
     """
     known_entries: set[str] = set()
-    for attempt in range(MAX_WRITE_ATTEMPTS):
-        if attempt == 0 and loaded is not None:
-            uow, current = loaded
-        else:
-            uow = MemberUnitOfWork(customer_ref, known_entries)
-            current = uow.load()
-        changed = decide(current, uow)
-        if changed is None:
-            return None
-        try:
-            return uow.commit(changed, now, access_policy())
-        except LedgerEntryExistsError as exc:
-            # Recorded by the other path (webhook or reconciliation): decide again knowing it.
-            known_entries.add(exc.entry_id)
-        except StaleMemberError:
-            time.sleep(random.uniform(0.005, 0.05))
-    raise ServiceUnavailableError("The shopper is being changed by another request; retry shortly.")
+    policy = access_policy()
+    first = loaded
+
+    def attempt() -> Member | None:
+        nonlocal first
+        with uow:
+            current = first if first is not None else uow.members.get(customer_ref)
+            first = None
+            changed = decide(current, MemberChange(uow, customer_ref, now, known_entries))
+            if changed is None:
+                return None
+            changed.refresh(now, policy)
+            uow.members.add(changed, now)
+            try:
+                uow.commit()
+            except LedgerEntryExistsError as exc:
+                # Recorded by the other path (webhook or reconciliation): decide again knowing it.
+                known_entries.add(exc.entry_id)
+                raise BusyError() from exc
+            return uow.committed_member
+
+    return attempts(
+        attempt, MAX_WRITE_ATTEMPTS, "The shopper is being changed by another request; retry shortly."
+    )
 
 
 def observed_now() -> float:
@@ -233,23 +272,23 @@ def observed_now() -> float:
     return clock.now().timestamp() + rules.READ_SKEW_SECONDS
 
 
-def sync(customer_ref: str) -> Membership:
+def sync(customer_ref: str, uow: UnitOfWork) -> Membership:
     """Re-read every subscription of the shopper from Stripe now and store what changed."""
     state = _require(customer_ref)
     now = clock.now()
     if state.stripe_customer_id is None:
         return render(state, now)
     fresh = stripe_subscriptions.list_subscriptions(state.stripe_customer_id, observed_now())
-    stored = apply_snapshots(customer_ref, fresh, now)
+    stored = apply_snapshots(customer_ref, fresh, now, uow)
     return render(stored or state, now)
 
 
-def _governing(state: MemberState, now: datetime) -> rules.SubscriptionSnapshot:
+def _governing(state: MemberState, now: datetime, uow: UnitOfWork) -> rules.SubscriptionSnapshot:
     """The subscription a change applies to; read from Stripe if no webhook has told us of it yet."""
     subscription = access_of(state, now).subscription
     if (subscription is None or subscription.status in rules.TERMINAL_STATUSES) and state.stripe_customer_id:
         fresh = stripe_subscriptions.list_subscriptions(state.stripe_customer_id, observed_now())
-        state = apply_snapshots(state.customer_ref, fresh, now) or state
+        state = apply_snapshots(state.customer_ref, fresh, now, uow) or state
         subscription = access_of(state, now).subscription
     if subscription is None or subscription.status in rules.TERMINAL_STATUSES:
         raise ConflictError(
@@ -260,8 +299,10 @@ def _governing(state: MemberState, now: datetime) -> rules.SubscriptionSnapshot:
     return subscription
 
 
-def _store_one(customer_ref: str, snapshot: rules.SubscriptionSnapshot, now: datetime) -> Membership:
-    stored = apply_snapshots(customer_ref, [snapshot], now)
+def _store_one(
+    customer_ref: str, snapshot: rules.SubscriptionSnapshot, now: datetime, uow: UnitOfWork
+) -> Membership:
+    stored = apply_snapshots(customer_ref, [snapshot], now, uow)
     if stored is None:
         raise _unknown(customer_ref)
     return render(stored, now)
@@ -279,23 +320,23 @@ def open_portal(customer_ref: str, return_url: str) -> str:
     return stripe_subscriptions.create_portal_session(state.stripe_customer_id, return_url)
 
 
-def cancel(customer_ref: str, at_period_end: bool) -> Membership:
+def cancel(customer_ref: str, at_period_end: bool, uow: UnitOfWork) -> Membership:
     """Cancel at the end of the paid period (perks until then), or now."""
     now = clock.now()
-    subscription = _governing(_require(customer_ref), now)
+    subscription = _governing(_require(customer_ref), now, uow)
     if at_period_end:
         snapshot = stripe_subscriptions.set_cancel_at_period_end(
             subscription.subscription_id, True, observed_now()
         )
     else:
         snapshot = stripe_subscriptions.cancel_now(subscription.subscription_id, observed_now())
-    return _store_one(customer_ref, snapshot, now)
+    return _store_one(customer_ref, snapshot, now, uow)
 
 
-def resume(customer_ref: str) -> Membership:
+def resume(customer_ref: str, uow: UnitOfWork) -> Membership:
     """Undo a cancel-at-period-end."""
     now = clock.now()
-    subscription = _governing(_require(customer_ref), now)
+    subscription = _governing(_require(customer_ref), now, uow)
     if not subscription.cancel_at_period_end:
         raise ConflictError(
             "The subscription is not set to cancel; there is nothing to resume.",
@@ -305,15 +346,15 @@ def resume(customer_ref: str) -> Membership:
     snapshot = stripe_subscriptions.set_cancel_at_period_end(
         subscription.subscription_id, False, observed_now()
     )
-    return _store_one(customer_ref, snapshot, now)
+    return _store_one(customer_ref, snapshot, now, uow)
 
 
-def switch_plan(customer_ref: str, plan_id: str) -> Membership:
+def switch_plan(customer_ref: str, plan_id: str, uow: UnitOfWork) -> Membership:
     """Move the shopper's subscription to another plan, prorated by Stripe."""
     plan = _plan(plan_id)
     now = clock.now()
     state = _require(customer_ref)
-    subscription = _governing(state, now)
+    subscription = _governing(state, now, uow)
     if subscription.plan_id == plan_id:
         return render(state, now)
     current = catalog.plans().get(subscription.plan_id or "")
@@ -327,20 +368,20 @@ def switch_plan(customer_ref: str, plan_id: str) -> Membership:
     snapshot = stripe_subscriptions.switch_price(
         subscription.subscription_id, item_id, plan.stripe_price_id or "", plan_id, observed_now()
     )
-    return _store_one(customer_ref, snapshot, now)
+    return _store_one(customer_ref, snapshot, now, uow)
 
 
-def set_cause(customer_ref: str, cause_id: str) -> Membership:
+def set_cause(customer_ref: str, cause_id: str, uow: UnitOfWork) -> Membership:
     """Send the shopper's future donations to `cause_id` (past pledges stay where they went)."""
     _check_cause(cause_id)
     now = clock.now()
 
-    def choose(member: Member | None, _: MemberUnitOfWork) -> Member | None:
+    def choose(member: Member | None, _: MemberChange) -> Member | None:
         if member is not None:
             member.cause_id = cause_id
         return member
 
-    state = change_member(customer_ref, choose, now)
+    state = change_member(customer_ref, choose, now, uow)
     if state is None:
         raise _unknown(customer_ref)
     return render(state, now)

@@ -26,10 +26,10 @@ from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ApiError
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.services import members, stripe_events
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 from chalicelib.store import members as store
 from chalicelib.store.shards import reconcile_buckets
-from chalicelib.store.unit_of_work import MemberUnitOfWork
 
 logger = log.get_logger("reconcile")
 
@@ -80,7 +80,7 @@ def _facts(snapshots: list[SubscriptionSnapshot]) -> set[tuple[object, ...]]:
 ENDED_LOOKBACK = timedelta(days=35)
 
 
-def reconcile_member(customer_ref: str) -> int:
+def reconcile_member(customer_ref: str, uow: UnitOfWork) -> int:
     """Re-read one shopper's subscriptions and recent paid invoices from Stripe; how many fixes it made.
 
     Everything is read from Stripe first. Then one transaction heals the membership (if it was
@@ -88,8 +88,8 @@ def reconcile_member(customer_ref: str) -> int:
     pledge; the pledge's ledger id keeps it single whichever path (webhook or this) comes first.
     """
     now = clock.now()
-    uow = MemberUnitOfWork(customer_ref)
-    member = uow.load()
+    with uow:
+        member = uow.members.get(customer_ref)
     if member is None:
         return 0
     fresh: list[SubscriptionSnapshot] = []
@@ -104,35 +104,35 @@ def reconcile_member(customer_ref: str) -> int:
                 missing += [i for i in paid if not member.has_accounted_for(i.invoice_id)]
     before = _facts(member.subscriptions)
 
-    def heal(current: Member | None, _: MemberUnitOfWork) -> Member | None:
+    def heal(current: Member | None, _: members.MemberChange) -> Member | None:
         if current is not None:
             current.observe(fresh)
         return current
 
-    stored = members.change_member(customer_ref, heal, now, loaded=(uow, member))
+    stored = members.change_member(customer_ref, heal, now, uow, loaded=member)
     fixes = int(stored is not None and _facts(stored.subscriptions) != before)
     if fixes:
         logger.warning("reconciliation fixed a stale membership", extra={"customer_ref": customer_ref})
     for invoice in sorted(missing, key=lambda i: (i.paid_at, i.invoice_id)):
-        if _pledge(customer_ref, invoice, now):
+        if _pledge(customer_ref, invoice, now, uow):
             fixes += 1
             logger.warning("reconciliation pledged a lost renewal", extra={"invoice_id": invoice.invoice_id})
     return fixes
 
 
-def _pledge(customer_ref: str, invoice: PaidInvoice, now: datetime) -> bool:
+def _pledge(customer_ref: str, invoice: PaidInvoice, now: datetime, uow: UnitOfWork) -> bool:
     """Account for one paid invoice in its own transaction; True when this added its pledge."""
     pledged = False
 
-    def account(current: Member | None, unit: MemberUnitOfWork) -> Member | None:
+    def account(current: Member | None, change: members.MemberChange) -> Member | None:
         nonlocal pledged
         if current is None or current.has_accounted_for(invoice.invoice_id):
             pledged = False  # the webhook got there first
             return None
-        pledged = stripe_events.account_for_invoice(current, invoice, unit)
+        pledged = stripe_events.account_for_invoice(current, invoice, change)
         return current
 
-    members.change_member(customer_ref, account, now)
+    members.change_member(customer_ref, account, now, uow)
     return pledged
 
 
@@ -147,7 +147,9 @@ def next_first_bucket(now_epoch: int) -> int:
     return (now_epoch // 3600) % len(reconcile_buckets())
 
 
-def reconcile(customer_refs: list[str] | None = None, limit: int | None = None) -> ReconcileResult:
+def reconcile(
+    uow: UnitOfWork, customer_refs: list[str] | None = None, limit: int | None = None
+) -> ReconcileResult:
     """Reconcile the given shoppers, or up to `limit` (setting `RECONCILE_BATCH_SIZE`) that are due.
 
     Stops early when the invocation's remaining time no longer covers one shopper's worst case;
@@ -164,7 +166,7 @@ def reconcile(customer_refs: list[str] | None = None, limit: int | None = None) 
         try:
             if not _time_for_a_shopper():
                 raise _OutOfTimeError
-            result.fixed += reconcile_member(customer_ref)
+            result.fixed += reconcile_member(customer_ref, uow)
             result.checked += 1
         except _OutOfTimeError:
             result.left = len(customer_refs) - position

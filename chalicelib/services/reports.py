@@ -6,7 +6,7 @@ import re
 
 from chalicelib.domain.reports import DonationReport, ReportRow, TotalsRow
 from chalicelib.errors import ValidationError
-from chalicelib.store import ledger as store
+from chalicelib.store import totals as store
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

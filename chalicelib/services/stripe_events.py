@@ -13,10 +13,12 @@ checkout events carry no subscription state, so they read it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from chalicelib import clock, log
+from chalicelib.domain.conflicts import EventAlreadyAppliedError
 from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch, month_of
@@ -30,12 +32,11 @@ from chalicelib.payments.events import (
     Subscription,
     snapshot_of,
 )
-from chalicelib.services import catalog, members
+from chalicelib.services import members
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 from chalicelib.store import idempotency
 from chalicelib.store import members as store
-from chalicelib.store.members import EventAlreadyAppliedError
-from chalicelib.store.unit_of_work import MemberUnitOfWork
 
 logger = log.get_logger("stripe_events")
 
@@ -52,29 +53,30 @@ class Facts:
     snapshots: list[SubscriptionSnapshot] = field(default_factory=list)
 
 
-def apply_stripe_event(event: StripeEvent | IgnoredEvent) -> str:
+def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> str:
     """Apply one verified event. Returns what happened: applied, duplicate, ignored or unknown_customer.
 
     Raises only for transient failures (DynamoDB or Stripe unreachable), so Stripe retries.
     """
     log.bind(stripe_event_id=event.id, stripe_event_type=event.type)
-    if isinstance(event, IgnoredEvent):
+    read_facts = FACTS.get(event.type)
+    if isinstance(event, IgnoredEvent) or read_facts is None:
         return "ignored"
     customer_ref = _customer_ref(event.object)
     if customer_ref is None:
         logger.info("event for a customer we do not know", extra={"stripe_customer": _customer(event)})
         return "unknown_customer"
     log.bind(customer_ref=customer_ref)
-    uow = MemberUnitOfWork(customer_ref)
-    member = uow.load()
+    with uow:
+        member = uow.members.get(customer_ref)
     if member is None:
         return "unknown_customer"
-    facts = _facts(event, member)
+    facts = read_facts(event, member)
     now = clock.now()
     expires_at = now + timedelta(days=settings.stripe_event_ttl_days)
     key = idempotency.stripe_event_key(event.id)
 
-    def decide(current: Member | None, unit: MemberUnitOfWork) -> Member | None:
+    def decide(current: Member | None, change: members.MemberChange) -> Member | None:
         if current is None:
             return None
         if facts.payload is not None and facts.fresh is None and current.needs_fresh_state(facts.payload):
@@ -84,12 +86,12 @@ def apply_stripe_event(event: StripeEvent | IgnoredEvent) -> str:
         current.observe(facts.snapshots)
         current.link_stripe_customer(facts.stripe_customer_id)
         if facts.paid_invoice is not None:
-            account_for_invoice(current, facts.paid_invoice, unit)
-        unit.record_event(key, expires_at)
+            account_for_invoice(current, facts.paid_invoice, change)
+        change.record_event(key, expires_at)
         return current
 
     try:
-        stored = members.change_member(customer_ref, decide, now, loaded=(uow, member))
+        stored = members.change_member(customer_ref, decide, now, uow, loaded=member)
     except EventAlreadyAppliedError:
         return "duplicate"
     if stored is None:
@@ -98,18 +100,18 @@ def apply_stripe_event(event: StripeEvent | IgnoredEvent) -> str:
     return "applied"
 
 
-def account_for_invoice(member: Member, invoice: PaidInvoice, uow: MemberUnitOfWork) -> bool:
-    """Record a paid invoice on the member and, once per invoice, add its renewal pledge to `uow`.
+def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.MemberChange) -> bool:
+    """Record a paid invoice on the member and, once per invoice, add its renewal pledge to the change.
 
     Returns True when a pledge was added. Whichever path sees an invoice first (webhook or
     reconciliation) pledges it; the ledger entry's id makes a second pledge impossible. The same
     first time, the fee counts in the program report, the member's `value` and the member's cohort
     (same transaction).
     """
-    plan = catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
-    pledged_before = uow.recorded_before(renewal_pledge_id(invoice.invoice_id))
+    plan = change.uow.catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
+    pledged_before = change.recorded_before(renewal_pledge_id(invoice.invoice_id))
     if not member.has_accounted_for(invoice.invoice_id) and not pledged_before and invoice.amount_paid > 0:
-        uow.add_fee(invoice.invoice_id, month_of(invoice.paid_at), invoice.currency, invoice.amount_paid)
+        change.add_fee(invoice.invoice_id, month_of(invoice.paid_at), invoice.currency, invoice.amount_paid)
     pledge = member.record_paid_invoice(
         invoice,
         plan.donation.renewal_bps if plan is not None else None,
@@ -117,24 +119,35 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, uow: MemberUnitOfW
         pledged_before=pledged_before,
     )
     if pledge is not None:
-        uow.add_ledger_entry(pledge)
+        change.add_ledger_entry(pledge)
         return True
     if plan is None and invoice.amount_paid > 0:
         logger.warning("membership fee without a plan; no pledge", extra={"invoice_id": invoice.invoice_id})
     return False
 
 
-def _facts(event: StripeEvent, member: Member) -> Facts:
-    """The event's facts; reads the subscription from Stripe (once) when the event cannot be trusted alone."""
+def _subscription_facts(event: StripeEvent, member: Member) -> Facts:
+    """A subscription's own state: kept when strictly newer than the stored one, else Stripe is asked."""
     obj = event.object
-    if isinstance(obj, Subscription):
-        payload = snapshot_of(obj, event.created)
-        fresh = _read(payload.subscription_id) if member.needs_fresh_state(payload) else None
-        return Facts(payload=payload, fresh=fresh, stripe_customer_id=obj.customer,
-                     snapshots=[payload, *([fresh] if fresh else [])])  # fmt: skip
-    if isinstance(obj, CheckoutSession):
-        fresh = _read(obj.subscription) if obj.subscription else None
-        return Facts(fresh=fresh, stripe_customer_id=obj.customer, snapshots=[fresh] if fresh else [])
+    assert isinstance(obj, Subscription)
+    payload = snapshot_of(obj, event.created)
+    fresh = _read(payload.subscription_id) if member.needs_fresh_state(payload) else None
+    return Facts(payload=payload, fresh=fresh, stripe_customer_id=obj.customer,
+                 snapshots=[payload, *([fresh] if fresh else [])])  # fmt: skip
+
+
+def _checkout_facts(event: StripeEvent, member: Member) -> Facts:
+    """A completed checkout carries no subscription state: read it, and link the Stripe customer."""
+    obj = event.object
+    assert isinstance(obj, CheckoutSession)
+    fresh = _read(obj.subscription) if obj.subscription else None
+    return Facts(fresh=fresh, stripe_customer_id=obj.customer, snapshots=[fresh] if fresh else [])
+
+
+def _invoice_facts(event: StripeEvent, member: Member) -> Facts:
+    """An invoice's subscription, read from Stripe; for `invoice.paid`, the payment to account for."""
+    obj = event.object
+    assert isinstance(obj, Invoice)
     subscription_id = obj.subscription_id
     fresh = _read(subscription_id) if subscription_id else None
     paid = None
@@ -142,6 +155,19 @@ def _facts(event: StripeEvent, member: Member) -> Facts:
         paid_at = obj.status_transitions.paid_at or event.created
         paid = PaidInvoice(obj.id, subscription_id, obj.amount_paid, obj.currency, from_epoch(paid_at))
     return Facts(fresh=fresh, paid_invoice=paid, snapshots=[fresh] if fresh else [])
+
+
+# Event type → what the event tells (reading Stripe at most once, before anything is written).
+FACTS: dict[str, Callable[[StripeEvent, Member], Facts]] = {
+    "checkout.session.completed": _checkout_facts,
+    "customer.subscription.created": _subscription_facts,
+    "customer.subscription.updated": _subscription_facts,
+    "customer.subscription.deleted": _subscription_facts,
+    "customer.subscription.paused": _subscription_facts,
+    "customer.subscription.resumed": _subscription_facts,
+    "invoice.paid": _invoice_facts,
+    "invoice.payment_failed": _invoice_facts,
+}
 
 
 def _read(subscription_id: str) -> SubscriptionSnapshot:

@@ -120,9 +120,11 @@ def all_models() -> list[type]:
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.catalog import CatalogRecord
     from chalicelib.store.idempotency import IdempotencyRecord
-    from chalicelib.store.ledger import DonationTotalsRecord, LedgerEntryRecord, OrderRecord
+    from chalicelib.store.ledger import LedgerEntryRecord
     from chalicelib.store.members import MemberRecord
+    from chalicelib.store.orders import OrderRecord
     from chalicelib.store.program import ProgramRecord
+    from chalicelib.store.totals import DonationTotalsRecord
 
     models: list[type] = [
         ApiKeyRecord,

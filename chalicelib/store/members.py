@@ -17,10 +17,11 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import STRING
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.domain.cohorts import CohortStanding
+from chalicelib.domain.conflicts import StaleMemberError
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
@@ -94,10 +95,6 @@ class ReconcileIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-u
     reconcile_at = NumberAttribute(range_key=True)
 
 
-# The earlier layout filed every shopper under this one key (`ops.rebuild_totals --migrate` moves them).
-LEGACY_RECONCILE_KEY = "due"
-
-
 def reconcile_key(customer_ref: str) -> str:
     return f"due#{reconcile_bucket(customer_ref)}"
 
@@ -152,14 +149,6 @@ def get_member(customer_ref: str) -> MemberState | None:
         return to_state(MemberRecord.get(customer_ref, consistent_read=True))
     except MemberRecord.DoesNotExist:
         return None
-
-
-class StaleMemberError(Exception):
-    """Someone else changed the shopper since it was read (version check failed): read again and retry."""
-
-
-class EventAlreadyAppliedError(Exception):
-    """The Stripe event was applied before: nothing to do."""
 
 
 def record_of(state: MemberState, now: datetime) -> MemberRecord:
@@ -227,23 +216,3 @@ def due_for_reconcile(now_epoch: int, limit: int, first_bucket: int = 0) -> list
         )
         due += [str(hit.customer_ref) for hit in hits]
     return due[:limit]
-
-
-def move_legacy_reconcile_keys() -> int:
-    """File shoppers still under the earlier single reconcile key under their bucket; returns how many."""
-    moved = 0
-    for hit in MemberRecord.by_reconcile_at.query(LEGACY_RECONCILE_KEY):
-        record = MemberRecord(hit.customer_ref)
-        with storage_errors():
-            try:
-                record.update(
-                    actions=[MemberRecord.reconcile_shard.set(reconcile_key(hit.customer_ref))],
-                    condition=MemberRecord.reconcile_shard == LEGACY_RECONCILE_KEY,
-                    add_version_condition=False,
-                )
-            except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
-                    continue  # written meanwhile, and filed under its bucket by that write
-                raise
-        moved += 1
-    return moved

@@ -19,20 +19,23 @@ Hash `scope`, range `key`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import msgspec
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
 from chalicelib.domain.cohorts import Cohort, CohortMove, CohortSums
-from chalicelib.domain.program import CountDelta, MonthSums, SegmentSums, ShopperHistory
+from chalicelib.domain.conflicts import StaleHistoryError
+from chalicelib.domain.order import HistoryChange, OrderPlaced, ProgramEffects
+from chalicelib.domain.program import CountDelta, MonthSums, Movement, SegmentSums, ShopperHistory
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
 from chalicelib.store.members import MemberRecord, MemberState, to_state
-from chalicelib.store.shards import totals_shard, totals_shards
+from chalicelib.store.shards import every_shard, totals_shard
+from chalicelib.store.transaction import Transaction
 
 HISTORY = "history"
 _encode = msgspec.json.Encoder().encode
@@ -85,93 +88,56 @@ def read_shopper(customer_ref: str) -> tuple[MemberState | None, StoredHistory]:
     return state, StoredHistory(_decode(record.history or "{}"), int(record.revision or 0))
 
 
-@dataclass(frozen=True, slots=True)
-class Movement:
-    """One order's or refund's effect on a segment's sums (negative for refunds)."""
-
-    month: str
-    currency: str
-    segment: str
-    orders: int
-    revenue: int
-    member_discount: int
-    shipping_waived: int
+def add_order_effects(tx: Transaction, placed: OrderPlaced) -> None:
+    """An order's program items: the shopper's new history (if something new was counted; only if nobody
+    wrote it since it was read), then the program effects."""
+    if placed.history is not None:
+        add_history(tx, placed.history)
+    add_program_effects(tx, placed.program)
 
 
-# Items a use case adds to the transaction of its order, refund or invoice (see `store.ledger`).
-Writes = Callable[[TransactWrite], None]
+def add_program_effects(tx: Transaction, effects: ProgramEffects) -> None:
+    """An order's or refund's counters: its segment's sums, the customer counts, the member's savings and
+    the revenue of the shopper's cohort (each on the shard of the fact's own id)."""
+    movement = effects.movement
+    add_movement(tx, effects.token, movement)
+    for delta in effects.counts:
+        tx.update(
+            ProgramRecord(*count_item(effects.token, delta)),
+            actions=[ProgramRecord.shoppers.add(delta.delta)],
+        )
+    if effects.saved:
+        add_member_value(tx, effects.customer_ref, movement.currency, saved=effects.saved)
+    if effects.cohort is not None:
+        add_cohort_revenue(tx, effects.token, effects.cohort, movement.currency, movement.revenue)
 
 
-def order_writes(
-    customer_ref: str,
-    order_id: str,
-    stored: StoredHistory,
-    history: ShopperHistory,
-    deltas: list[CountDelta],
-    movement: Movement,
-    saved: int,
-    cohort: Cohort | None = None,
-) -> Writes:
-    """An order's program items: the shopper's new history (only when something new was counted; its
-    put is the first of these, carrying the revision check), the segment's sums, the customer counts,
-    the member's savings and the revenue of the shopper's cohort."""
-
-    def items(transaction: TransactWrite) -> None:
-        if deltas:
-            add_history(transaction, customer_ref, stored, history)
-        add_movement(transaction, order_id, movement)
-        add_counts(transaction, order_id, deltas)
-        if saved:
-            add_member_value(transaction, customer_ref, movement.currency, saved=saved)
-        if cohort is not None:
-            add_cohort_revenue(transaction, order_id, cohort, movement.currency, movement.revenue)
-
-    return items
-
-
-def refund_writes(customer_ref: str, token: str, movement: Movement, cohort: Cohort | None = None) -> Writes:
-    """A refund's program items: money back in the refund's month, the member's savings reversed and the
-    revenue taken back from the cohort the order was counted in."""
-    saved_back = movement.member_discount + movement.shipping_waived
-
-    def items(transaction: TransactWrite) -> None:
-        add_movement(transaction, token, movement)
-        if saved_back:
-            add_member_value(transaction, customer_ref, movement.currency, saved=saved_back)
-        if cohort is not None:
-            add_cohort_revenue(transaction, token, cohort, movement.currency, movement.revenue)
-
-    return items
-
-
-def fee_writes(customer_ref: str, invoice_id: str, month: str, currency: str, amount: int) -> Writes:
-    """A paid membership invoice's program items: the month's fees and the member's `fees_paid`."""
-
-    def items(transaction: TransactWrite) -> None:
-        add_fee(transaction, invoice_id, month, currency, amount)
-        add_member_value(transaction, customer_ref, currency, fees_paid=amount)
-
-    return items
-
-
-def add_history(
-    transaction: TransactWrite, customer_ref: str, stored: StoredHistory, history: ShopperHistory
+def add_fee_effects(
+    tx: Transaction, customer_ref: str, invoice_id: str, month: str, currency: str, amount: int
 ) -> None:
-    """Write the shopper's new history if nobody wrote it since `stored` was read (a put, so it comes
-    right after the transaction's other puts)."""
-    revision = (stored.revision or 0) + 1
+    """A paid membership invoice's program items: the month's fees and the member's `fees_paid`."""
+    tx.update(
+        ProgramRecord(_scope(totals_shard(invoice_id)), f"{month}#{currency}#fees"),
+        actions=[ProgramRecord.fees.add(amount)],
+    )
+    add_member_value(tx, customer_ref, currency, fees_paid=amount)
+
+
+def add_history(tx: Transaction, change: HistoryChange) -> None:
+    """The shopper's new counting history, if nobody wrote it since it was read (else StaleHistoryError)."""
+    revision = (change.revision or 0) + 1
     record = ProgramRecord(
-        f"shopper#{customer_ref}", HISTORY, history=_encode(history).decode(), revision=revision
+        f"shopper#{change.customer_ref}", HISTORY, history=_encode(change.history).decode(), revision=revision
     )
     condition = (
         ProgramRecord.scope.does_not_exist()
-        if stored.revision is None
-        else ProgramRecord.revision == stored.revision
+        if change.revision is None
+        else ProgramRecord.revision == change.revision
     )
-    transaction.save(record, condition=condition)
+    tx.put(record, condition=condition, on_conflict=lambda _old: StaleHistoryError())
 
 
-def add_movement(transaction: TransactWrite, token: str, movement: Movement) -> None:
+def add_movement(tx: Transaction, token: str, movement: Movement) -> None:
     """ADD an order's or refund's money to its segment's counters (shard chosen by `token`)."""
     scope, key = movement_item(token, movement)
     actions: list[Action] = [
@@ -180,7 +146,7 @@ def add_movement(transaction: TransactWrite, token: str, movement: Movement) -> 
         ProgramRecord.member_discount.add(movement.member_discount),
         ProgramRecord.shipping_waived.add(movement.shipping_waived),
     ]
-    transaction.update(ProgramRecord(scope, key), actions=actions)
+    tx.update(ProgramRecord(scope, key), actions=actions)
 
 
 def movement_item(token: str, movement: Movement) -> tuple[str, str]:
@@ -195,29 +161,13 @@ def count_item(token: str, delta: CountDelta) -> tuple[str, str]:
     ), f"{delta.month}#{delta.currency}#{delta.segment}#{delta.kind}#{delta.prev}"
 
 
-def add_counts(transaction: TransactWrite, token: str, deltas: list[CountDelta]) -> None:
-    """ADD the customer-count deltas of one order (shard chosen by `token`)."""
-    for d in deltas:
-        transaction.update(
-            ProgramRecord(*count_item(token, d)), actions=[ProgramRecord.shoppers.add(d.delta)]
-        )
-
-
 def add_member_value(
-    transaction: TransactWrite, customer_ref: str, currency: str, *, saved: int = 0, fees_paid: int = 0
+    tx: Transaction, customer_ref: str, currency: str, *, saved: int = 0, fees_paid: int = 0
 ) -> None:
     """ADD to a member's running value in one currency."""
-    transaction.update(
+    tx.update(
         ProgramRecord(f"shopper#{customer_ref}", f"value#{currency}"),
         actions=[ProgramRecord.saved.add(saved), ProgramRecord.fees_paid.add(fees_paid)],
-    )
-
-
-def add_fee(transaction: TransactWrite, token: str, month: str, currency: str, amount: int) -> None:
-    """ADD a paid membership fee to its month's counters (shard chosen by the invoice id)."""
-    transaction.update(
-        ProgramRecord(_scope(totals_shard(token)), f"{month}#{currency}#fees"),
-        actions=[ProgramRecord.fees.add(amount)],
     )
 
 
@@ -234,23 +184,22 @@ def member_value(customer_ref: str) -> dict[str, tuple[int, int]]:
 def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
     """Counters of the months first..last, summed over the shards: one Query per shard."""
     sums: dict[tuple[str, str], MonthSums] = {}
-    for shard in totals_shards():
-        for item in _query_months(_scope(shard), first, last):
-            month, currency, rest = item.key.split("#", 2)
-            bucket = sums.setdefault((month, currency), MonthSums())
-            parts = rest.split("#")
-            if parts == ["fees"]:
-                bucket.fees += int(item.fees or 0)
-            elif len(parts) == 1:
-                segment = bucket.segments.setdefault(parts[0], SegmentSums())
-                segment.orders += int(item.orders or 0)
-                segment.revenue += int(item.revenue or 0)
-                segment.member_discount += int(item.member_discount or 0)
-                segment.shipping_waived += int(item.shipping_waived or 0)
-            else:
-                segment_name, kind, prev = parts
-                count_key = (segment_name, kind, prev)
-                bucket.counts[count_key] = bucket.counts.get(count_key, 0) + int(item.shoppers or 0)
+    for item in every_shard(lambda shard: _query_months(_scope(shard), first, last)):
+        month, currency, rest = item.key.split("#", 2)
+        bucket = sums.setdefault((month, currency), MonthSums())
+        parts = rest.split("#")
+        if parts == ["fees"]:
+            bucket.fees += int(item.fees or 0)
+        elif len(parts) == 1:
+            segment = bucket.segments.setdefault(parts[0], SegmentSums())
+            segment.orders += int(item.orders or 0)
+            segment.revenue += int(item.revenue or 0)
+            segment.member_discount += int(item.member_discount or 0)
+            segment.shipping_waived += int(item.shipping_waived or 0)
+        else:
+            segment_name, kind, prev = parts
+            count_key = (segment_name, kind, prev)
+            bucket.counts[count_key] = bucket.counts.get(count_key, 0) + int(item.shoppers or 0)
     return sums
 
 
@@ -276,11 +225,6 @@ def _cohort_money_key(cohort: Cohort, currency: str) -> str:
     return f"{cohort_key(cohort)}#money#{currency}"
 
 
-def cohort_of_key(key: str) -> Cohort:
-    month, plan_id = key.split("#", 1)
-    return Cohort(month, plan_id)
-
-
 @dataclass(frozen=True, slots=True)
 class CohortFee:
     """A membership fee counted in the payer's cohort."""
@@ -290,9 +234,9 @@ class CohortFee:
     amount: int
 
 
-def member_cohort_writes(
-    token: str, moves: list[CohortMove], cohort: Cohort | None, fees: list[CohortFee]
-) -> Writes:
+def add_member_cohort(
+    tx: Transaction, token: str, moves: list[CohortMove], cohort: Cohort | None, fees: list[CohortFee]
+) -> None:
     """A member change's cohort items: joins and `active` moves (shard chosen by `token`, the change's own
     id; a join also creates the cohort's money item in the membership's currency, so the cohort has its
     row), and the fees paid, in the cohort's money (shard chosen by the invoice id). Increments landing on
@@ -316,21 +260,16 @@ def member_cohort_writes(
             key = _cohort_money_key(cohort, fee.currency)
             add(_cohort_scope(totals_shard(fee.invoice_id)), key, "fees", fee.amount)
 
-    def items(transaction: TransactWrite) -> None:
-        for (item_scope, key), amounts in adds.items():
-            actions: list[Action] = [getattr(ProgramRecord, name).add(n) for name, n in amounts.items()]
-            if "fees" in amounts:
-                actions.append(ProgramRecord.revenue.add(0))
-            transaction.update(ProgramRecord(item_scope, key), actions=actions)
-
-    return items
+    for (item_scope, key), amounts in adds.items():
+        actions: list[Action] = [getattr(ProgramRecord, name).add(n) for name, n in amounts.items()]
+        if "fees" in amounts:
+            actions.append(ProgramRecord.revenue.add(0))
+        tx.update(ProgramRecord(item_scope, key), actions=actions)
 
 
-def add_cohort_revenue(
-    transaction: TransactWrite, token: str, cohort: Cohort, currency: str, revenue: int
-) -> None:
+def add_cohort_revenue(tx: Transaction, token: str, cohort: Cohort, currency: str, revenue: int) -> None:
     """ADD order revenue (negative for refunds) to a cohort's money (shard chosen by the order or refund)."""
-    transaction.update(
+    tx.update(
         ProgramRecord(*cohort_money_item(token, cohort, currency)),
         actions=[ProgramRecord.fees.add(0), ProgramRecord.revenue.add(revenue)],
     )
@@ -345,15 +284,14 @@ def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
     """The counters of the cohorts first..last (every month of their `active` moves), summed over the
     shards: one Query per shard."""
     sums: dict[tuple[str, str], CohortSums] = {}
-    for shard in totals_shards():
-        for item in _query_months(_cohort_scope(shard), first, last):
-            month, plan_id, kind, *rest = item.key.split("#")
-            cohort = sums.setdefault((month, plan_id), CohortSums())
-            if kind == "joined":
-                cohort.joined += int(item.shoppers or 0)
-            elif kind == "active":
-                cohort.active[rest[0]] = cohort.active.get(rest[0], 0) + int(item.shoppers or 0)
-            else:
-                fees, revenue = cohort.money.get(rest[0], (0, 0))
-                cohort.money[rest[0]] = (fees + int(item.fees or 0), revenue + int(item.revenue or 0))
+    for item in every_shard(lambda shard: _query_months(_cohort_scope(shard), first, last)):
+        month, plan_id, kind, *rest = item.key.split("#")
+        cohort = sums.setdefault((month, plan_id), CohortSums())
+        if kind == "joined":
+            cohort.joined += int(item.shoppers or 0)
+        elif kind == "active":
+            cohort.active[rest[0]] = cohort.active.get(rest[0], 0) + int(item.shoppers or 0)
+        else:
+            fees, revenue = cohort.money.get(rest[0], (0, 0))
+            cohort.money[rest[0]] = (fees + int(item.fees or 0), revenue + int(item.revenue or 0))
     return sums

@@ -15,8 +15,12 @@ The same scheme spreads the reconcile index over `RECONCILE_BUCKETS` partition k
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from chalicelib.settings import settings
+
+T = TypeVar("T")
 
 
 def shard_of(key: str, count: int) -> int:
@@ -43,3 +47,10 @@ def reconcile_bucket(customer_ref: str) -> int:
 def reconcile_buckets() -> range:
     """Every bucket the reconciliation job walks."""
     return range(settings.reconcile_buckets)
+
+
+def every_shard(query: Callable[[int], Iterable[T]]) -> Iterator[T]:
+    """The items `query(shard)` finds on every shard a reader must sum: the one "visit every shard" loop
+    of the running totals' readers (donations, program and cohort counters)."""
+    for shard in totals_shards():
+        yield from query(shard)

@@ -1,135 +1,200 @@
-"""A member's unit of work: load the shopper once, commit everything a fact changes in one transaction.
+"""The one unit of work: every write of the service is load → decide (in `domain/`) → one commit.
 
-    uow = MemberUnitOfWork(customer_ref)
-    member = uow.load()                       # one strongly consistent GetItem
-    member.observe(...)                       # domain rules decide
-    uow.record_event(event_key, expires_at)   # the Stripe event is applied exactly once
-    uow.add_ledger_entry(pledge)              # a renewal pledge and its totals
-    uow.add_fee(invoice_id, month, currency, amount)  # a paid fee in the program and cohort counters
-    uow.commit(member, now, policy)           # one TransactWriteItems, version-checked
+    with uow:
+        order = uow.orders.get(order_id)             # one strongly consistent read
+        refunded = order.refund(refund_id, amount, now)   # the aggregate decides, returns effects
+        uow.orders.add_refund(order, refunded, reply, now)
+        uow.commit()                                 # one TransactWriteItems
 
-`commit` raises StaleMemberError when another writer changed the shopper since `load` (load again,
-decide again, commit again), EventAlreadyAppliedError for an event applied before, and
-LedgerEntryExistsError when a pledge was recorded before (by the other path). Storage failures
-become our errors (a 503 when worth a retry), never a pynamodb error.
+Each repository maps an aggregate's effects to items and keys (shards included) and tags every item
+whose condition can fail with the error that failure means (`store/transaction.py`); it decides nothing.
+`commit()` raises `domain.conflicts` errors only: a natural id recorded before (with what it holds, from
+the failed write itself), or a lost race (load again, decide again: `services.unit_of_work.attempts`).
+Another kind of item joins a fact's transaction with one `uow.transaction.put(...)`.
 
-Other effects of the same fact join the same transaction through `include` (each gets the
-`TransactWrite` after the member, the event record and the ledger entries were added). The member
-item is written whole (a put), so everything stored on it belongs to the `Member` aggregate; the
-cohort counter moves its refresh decides are written with it.
+A unit of work is reusable: entering it starts an empty transaction; leaving it without `commit()`
+writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from types import TracebackType
+from typing import Protocol
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.domain.member import Member, RenewalPledge
-from chalicelib.domain.membership import AccessPolicy
-from chalicelib.store import ledger, program
-from chalicelib.store.base import cancellation_codes, storage_errors, transaction_connection
+from chalicelib.domain.catalog import Cause, Plan
+from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
+from chalicelib.domain.donations import CauseBalance, Posting
+from chalicelib.domain.member import Member
+from chalicelib.domain.order import Order, OrderPlaced, Refunded
+from chalicelib.domain.program import ShopperHistory
+from chalicelib.store import ledger, orders, program, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
-from chalicelib.store.members import (
-    EventAlreadyAppliedError,
-    MemberRecord,
-    StaleMemberError,
-    record_of,
-    to_state,
-)
-
-CONDITION_FAILED = "ConditionalCheckFailed"
+from chalicelib.store.members import MemberRecord, record_of, to_state
+from chalicelib.store.transaction import Transaction
 
 
-class LedgerEntryExistsError(Exception):
-    """A ledger entry of this unit of work was recorded before (its id is the argument)."""
+@dataclass(slots=True)
+class Shopper:
+    """What an order is decided on: the member (None: not one) and their counting history."""
 
-    def __init__(self, entry_id: str) -> None:
-        super().__init__(entry_id)
-        self.entry_id = entry_id
+    member: Member | None
+    history: ShopperHistory
+    # The history's revision as read (None: the shopper has none yet).
+    revision: int | None
 
 
-class MemberUnitOfWork:
-    """One shopper, loaded once and committed once. Use a new one for each attempt."""
+@dataclass(frozen=True, slots=True)
+class _PendingMember:
+    member: Member
+    now: datetime
 
-    def __init__(self, customer_ref: str, known_entries: set[str] | None = None) -> None:
-        self.customer_ref = customer_ref
-        # Ledger entry ids a previous attempt found already recorded.
-        self.known_entries = known_entries if known_entries is not None else set()
-        self._event: IdempotencyRecord | None = None
-        self._pledges: list[RenewalPledge] = []
-        self._extra: list[Callable[[TransactWrite], None]] = []
-        self._fees: list[program.CohortFee] = []
 
-    def load(self) -> Member | None:
+class Members:
+    """Shoppers: loaded whole, written whole (a put under the version read) with their cohort counters."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, customer_ref: str) -> Member | None:
         """The shopper (strongly consistent: a payment a moment ago must show), or None if unknown."""
         try:
-            return to_state(MemberRecord.get(self.customer_ref, consistent_read=True))
+            return to_state(MemberRecord.get(customer_ref, consistent_read=True))
         except MemberRecord.DoesNotExist:
             return None
 
+    def shopper(self, customer_ref: str) -> Shopper:
+        """The member and the shopper's counting history: one TransactGetItems."""
+        member, stored = program.read_shopper(customer_ref)
+        return Shopper(member, stored.history, stored.revision)
+
+    def add(self, member: Member, now: datetime) -> None:
+        """Write the member at commit (refresh its derived fields first: `Member.refresh`)."""
+        self._uow.pending_member = _PendingMember(member, now)
+
+    def add_fee(self, customer_ref: str, invoice_id: str, month: str, currency: str, amount: int) -> None:
+        """A membership fee paid: the month's program fees, the member's `fees_paid`, and the fees of the
+        member's cohort as it stands at commit."""
+        program.add_fee_effects(self._uow.transaction, customer_ref, invoice_id, month, currency, amount)
+        self._uow.pending_fees.append(program.CohortFee(invoice_id, currency, amount))
+
     def record_event(self, event_key: str, expires_at: datetime) -> None:
-        """Record the Stripe event as applied, in the same transaction as its effect."""
-        self._event = IdempotencyRecord(event_key, state=COMPLETE, expires_at=expires_at)
+        """The Stripe event is applied once: its record joins the transaction of its effect."""
+        self._uow.transaction.put(
+            IdempotencyRecord(event_key, state=COMPLETE, expires_at=expires_at),
+            condition=IdempotencyRecord.key.does_not_exist(),
+            on_conflict=lambda _old: EventAlreadyAppliedError(event_key),
+        )
 
-    def recorded_before(self, entry_id: str) -> bool:
-        """Did an earlier attempt find this ledger entry already recorded (by the other path)?"""
-        return entry_id in self.known_entries
-
-    def add_ledger_entry(self, pledge: RenewalPledge) -> None:
-        self._pledges.append(pledge)
-
-    def add_fee(self, invoice_id: str, month: str, currency: str, amount: int) -> None:
-        """A membership fee paid (counted once per invoice by the caller): the month's program fees, the
-        member's `fees_paid`, and the fees of the member's cohort (as it stands at commit)."""
-        self.include(program.fee_writes(self.customer_ref, invoice_id, month, currency, amount))
-        self._fees.append(program.CohortFee(invoice_id, currency, amount))
-
-    def include(self, write: Callable[[TransactWrite], None]) -> None:
-        """Another effect of the same fact, added to the transaction at commit."""
-        self._extra.append(write)
-
-    def commit(self, member: Member, now: datetime, policy: AccessPolicy) -> Member:
-        """Write the member (derived fields refreshed) and everything added, all or nothing."""
-        member.refresh(now, policy)
-        record = record_of(member, now)
+    def write_pending(self, pending: _PendingMember) -> MemberRecord:
+        """The member item (under the version it was loaded at) and the cohort counters its change moves."""
+        member = pending.member
+        record = record_of(member, pending.now)
+        # The version read (or none: a new shopper) is the put's condition.
+        self._uow.transaction.put(record, on_conflict=lambda _old: StaleMemberError(member.customer_ref))
         standing = member.cohort
-        cohort_items = program.member_cohort_writes(
+        program.add_member_cohort(
+            self._uow.transaction,
             f"{member.customer_ref}#{standing.changed_at if standing else 0}",
             member.cohort_moves,
             standing.cohort if standing else None,
-            self._fees,
+            self._uow.pending_fees,
         )
-        # Cancellation reasons come per item, puts in the order added: the member, the event, entries.
-        event_index = 1 if self._event is not None else None
-        first_entry = 1 + (event_index is not None)
-        with storage_errors():
-            try:
-                with TransactWrite(connection=transaction_connection()) as transaction:
-                    transaction.save(record)  # version condition: unchanged since load (or new)
-                    if self._event is not None:
-                        transaction.save(self._event, condition=IdempotencyRecord.key.does_not_exist())
-                    for pledge in self._pledges:
-                        ledger.add_entry(
-                            transaction, pledge.entry_id, pledge.entry, pledge.occurred_at, now,
-                            member.customer_ref,
-                        )  # fmt: skip
-                    for write in self._extra:
-                        write(transaction)
-                    cohort_items(transaction)
-            except TransactWriteError as exc:
-                codes = cancellation_codes(exc)
-                if not codes:
-                    raise
-                if event_index is not None and codes[event_index] == CONDITION_FAILED:
-                    raise EventAlreadyAppliedError(self._event.key if self._event else "") from exc
-                for offset, pledge in enumerate(self._pledges):
-                    index = first_entry + offset
-                    if index < len(codes) and codes[index] == CONDITION_FAILED:
-                        raise LedgerEntryExistsError(pledge.entry_id) from exc
-                if codes[0] == CONDITION_FAILED or "TransactionConflict" in codes:
-                    raise StaleMemberError(self.customer_ref) from exc
-                raise
-        return to_state(record)
+        return record
+
+
+class Orders:
+    """Orders and refunds: the order record carries the aggregate's facts; refunds are their own records."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, order_id: str) -> Order | None:
+        return orders.get_order(order_id)
+
+    def recorded(self, order_id: str, refund_id: str | None = None) -> Recorded | None:
+        """What the order's (or a refund's) request was and answered: for answering a retry that the
+        aggregate refuses now (the order it placed changed what is allowed)."""
+        return orders.get_recorded(order_id, refund_id)
+
+    def add(self, placed: OrderPlaced, reply: Recorded, now: datetime) -> None:
+        """A new order with its pledge, program counters and the shopper's new counting history."""
+        tx = self._uow.transaction
+        orders.add_order(tx, placed.order, reply, now)
+        if placed.pledge is not None:
+            ledger.add_posting(tx, placed.pledge, now)
+        program.add_order_effects(tx, placed)
+
+    def add_refund(self, order: Order, refunded: Refunded, reply: Recorded, now: datetime) -> None:
+        """A refund: its record, the order's new running sums, the reversal and the program counters."""
+        tx = self._uow.transaction
+        orders.add_refund(tx, order, refunded, reply, now)
+        if refunded.reversal is not None:
+            ledger.add_posting(tx, refunded.reversal, now)
+        program.add_program_effects(tx, refunded.program)
+
+
+class Ledger:
+    """Ledger entries of other facts (a renewal pledge) and causes' balances (disbursements)."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, posting: Posting, now: datetime) -> None:
+        """A new entry and its totals (LedgerEntryExistsError when its id was recorded before)."""
+        ledger.add_posting(self._uow.transaction, posting, now)
+
+    def balance(self, cause_id: str, currency: str) -> CauseBalance:
+        """The cause's all-time sums in the currency: one TransactGetItems over its shards."""
+        return totals.cause_balance(cause_id, currency)
+
+    def add_disbursement(
+        self, loaded: CauseBalance, posting: Posting, reply: Recorded, now: datetime, disbursement_id: str
+    ) -> None:
+        ledger.add_disbursement(self._uow.transaction, posting, loaded, reply, now, disbursement_id)
+
+    def recorded_disbursement(self, disbursement_id: str) -> Recorded | None:
+        return ledger.get_disbursement(disbursement_id)
+
+
+class CatalogReader(Protocol):
+    """Plans and causes as the use cases read them (the API passes the cached catalog)."""
+
+    def plans(self) -> Mapping[str, Plan]: ...
+    def causes(self) -> Mapping[str, Cause]: ...
+
+
+class DynamoUnitOfWork:
+    """The unit of work on DynamoDB (one TransactWriteItems per commit)."""
+
+    def __init__(self, catalog: CatalogReader) -> None:
+        self.catalog = catalog
+        self.members = Members(self)
+        self.orders = Orders(self)
+        self.ledger = Ledger(self)
+        self.transaction = Transaction()
+        self.pending_member: _PendingMember | None = None
+        self.pending_fees: list[program.CohortFee] = []
+        self.committed_member: Member | None = None
+
+    def __enter__(self) -> DynamoUnitOfWork:
+        self.transaction = Transaction()
+        self.pending_member = None
+        self.pending_fees = []
+        self.committed_member = None
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Nothing is sent unless `commit()` was called: leaving discards what was added.
+        self.transaction = Transaction()
+
+    def commit(self) -> None:
+        """Everything added, all or nothing; raises `domain.conflicts` errors."""
+        record = self.members.write_pending(self.pending_member) if self.pending_member is not None else None
+        self.transaction.commit()
+        # The member as stored now (its version moved on with the write).
+        self.committed_member = to_state(record) if record is not None else None

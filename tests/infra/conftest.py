@@ -11,6 +11,11 @@ from infra.package import PackageReport, build_package
 from tests.infra.synthesized import Synthesized
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state(fresh_state: None) -> None:
+    """Every infra test starts from empty tables, an empty emulator and the real clock."""
+
+
 @pytest.fixture(scope="session")
 def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> PackageReport:
     return build_package(tmp_path_factory.mktemp("package") / "vip-rewards-x86_64.zip", "x86_64")

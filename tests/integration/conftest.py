@@ -90,6 +90,11 @@ def subscription_of(events: list[dict[str, Any]]) -> str:
     return next(e["data"]["object"]["id"] for e in events if e["type"] == "customer.subscription.created")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state(fresh_state: None) -> None:
+    """Every integration test starts from empty tables, an empty emulator and the real clock."""
+
+
 @pytest.fixture
 def club(client: Any, keys: dict[str, str], emulator: Any) -> Club:
     for plan_id, plan in PLANS.items():

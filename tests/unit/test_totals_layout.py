@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.donations import DISBURSEMENT, PLEDGE, REVERSAL, Balance, LedgerEntry
-from chalicelib.store.ledger import totals_contributions
 from chalicelib.store.shards import totals_shards
+from chalicelib.store.totals import totals_contributions
 
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-:.", min_size=1, max_size=40)
 

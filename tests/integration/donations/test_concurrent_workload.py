@@ -14,7 +14,9 @@ import pytest
 from chalicelib.errors import ApiError, ConflictError, ServiceUnavailableError, ValidationError
 from chalicelib.services import donations
 from chalicelib.services.donations import DisbursementIn, OrderIn, RefundIn
-from chalicelib.store import ledger
+from chalicelib.services.unit_of_work import on_dynamodb
+from chalicelib.store import orders as orders_store
+from chalicelib.store import totals
 from ops.rebuild_totals import recompute
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
@@ -47,7 +49,7 @@ def _attempt(call: Callable[[], Any]) -> Any:
 def _stored_totals() -> list[tuple[Any, ...]]:
     return sorted(
         (t.scope, t.key, int(t.pledged), int(t.reversed), int(t.disbursed), int(t.orders))
-        for t in ledger.DonationTotalsRecord.scan()
+        for t in totals.DonationTotalsRecord.scan()
     )
 
 
@@ -61,7 +63,9 @@ def test_concurrent_orders_refunds_and_payouts_add_up_and_equal_a_rebuild_from_t
         for i in range(ORDERS)
     ]  # fmt: skip
     with ThreadPoolExecutor(max_workers=16) as pool:
-        placed = list(pool.map(lambda order: _attempt(lambda: donations.record_order(order)), orders))
+        placed = list(
+            pool.map(lambda order: _attempt(lambda: donations.record_order(order, on_dynamodb())), orders)
+        )
     assert all(isinstance(result, tuple) and result[1] for result in placed), (
         placed
     )  # every order recorded once
@@ -74,13 +78,13 @@ def test_concurrent_orders_refunds_and_payouts_add_up_and_equal_a_rebuild_from_t
 
     def refund(job: tuple[str, str, int]) -> Any:
         order_id, refund_id, amount = job
-        return _attempt(lambda: donations.record_refund(order_id, RefundIn(refund_id, amount)))
+        return _attempt(lambda: donations.record_refund(order_id, RefundIn(refund_id, amount), on_dynamodb()))
 
     def pay(job: tuple[str, str, int]) -> Any:
         cause_id, disbursement_id, amount = job
         body = DisbursementIn(disbursement_id=disbursement_id, cause_id=cause_id, currency="usd", amount=amount,
                               paid_at=NOW, reference=f"wire {disbursement_id}")  # fmt: skip
-        return _attempt(lambda: donations.record_disbursement(body))
+        return _attempt(lambda: donations.record_disbursement(body, on_dynamodb()))
 
     jobs: list[Callable[[], Any]] = [lambda job=job: refund(job) for job in refunds]
     jobs += [lambda job=job: pay(job) for job in payouts]
@@ -100,7 +104,7 @@ def test_concurrent_orders_refunds_and_payouts_add_up_and_equal_a_rebuild_from_t
         mine = [a for a in accepted_refunds if a.order_id == order.order_id]
         refunded = sum(a.amount for a in mine)
         assert refunded <= order.amount
-        stored = ledger.get_order(order.order_id)
+        stored = orders_store.get_order(order.order_id)
         assert stored is not None and stored.refunded == refunded
         donation = donation_of[order.order_id].amount if donation_of[order.order_id] else 0
         assert sum(a.donation_reversed for a in mine) == stored.reversed <= donation

@@ -14,7 +14,8 @@ import pytest
 
 from chalicelib.services import donations
 from chalicelib.services.donations import DisbursementIn, OrderIn, RefundIn
-from chalicelib.store import ledger
+from chalicelib.services.unit_of_work import on_dynamodb
+from chalicelib.store import orders, totals
 from localdev.dynamodb_calls import counting_dynamodb_calls
 from ops.rebuild_totals import recompute
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
@@ -150,7 +151,7 @@ def test_order_validation_names_the_field(club: Club) -> None:
 def test_32_concurrent_reports_of_one_order_pledge_once(member: Club) -> None:
     order = OrderIn(order_id="o-1", customer_ref="ada", currency="usd", amount=10000)
     with ThreadPoolExecutor(max_workers=32) as pool:
-        results = list(pool.map(lambda _: donations.record_order(order), range(32)))
+        results = list(pool.map(lambda _: donations.record_order(order, on_dynamodb()), range(32)))
     assert sum(created for _, created in results) == 1
     assert {answer.donation.amount for answer, _ in results if answer.donation} == {200}
     assert json.loads(_report(member).body)["data"][0]["orders"] == 1
@@ -159,10 +160,10 @@ def test_32_concurrent_reports_of_one_order_pledge_once(member: Club) -> None:
 def test_concurrent_refunds_never_reverse_more_than_the_donation(member: Club) -> None:
     _order(member, "o-1", 10000)  # donation 200
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda i: _safe(lambda: donations.record_refund("o-1", RefundIn(f"r-{i}", 1000))),
+        results = list(pool.map(lambda i: _safe(lambda: donations.record_refund("o-1", RefundIn(f"r-{i}", 1000), on_dynamodb())),
                                 range(16)))  # fmt: skip
     accepted = [answer for answer in results if isinstance(answer, tuple)]
-    order = ledger.get_order("o-1")
+    order = orders.get_order("o-1")
     assert order is not None
     assert order.refunded == sum(answer.amount for answer, _ in accepted) <= 10000
     assert (
@@ -181,7 +182,7 @@ def test_concurrent_disbursements_never_exceed_the_outstanding_balance(member: C
     def pay(i: int) -> Any:
         return _safe(lambda: donations.record_disbursement(DisbursementIn(
             disbursement_id=f"d-{i}", cause_id="general-fund", currency="usd", amount=100,
-            paid_at=datetime(2026, 11, 20, tzinfo=UTC), reference=f"wire {i}")))  # fmt: skip
+            paid_at=datetime(2026, 11, 20, tzinfo=UTC), reference=f"wire {i}"), on_dynamodb()))  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         list(pool.map(pay, range(10)))
@@ -210,6 +211,23 @@ def test_an_order_costs_at_most_two_dynamodb_calls_and_a_report_does_not_grow(me
     assert sum(few.values()) == sum(many.values())
 
 
+def test_a_repeated_order_or_refund_answers_from_its_failed_commit_without_reading_again(
+    member: Club,
+) -> None:
+    assert _order(member, "o-1", 10000).status_code == 201
+    refund = {"refund_id": "r-1", "amount": 1000}
+    assert member.post("/v1/orders/o-1/refunds", refund).status_code == 201
+
+    with counting_dynamodb_calls() as order_calls:
+        assert _order(member, "o-1", 10000).status_code == 200
+    with counting_dynamodb_calls() as refund_calls:
+        assert member.post("/v1/orders/o-1/refunds", refund).status_code == 200
+
+    # The order's one read and one transaction; the existing record comes back with the failed write.
+    assert order_calls == {"TransactGetItems": 1, "TransactWriteItems": 1}
+    assert refund_calls == {"GetItem": 1, "TransactWriteItems": 1}
+
+
 def test_rebuilding_the_totals_from_the_ledger_equals_the_running_totals(member: Club) -> None:
     rng = random.Random(11)
     for i in range(25):
@@ -217,10 +235,10 @@ def test_rebuilding_the_totals_from_the_ledger_equals_the_running_totals(member:
         if rng.random() < 0.5:
             member.post(f"/v1/orders/o-{i}/refunds", {"refund_id": "r", "amount": rng.randint(1, 100)})
     before = sorted((t.scope, t.key, t.pledged, t.reversed, t.disbursed, t.orders)
-                    for t in ledger.DonationTotalsRecord.scan())  # fmt: skip
+                    for t in totals.DonationTotalsRecord.scan())  # fmt: skip
     recompute(write=True)
     after = sorted((t.scope, t.key, t.pledged, t.reversed, t.disbursed, t.orders)
-                   for t in ledger.DonationTotalsRecord.scan())  # fmt: skip
+                   for t in totals.DonationTotalsRecord.scan())  # fmt: skip
     assert after == before
 
 

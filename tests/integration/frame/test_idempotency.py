@@ -12,7 +12,7 @@ import pytest
 from chalicelib import clock, invocation
 from chalicelib.services import api_keys, idempotency
 from chalicelib.store import idempotency as store
-from chalicelib.store.ledger import OrderRecord
+from chalicelib.store.orders import OrderRecord
 from tests.helpers import STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
 

@@ -16,7 +16,7 @@ import requests
 from botocore.exceptions import ConnectionClosedError
 
 from chalicelib.store.base import transaction_connection
-from chalicelib.store.ledger import OrderRecord
+from chalicelib.store.orders import OrderRecord
 from tests.integration.conftest import Club
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.api.openapi import document
-from chalicelib.store import ledger
+from chalicelib.store import orders
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
 
@@ -30,7 +30,7 @@ def test_an_order_id_or_shopper_id_ending_in_a_newline_is_400_naming_it_and_noth
     response = club.post("/v1/orders", {**ORDER, field: f"{ORDER[field]}\n"})
 
     assert _refused(response) == field
-    assert ledger.get_order("o-1") is None and ledger.get_order("o-1\n") is None
+    assert orders.get_order("o-1") is None and orders.get_order("o-1\n") is None
 
 
 def test_an_id_in_the_path_ending_in_a_newline_is_400_naming_it(club: Club) -> None:

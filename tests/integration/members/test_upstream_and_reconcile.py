@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.services import members
+from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import settings
 from chalicelib.store.members import MemberRecord
 from tests.helpers import BRAND_KEY, lambda_context
@@ -56,7 +57,7 @@ def test_concurrent_checkouts_create_one_stripe_customer(club: Club) -> None:
     def start(_: int) -> str:
         return members.start_checkout(
             "ada", plan_id="vip-monthly", email="ada@example.com", success_url="https://s.example/ok",
-            cancel_url="https://s.example/no", cause_id=None,
+            cancel_url="https://s.example/no", cause_id=None, uow=on_dynamodb(),
         ).session_id  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.donations import Balance
-from chalicelib.store import ledger, members
+from chalicelib.store import ledger, members, orders, totals
 from ops import rebuild_totals
 from tests.helpers import BRAND_KEY, auth
 from tests.integration.conftest import Club
@@ -34,12 +34,18 @@ def earlier_layout(club: Club) -> Club:
         **pledge,
     ).save()  # fmt: skip
     sums = dict(pledged=200, disbursed=50, orders=1)
-    ledger.DonationTotalsRecord("month", f"{MONTH}#general-fund#usd", **sums).save()
-    ledger.DonationTotalsRecord("all", "general-fund#usd", **sums).save()
-    ledger.DonationTotalsRecord("member#ada", "usd", pledged=200).save()
+    totals.DonationTotalsRecord("month", f"{MONTH}#general-fund#usd", **sums).save()
+    totals.DonationTotalsRecord("all", "general-fund#usd", **sums).save()
+    totals.DonationTotalsRecord("member#ada", "usd", pledged=200).save()
     members.MemberRecord(
         "ada", reconcile_shard="due", reconcile_at=OVERDUE, created_at=NOW, updated_at=NOW
     ).save()
+    # An order whose member flag and savings were only in its recorded answer.
+    answer = {"order_id": "o-1", "customer_ref": "ada", "currency": "usd", "amount": 10000, "member": True,
+              "donation": {"amount": 200, "currency": "usd", "cause_id": "general-fund"},
+              "savings": {"member_discount": 1000, "shipping": 0}}  # fmt: skip
+    orders.OrderRecord("o-1", "order", request_hash="h", response=json.dumps(answer), amount=10000, currency="usd",
+                       customer_ref="ada", cause_id="general-fund", donation=200, created_at=NOW).save()  # fmt: skip
     return club
 
 
@@ -63,7 +69,8 @@ def test_migrating_moves_every_earlier_item_once(
     first, again = capsys.readouterr().out.split("0 difference(s)\n")[:2]
     assert "moved 2 totals items" in first and "moved 1 disbursement listing keys" in first
     assert "moved 1 reconcile index keys" in first and "moved 1 member totals items" in first
-    assert again.count("moved 0") == 4
+    assert "moved 1 order records' facts" in first
+    assert again.count("moved 0") == 5
 
 
 def test_after_migrating_reports_listings_payouts_and_reconciliation_read_the_old_data(
@@ -71,13 +78,15 @@ def test_after_migrating_reports_listings_payouts_and_reconciliation_read_the_ol
 ) -> None:
     rebuild_totals.migrate()
 
-    assert ledger.member_totals("ada") == {("usd", "general-fund"): Balance(pledged=200)}
+    assert totals.member_totals("ada") == {("usd", "general-fund"): Balance(pledged=200)}
     assert _totals(earlier_layout) == [
         {"cause_id": "general-fund", "currency": "usd", "net": 200, "disbursed": 50, "outstanding": 150}
     ]
     listed = json.loads(earlier_layout.client.http.get("/v1/disbursements", headers=auth(BRAND_KEY)).body)
     assert [d["disbursement_id"] for d in listed["data"]] == ["d-old"]
     assert members.due_for_reconcile(int(NOW.timestamp()), 10) == ["ada"]
+    stored = orders.OrderRecord.get("o-1", "order")
+    assert (stored.member, stored.member_discount, stored.shipping) == (True, 1000, 0)
     payout = {"cause_id": "general-fund", "currency": "usd", "paid_at": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
               "reference": "wire 2"}  # fmt: skip
     over = earlier_layout.post(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from chalicelib.domain.membership_report import months_between
 from chalicelib.services import donations
 from chalicelib.services.donations import OrderIn
+from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.store.program import ProgramRecord
 from localdev.dynamodb_calls import counting_dynamodb_calls
 from tests.helpers import BRAND_KEY, auth
@@ -135,7 +136,7 @@ def test_32_concurrent_orders_of_one_new_shopper_count_one_customer(club: Club) 
         OrderIn(order_id=f"o-{i}", customer_ref="newbie", currency="usd", amount=1000 + i) for i in range(32)
     ]
     with ThreadPoolExecutor(max_workers=32) as pool:
-        answers = list(pool.map(donations.record_order, orders))
+        answers = list(pool.map(lambda order: donations.record_order(order, on_dynamodb()), orders))
     assert all(created for _, created in answers)
     segment = _json(_report(club))["data"][0]["non_members"]
     assert (segment["customers"], segment["orders"], segment["returning_customers"]) == (1, 32, 1)
