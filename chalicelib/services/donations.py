@@ -27,6 +27,7 @@ from chalicelib.domain.donations import (
     order_pledge,
     reversed_after_refunds,
 )
+from chalicelib.domain.facts import check_savings, exceeds_outstanding_message
 from chalicelib.domain.money import Amount, Currency
 from chalicelib.domain.program import (
     MEMBERS,
@@ -167,6 +168,7 @@ def record_order(order: OrderIn) -> tuple[OrderOut, bool]:
                 param="savings", code="savings_without_membership",
             )  # fmt: skip
         plan = catalog.plans().get(access.plan_id or "")
+        check_savings(order.savings, order.amount, order.currency, plan if access.perks_active else None)
         pledge = None
         donation = None
         if access.perks_active and plan is not None and access.cause_id is not None:
@@ -325,8 +327,7 @@ def record_disbursement(disbursement: DisbursementIn) -> tuple[DisbursementOut, 
             if store.get_disbursement(disbursement.disbursement_id) is not None:
                 return replay()
             raise ConflictError(
-                f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is "
-                f"{refused.outstanding}; a disbursement of {disbursement.amount} would exceed it.",
+                exceeds_outstanding_message(disbursement, catalog.causes(), refused.outstanding),
                 param="amount", code="exceeds_outstanding",
             ) from None  # fmt: skip
         return answer, True
