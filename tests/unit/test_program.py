@@ -170,7 +170,11 @@ def test_one_unit_is_singular_and_other_counts_plural() -> None:
         "less than one meal", "1 meal", "3 meals",
     )  # fmt: skip
     # $1.00 at 2.50 a meal is money given, not "0 meals"; nothing given (or all refunded) is.
-    assert (meals.describe(100), meals.describe(0), meals.describe(-5)) == ("less than one meal", "0 meals", "0 meals")
+    assert (meals.describe(100), meals.describe(0), meals.describe(-5)) == (
+        "less than one meal",
+        "0 meals",
+        "0 meals",
+    )
     assert singular("trees planted") == "tree planted"
     assert singular("families") == "family"
     assert singular("boxes") == "box"
