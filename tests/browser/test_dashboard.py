@@ -192,7 +192,8 @@ def test_an_amount_with_a_decimal_comma_is_recorded_as_written(
 
     page.locator("#disburse-done").filter(has_text="Recorded").wait_for()
     listed = brand.get("/v1/disbursements", limit="1")["data"][0]
-    assert (listed["amount"], listed["reference"]) == (minor, f"Typed {typed.strip()}")  # never 1250.00 for 12,50
+    # Never 1,250.00 for 12,50.
+    assert (listed["amount"], listed["reference"]) == (minor, f"Typed {typed.strip()}")
     assert page.locator("#disburse-done").inner_text() == (
         f"Recorded {minor // 100:,}.{minor % 100:02d} USD paid to {cause_names(brand)[cause_id]}."
     )
