@@ -299,3 +299,10 @@ def test_an_unknown_route_carries_its_request_id(client: Any) -> None:
 
     assert _error(response, 404)["code"] == "route_not_found"
     assert response.headers.get("X-Request-Id")
+
+
+def test_chalices_own_405_carries_a_request_id_too(client: Any) -> None:
+    response = client.http.request("DELETE", "/v1/plans", headers={})
+
+    assert _error(response, 405)["code"] == "method_not_allowed"
+    assert response.headers.get("X-Request-Id")
