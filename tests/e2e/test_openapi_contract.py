@@ -213,11 +213,13 @@ def test_a_body_nested_a_thousand_levels_is_never_a_server_error(
         status, _, body = _send(fuzzed_stack, method, path, headers, deep)
 
         assert status < 500, (method, path, body)
+        if "requestBody" not in operation:
+            continue  # the body is not read (a GET's 400 is about its query)
         if status == 400:
             # Refused before any parser recursed: for its depth, or (the webhook) before reading it at all.
             code = json.loads(body)["error"]["code"]
             assert code == ("invalid_signature" if path == "/v1/webhooks/stripe" else "body_too_deep")
-        elif key == "local-brand-key" and "requestBody" in operation:
+        elif key == "local-brand-key":
             raise AssertionError(f"{method} {path} answered a body too deep {status}: {body!r}")
 
 
