@@ -46,7 +46,8 @@ def _wait_for_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 60
         if proc.poll() is not None:
             raise SystemExit(f"chalice local exited with code {proc.returncode}; see its output above")
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/v1/plans", timeout=5):
+            # The OpenAPI document needs no table: the API is probed before seeding.
+            with urllib.request.urlopen(f"http://{HOST}:{port}/v1/openapi.json", timeout=5):
                 return
         except OSError:
             time.sleep(0.2)
@@ -101,7 +102,6 @@ def main() -> int:
         if what != "Stripe emulator" or use_emulator:
             _ensure_free(port, what)
     python = sys.executable
-    bin_dir = Path(python).parent
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(args: list[str], what: str) -> subprocess.Popen[bytes]:
@@ -136,15 +136,14 @@ def main() -> int:
                 "Stripe emulator",
             )  # fmt: skip
             _wait_for(stripe_port, "Stripe emulator", emu)
-        seeding = subprocess.run([python, "-m", "localdev.bootstrap"], cwd=ROOT, env=env, check=False)
-        if seeding.returncode != 0:
-            raise SystemExit("seeding failed; see the output above")
+        # The API starts before seeding (it needs no table to start).
         # API_AUTORELOAD=0: no restart when a file of the project changes (tests write some while they run).
         reload = ["--no-autoreload"] if os.environ.get("API_AUTORELOAD", "1") == "0" else []
         api = start(
             [
-                str(bin_dir / "chalice"),
-                "local",
+                python,
+                "-m",
+                "localdev.local_api",  # `chalice local`, passing repeated headers on as API Gateway does
                 "--stage",
                 "local",
                 "--host",
@@ -157,6 +156,11 @@ def main() -> int:
         )
         _wait_for(api_port, "chalice local", api)
         _wait_for_http(api_port, api)
+        # Seeded once the API listens: the emulator's webhooks for what seeding creates are delivered,
+        # never refused for want of a listener.
+        seeding = subprocess.run([python, "-m", "localdev.bootstrap"], cwd=ROOT, env=env, check=False)
+        if seeding.returncode != 0:
+            raise SystemExit("seeding failed; see the output above")
         if use_emulator and os.environ.get("SEED", "demo") != "empty":
             # After the API is up, so the emulator's webhooks for the demo checkouts are delivered.
             history = subprocess.run(

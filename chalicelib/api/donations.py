@@ -7,9 +7,11 @@ from typing import Any, Literal
 import msgspec
 from chalice.app import Blueprint
 
+from chalicelib import clock
 from chalicelib.api.routing import BRAND, STOREFRONT, Call, Example, Reply, endpoint, report_reply
 from chalicelib.api.schemas import ListQuery, Month
 from chalicelib.domain.catalog import ClientId
+from chalicelib.domain.facts import check_fact_time
 from chalicelib.domain.money import Currency
 from chalicelib.domain.reports import DonationReport, report_csv
 from chalicelib.services import donations, reports
@@ -51,9 +53,14 @@ _DISBURSEMENT = {
         },
     ),
     description="201 when recorded; the same `order_id` and body again → 200 with the same answer; "
-    "another body → 409 `order_exists`.",
+    "another body → 409 `order_exists`. `placed_at` lies between 2000-01-01 and one day from now (else 400 "
+    "`time_out_of_range`). `savings` are what the member's plan can give (else 400 `savings_exceed_plan` "
+    "naming the field): `member_discount` ≤ round half up(percent × (amount + member_discount) / 100), "
+    "`shipping` only with the plan's free shipping for that currency and order size, and `amount` plus the "
+    "savings at most 100,000,000.00.",
 )  # fmt: skip
 def report_order(call: Call[OrderIn, Any]) -> Reply:
+    check_fact_time("placed_at", call.body.placed_at, clock.now())
     answer, created = donations.record_order(call.body, on_dynamodb())
     return Reply(answer, 201 if created else 200)
 
@@ -79,9 +86,12 @@ def report_refund(call: Call[RefundIn, Any]) -> Reply:
     roles=BRAND, body=DisbursementIn, response=DisbursementOut, status=201, errors=(400, 409),
     example=Example(request=_DISBURSEMENT, response={**_DISBURSEMENT, "recorded_at": "2026-11-23T09:00:00Z"}),
     description="May not exceed the cause's outstanding balance in that currency "
-    "(409 `exceeds_outstanding`).",
+    "(409 `exceeds_outstanding`, its message in major units with the cause's name: `999.99 USD exceeds the "
+    "120.00 USD outstanding for Ocean Cleanup (ocean-cleanup).`, then the figures in minor units). "
+    "`paid_at` lies between 2000-01-01 and one day from now (else 400 `time_out_of_range`).",
 )  # fmt: skip
 def disburse(call: Call[DisbursementIn, Any]) -> Reply:
+    check_fact_time("paid_at", call.body.paid_at, clock.now())
     answer, created = donations.record_disbursement(call.body, on_dynamodb())
     return Reply(answer, 201 if created else 200)
 

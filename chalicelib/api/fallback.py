@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.routing import render_error
+from chalicelib.api.routing import render_error, request_id_of
 from chalicelib.errors import NotFoundError
 
 fallback_api = Blueprint(__name__)
@@ -31,7 +31,14 @@ def requested_path(segments: dict[str, str]) -> str:
 def _not_found(**segments: Any) -> Response:
     request = fallback_api.current_request
     path = requested_path(segments)
-    return render_error(NotFoundError(f"No such endpoint: {request.method} {path}.", code="route_not_found"))
+    response = render_error(
+        NotFoundError(f"No such endpoint: {request.method} {path}.", code="route_not_found")
+    )
+    # Every answer carries its request id (docs/api.md), this one too.
+    request_id = request_id_of(fallback_api)
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
 
 
 for _path in FALLBACK_PATHS:

@@ -26,7 +26,18 @@ _CHALICE_CODES: dict[str, type[ApiError]] = {
 
 
 def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    response = get_response(event)
+    response = _shaped(event, get_response(event))
+    # Every answer carries its request id (docs/api.md), Chalice's own 405 and 415 too.
+    if not any(name.lower() == "x-request-id" for name in response.headers):
+        request_id = (event.context or {}).get("requestId") or getattr(
+            getattr(event, "lambda_context", None), "aws_request_id", None
+        )
+        if request_id:
+            response.headers["X-Request-Id"] = str(request_id)
+    return response
+
+
+def _shaped(event: Any, response: Response) -> Response:
     body = response.body
     if isinstance(body, str) and body.startswith("{") and '"Code"' in body:
         try:

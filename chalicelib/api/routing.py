@@ -20,7 +20,9 @@ import msgspec
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import invocation, log
+from chalicelib.api.schemas import MONTH_PATTERN, check_month_range
 from chalicelib.domain.catalog import ID_PATTERN
+from chalicelib.domain.patterns import whole
 from chalicelib.errors import ApiError, InternalError, UnsupportedMediaTypeError, ValidationError, error_body
 from chalicelib.services import idempotency
 from chalicelib.services.api_keys import Caller, Role, authenticate, require_role
@@ -112,6 +114,8 @@ class EndpointSpec:
     example: Example | None = None
     csv: bool = False
     patience: Patience = "standard"
+    # The route reads the raw body itself (after checking what authenticates it): `body` only documents it.
+    raw_body: bool = False
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -141,6 +145,7 @@ def endpoint(
     example: Example | None = None,
     csv: bool = False,
     patience: Patience = "standard",
+    raw_body: bool = False,
 ) -> Callable[[Callable[[Call[Any, Any]], Any]], Callable[[Call[Any, Any]], Any]]:
     """Register a route on `blueprint` and in the OpenAPI registry."""
     spec = EndpointSpec(
@@ -161,6 +166,7 @@ def endpoint(
         example=example,
         csv=csv,
         patience=patience,
+        raw_body=raw_body,
     )
     REGISTRY.append(spec)
 
@@ -202,6 +208,33 @@ def render_error(error: ApiError) -> Response:
     return Response(body=json.dumps(error_body(error)), status_code=error.status, headers=headers)
 
 
+# What each pattern of the contract means, for people: a message never shows a raw regex.
+PATTERN_WORDS: dict[str, str] = {
+    ID_PATTERN: "1–128 characters of A-Z a-z 0-9 . _ : @ -",
+    MONTH_PATTERN: "a month as YYYY-MM, from 2000-01 to 2199-12",
+    whole("https?://[!-~]+"): "an absolute http:// or https:// URL in ASCII (percent-encode the rest)",
+    whole("[a-z]{3}"): "a lowercase three-letter currency code such as `usd`",
+    whole(r"-?[0-9]+\.[0-9]{4}"): "a decimal with 4 places, such as 1.2500",
+    idempotency.KEY_PATTERN: "1–255 visible ASCII characters",
+}
+_REGEX_IN_MESSAGE = re.compile(r"`str` matching regex '(.*)'", re.DOTALL)
+
+
+def _words_for_regex(text: str) -> str:
+    """msgspec's "Expected `str` matching regex '^…$'" → "Expected 1–128 characters of …"."""
+
+    def words(match: re.Match[str]) -> str:
+        pattern = match.group(1).replace("\\\\", "\\")
+        described = PATTERN_WORDS.get(pattern)
+        if described is None:
+            described = (
+                "an e-mail address" if "@" in pattern else "text in the format the API reference gives"
+            )
+        return described
+
+    return _REGEX_IN_MESSAGE.sub(words, text)
+
+
 def _decode_error_param(message: str) -> tuple[str, str | None]:
     """msgspec's 'Expected `int` - at `$.items[0].quantity`' → (message, 'items[0].quantity').
 
@@ -217,7 +250,7 @@ def _decode_error_param(message: str) -> tuple[str, str | None]:
     named = re.search(r"(?:missing required field|unknown field) `([^`]+)`", text)
     if named:
         path = f"{path}.{named.group(1)}" if path else named.group(1)
-    return text, (path or None)
+    return _words_for_regex(text), (path or None)
 
 
 def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -245,6 +278,33 @@ def _json_number(literal: str) -> int | float:
     return float(literal)
 
 
+# SPEC: bodies nest at most 32 levels deep (deeper → 400, never the parsers' RecursionError).
+MAX_BODY_DEPTH = 32
+# JSON strings (which may hold brackets) and the brackets outside them.
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_depth(raw: bytes) -> None:
+    """Refuse a body whose arrays and objects nest deeper than `MAX_BODY_DEPTH` (400 `body_too_deep`).
+
+    Counted on the bytes before any parser runs: JSON parsers recurse per level, and a body nested a
+    thousand levels deep is a few kilobytes.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= MAX_BODY_DEPTH:
+        return
+    depth = 0
+    for token in _JSON_TOKEN.finditer(raw):
+        char = token.group()
+        if char in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                raise ValidationError(
+                    f"The body nests deeper than {MAX_BODY_DEPTH} levels.", code="body_too_deep"
+                )
+        elif char in (b"]", b"}"):
+            depth -= 1
+
+
 def parse_body(raw: bytes, type_: type[B]) -> B:
     """Decode and validate a JSON body; the error names the offending field.
 
@@ -260,6 +320,7 @@ def parse_body(raw: bytes, type_: type[B]) -> B:
         raise ValidationError(
             f"The body is not valid UTF-8 (byte {exc.start}).", code="invalid_utf8"
         ) from exc
+    check_depth(raw)
     try:  # strict JSON (no NaN, no lone surrogates), its syntax errors named with their place
         msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
@@ -270,6 +331,30 @@ def parse_body(raw: bytes, type_: type[B]) -> B:
     except msgspec.ValidationError as exc:
         text, param = _decode_error_param(str(exc))
         raise ValidationError(f"Invalid request body: {text}.", param=param) from exc
+
+
+# Headers that decide who is asking, whether a webhook is genuine and whether a POST is a retry: given
+# twice, one of the two would silently win (which one differs between proxies), so the request is refused.
+SINGLE_HEADERS = ("Authorization", "Stripe-Signature", "Idempotency-Key")
+
+
+def refuse_repeated_headers(request: Request) -> None:
+    """400 `repeated_header` naming the header when one of `SINGLE_HEADERS` is given more than once.
+
+    API Gateway keeps every value in the event's `multiValueHeaders` (and one of them in `headers`);
+    the local server (`localdev.local_api`) fills it the same way.
+    """
+    multi = request.to_original_event().get("multiValueHeaders") or {}
+    counts: dict[str, int] = {}
+    for name, values in multi.items():
+        counts[name.lower()] = counts.get(name.lower(), 0) + len(values or ())
+    for name in SINGLE_HEADERS:
+        given = counts.get(name.lower(), 0)
+        if given > 1:
+            raise ValidationError(
+                f"The header `{name}` is given {given} times; give it once.",
+                param=name, code="repeated_header",
+            )  # fmt: skip
 
 
 def single_query_params(request: Request) -> dict[str, str]:
@@ -307,6 +392,11 @@ def parse_query(params: dict[str, str], type_: type[Q]) -> Q:
                 f"Invalid query parameter: `{declared.encode_name}` has no value; leave it out instead.",
                 param=declared.encode_name,
             )
+    # Every report's month range (`from`, `to`): in order and at most 120 months long.
+    if isinstance(params.get("from"), str) and isinstance(params.get("to"), str):
+        names = {declared.encode_name for declared in msgspec.structs.fields(type_)}  # type: ignore[arg-type]
+        if {"from", "to"} <= names:
+            check_month_range(params["from"], params["to"])
     return query
 
 
@@ -330,8 +420,9 @@ def concrete_path(template: str, params: dict[str, str]) -> str:
     return _PATH_PARAM.sub(lambda match: params[match.group(1)], template)
 
 
-def _check_media_type(spec: EndpointSpec, headers: dict[str, str], raw: bytes) -> None:
-    if spec.body is NoBody or not raw.strip():
+def check_media_type(headers: dict[str, str], raw: bytes) -> None:
+    """415 unless a non-empty body is sent as `application/json`."""
+    if not raw.strip():
         return
     media_type = headers.get("content-type")
     if media_type is None or not _JSON_MEDIA_TYPE.match(media_type.strip()):
@@ -375,6 +466,7 @@ def _handle(
     patience = PATIENCE.set(spec.patience)
     try:
         headers = {k.lower(): v for k, v in request.headers.items()}
+        refuse_repeated_headers(request)
         caller = None
         if spec.roles is not None:
             caller = authenticate(headers.get("authorization"))
@@ -387,8 +479,13 @@ def _handle(
         raw = request.raw_body or b""
         if isinstance(raw, str):
             raw = raw.encode()
-        _check_media_type(spec, headers, raw)
-        body = parse_body(raw, spec.body) if spec.body is not NoBody else NoBody()
+        if spec.raw_body:
+            body: Any = NoBody()
+        else:
+            body = NoBody()
+            if spec.body is not NoBody:
+                check_media_type(headers, raw)
+                body = parse_body(raw, spec.body)
         query: Any = parse_query(single_query_params(request), spec.query)
         call: Call[Any, Any] = Call(caller, path, body, query, headers, raw)
         key = headers.get("idempotency-key")

@@ -8,10 +8,27 @@ import msgspec
 from msgspec import Meta
 
 from chalicelib.domain.catalog import Cause, ClientId, Plan
-from chalicelib.domain.membership_report import MONTH_PATTERN
+from chalicelib.domain.patterns import whole
+from chalicelib.errors import ValidationError
 
 Limit = Annotated[int, Meta(ge=1, le=100, description="Page size, 1–100.")]
-Month = Annotated[str, Meta(pattern=MONTH_PATTERN.pattern, description="A month, YYYY-MM (UTC).")]
+# SPEC: a month lies between 2000-01 and 2199-12 (a year-1 month would sort before every real one).
+MONTH_PATTERN = whole("(20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])")
+Month = Annotated[str, Meta(pattern=MONTH_PATTERN, description="A month, YYYY-MM (UTC), 2000-01 to 2199-12.")]
+# SPEC: every report's range is at most this many months, with `from` ≤ `to`.
+MAX_REPORT_MONTHS = 120
+
+
+def check_month_range(first: str, last: str) -> None:
+    """`from` ≤ `to` and at most `MAX_REPORT_MONTHS` months from one to the other (else 400 naming it)."""
+    if first > last:
+        raise ValidationError("`from` is after `to`.", param="from", code="invalid_month_range")
+    months = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
+    if months > MAX_REPORT_MONTHS:
+        raise ValidationError(
+            f"At most {MAX_REPORT_MONTHS} months per report; `from`..`to` spans {months}.",
+            param="to", code="invalid_month_range",
+        )  # fmt: skip
 
 
 class ListQuery(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,7 +8,7 @@ import msgspec
 from chalice.app import Blueprint
 
 from chalicelib import clock, log
-from chalicelib.api.routing import PUBLIC, Call, Example, endpoint
+from chalicelib.api.routing import PUBLIC, Call, Example, check_depth, check_media_type, endpoint
 from chalicelib.errors import ApiError
 from chalicelib.payments.events import parse_event
 from chalicelib.payments.webhooks import verify_delivery
@@ -38,8 +38,8 @@ class WebhookReceived(msgspec.Struct):
 
 @endpoint(
     webhooks_api, "POST", "/v1/webhooks/stripe", summary="Stripe webhook events", tag="webhooks",
-    roles=PUBLIC, response=WebhookReceived, errors=(400, 500, 502, 503), idempotent=False,
-    body=StripeEvent,
+    roles=PUBLIC, response=WebhookReceived, errors=(400, 415, 500, 502, 503), idempotent=False,
+    body=StripeEvent, raw_body=True,
     example=Example(
         request={
             "id": "evt_1SVaJ2LkdIwHu7ixQ2m3",
@@ -56,12 +56,17 @@ class WebhookReceived(msgspec.Struct):
     ),
     description="Authenticated by the `Stripe-Signature` header: exactly one timestamp `t`, within 300 s "
     "of now either way, and a `v1` HMAC of the raw body under one of the configured secrets; anything "
-    "else (several `t`, no `v1`, ...) is 400. A signed body that is not a well-formed event of a handled "
+    "else (several `t`, no `v1`, ...) is 400 (the header given twice: 400 `repeated_header`), and the body "
+    "is not read before the signature checks out: an unsigned request learns nothing about its shape. "
+    "A signed body that is not a well-formed event of a handled "
     "type is 400 naming the field, and nothing is written; other event types are 200 `ignored`. "
     "2xx once handled; 5xx only for transient failures, so Stripe retries.",
 )  # fmt: skip
 def stripe_webhook(call: Call[Any, Any]) -> WebhookReceived:
+    # The signature first: nothing of an unsigned body is parsed, and no error describes its shape.
     verify_delivery(call.raw_body, call.headers.get("stripe-signature"), clock.epoch_seconds())
+    check_media_type(call.headers, call.raw_body)
+    check_depth(call.raw_body)
     event = parse_event(call.raw_body)
     try:
         result = apply_stripe_event(event, on_dynamodb())

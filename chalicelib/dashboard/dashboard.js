@@ -3,7 +3,7 @@
 const KEY_STORAGE = "vip-rewards.brand-key";
 const COLORS = ["var(--c0)", "var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)"];
 const $ = (selector) => document.querySelector(selector);
-const state = { view: "donations", data: {}, causes: [] };
+const state = { view: "donations", data: {}, causes: [], planCurrencies: new Set() };
 
 // ---------- money: integer minor units in, text out; text in major units → integer minor units ----------
 
@@ -24,17 +24,46 @@ function formatMoney(minor, currency) {
   }).format(minor / 10 ** digits);
 }
 
-/** "1,234.5" → 123450 for usd; null when it is not an amount in that currency's main unit. No floats. */
+/**
+ * An amount typed in the currency's main unit → integer minor units, or null when it is not one. No floats.
+ * Both decimal marks are read: "12.50" and "12,50" are 1250 for usd, "1,5" is 150. With both marks the last
+ * one is the decimal mark and the other groups thousands ("1.234,56", "1,234.56"); spaces and ' group too.
+ * A lone comma followed by three digits groups thousands only where it cannot be a decimal mark ("1,250"
+ * is 125000 for usd); where it could be either (kwd, 3 decimals) the amount is refused, never guessed.
+ */
 function parseMajor(text, currency) {
   const digits = fractionDigits(currency);
-  const cleaned = text.trim().replace(/[,\s]/g, "");
-  const pattern = digits === 0 ? /^\d+$/ : new RegExp(`^(\\d+)(?:\\.(\\d{1,${digits}}))?$`);
-  const match = cleaned.match(pattern);
-  if (!match) return null;
-  const whole = digits === 0 ? match[0] : match[1];
-  const fraction = digits === 0 ? "" : (match[2] || "").padEnd(digits, "0");
-  const value = Number(whole + fraction);
+  const typed = text.trim().replace(/[\s\u00a0\u202f']/g, "");
+  if (!/^\d[\d.,]*$/.test(typed) || /[.,]$/.test(typed)) return null;
+  const grouped = (part, mark) => part.split(mark).every((g, i) => (i === 0 ? /^\d{1,3}$/.test(g) : /^\d{3}$/.test(g)));
+  const dot = typed.lastIndexOf("."), comma = typed.lastIndexOf(",");
+  let whole = typed, fraction = "";
+  if (dot >= 0 && comma >= 0) {
+    const at = Math.max(dot, comma), decimal = typed[at], group = decimal === "." ? "," : ".";
+    whole = typed.slice(0, at);
+    fraction = typed.slice(at + 1);
+    if (whole.includes(decimal) || fraction.includes(group) || !grouped(whole, group)) return null;
+    whole = whole.split(group).join("");
+  } else if (dot >= 0 || comma >= 0) {
+    const mark = dot >= 0 ? "." : ",";
+    const parts = typed.split(mark);
+    const asDecimal = parts.length === 2 && parts[1].length <= digits;
+    const asGroups = grouped(typed, mark) && (mark === "," || parts.length > 2);
+    if (asDecimal && asGroups) return null;  // "1,250" in a 3-decimal currency: ambiguous
+    if (asDecimal) [whole, fraction] = parts;
+    else if (asGroups) whole = parts.join("");
+    else return null;
+  }
+  if (fraction.length > digits) return null;
+  const value = Number(whole + fraction.padEnd(digits, "0"));
   return Number.isSafeInteger(value) ? value : null;
+}
+
+/** Minor units as "999.99 USD" (major units, the code after it): how a person checks what they typed. */
+function formatMajor(minor, currency) {
+  const digits = fractionDigits(currency);
+  const number = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${number.format(minor / 10 ** digits)} ${currency.toUpperCase()}`;
 }
 
 const integer = (n) => new Intl.NumberFormat().format(n);
@@ -47,6 +76,7 @@ class ApiError extends Error {
     super((body && body.error && body.error.message) || `The server answered ${status}.`);
     this.status = status;
     this.param = body && body.error ? body.error.param : null;
+    this.code = body && body.error ? body.error.code : null;
   }
 }
 
@@ -103,6 +133,25 @@ function svg(tag, attrs = {}, ...children) {
 }
 
 /**
+ * Gridlines for values from `min` to `max` (integers: counts, or money in minor units): about four steps of
+ * 1, 2 or 5 × 10^k and never less than 1, from a multiple of the step at or below `min` to one at or above
+ * `max`. Every tick is a whole number a label shows exactly (no "5" on a 4.5 line), 0 is one of them when
+ * the range spans it, and none is drawn twice.
+ */
+function niceTicks(min, max) {
+  if (max <= min) max = min + 1;
+  const raw = (max - min) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw));
+  const ticks = [];
+  for (let tick = Math.floor(min / step) * step; tick < max + step; tick += step) {
+    ticks.push(tick);
+    if (tick >= max) break;
+  }
+  return ticks;
+}
+
+/**
  * Grouped, optionally stacked bars per period, drawn as inline SVG.
  * series: [{label, color, values: {period: number}, stack?: name, negative?: bool}]
  */
@@ -122,14 +171,15 @@ function barChart(figure, { title, periods, series, format, caption }) {
       max = Math.max(max, up); min = Math.min(min, down);
     }
   }
-  if (max === min) max = 1;
+  const ticks = niceTicks(min, max);
+  [min, max] = [ticks[0], ticks[ticks.length - 1]];
   const plotH = height - top - bottom, plotW = width - left - right;
   const y = (v) => top + ((max - v) / (max - min)) * plotH;
   const slot = plotW / Math.max(periods.length, 1);
   const barW = Math.max(2, Math.min(28, (slot * 0.8) / stacks.length));
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   chart.append(svg("title", {}, title));
-  for (const tick of [min, (max + min) / 2, max, 0]) {
+  for (const tick of ticks) {
     chart.append(svg("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), stroke: tick === 0 ? "#8893a2" : "#e3e7ed" }));
     chart.append(svg("text", { x: left - 6, y: y(tick) + 4, "text-anchor": "end", "font-size": 11, fill: "#4f5b6b" }, format(tick)));
   }
@@ -198,8 +248,13 @@ async function showApp() {
   $("#sign-in").hidden = true;
   $("#app").hidden = false;
   $("#sign-out").hidden = false;
-  const causes = await fetch("/v1/causes").then((r) => r.json());
+  const [causes, plans] = await Promise.all([
+    fetch("/v1/causes?limit=100").then((r) => r.json()),
+    fetch("/v1/plans?limit=100").then((r) => r.json()),
+  ]);
   state.causes = causes.data;
+  // The currencies some plan charges in: elsewhere the program has no fees to set against its costs.
+  state.planCurrencies = new Set(plans.data.map((p) => p.currency));
   $("#d-cause").replaceChildren(...state.causes.map((c) => el("option", { value: c.cause_id }, c.name)));
   await load();
   $("#main").focus();
@@ -255,7 +310,8 @@ function renderDonations() {
   const select = $("#donations-currency");
   const chosen = currencies.includes(select.value) ? select.value : currencies[0];
   select.replaceChildren(...currencies.map((c) => el("option", { value: c, selected: c === chosen }, c.toUpperCase())));
-  $("#d-currency").replaceChildren(...currencies.map((c) => el("option", { value: c, selected: c === chosen }, c.toUpperCase())));
+  const paying = currencies.includes($("#d-currency").value) ? $("#d-currency").value : chosen;
+  $("#d-currency").replaceChildren(...currencies.map((c) => el("option", { value: c, selected: c === paying }, c.toUpperCase())));
   const money = (c) => (v) => formatMoney(v, c);
 
   const rows = report.data.filter((r) => r.currency === chosen);
@@ -417,6 +473,15 @@ function renderProgram() {
     section.append(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `Members against non-members per month, ${C}` }, segments));
 
     section.append(el("h4", {}, `What the program earns and costs, ${C}`));
+    if (!state.planCurrencies.has(c)) {
+      // No fees can come in this currency: a red program net would read as a loss the program never made.
+      section.append(el("p", { class: "note", "data-no-plan": c },
+        `No plan charges in ${C}, so no membership fees are paid in ${C}. Members' ${C} orders cost `
+        + `${formatMoney(total.member_discount, c)} in discounts, ${formatMoney(total.shipping_waived, c)} in shipping waived `
+        + `and ${formatMoney(total.donations, c)} in donations; their fees are paid in ${[...state.planCurrencies].map((x) => x.toUpperCase()).join(", ") || "another currency"}.`));
+      parts.push(section);
+      continue;
+    }
     section.append(el("div", { class: "tiles", "data-currency": c },
       PROGRAM_MONEY.map(([label, field]) => el("div", { class: "tile" },
         el("b", { class: total[field] < 0 ? "neg" : null }, formatMoney(total[field], c)), el("span", {}, label)))));
@@ -489,6 +554,15 @@ function today() {
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
 }
 
+/** The API's refusal for the person who typed the amount: major units and the cause's name. */
+function disbursementError(failure, body) {
+  // The 409's message ends with its figures in minor units ("outstanding 12000"), for programs like this one.
+  const outstanding = failure.code === "exceeds_outstanding" && failure.message.match(/outstanding (-?\d+)/);
+  if (!outstanding) return failure.message;
+  return `${formatMajor(body.amount, body.currency)} exceeds the ${formatMajor(Number(outstanding[1]), body.currency)} `
+    + `outstanding for ${causeName(body.cause_id)}.`;
+}
+
 async function recordDisbursement(event) {
   event.preventDefault();
   const form = event.target;
@@ -503,7 +577,7 @@ async function recordDisbursement(event) {
   const amount = parseMajor($("#d-amount").value, currency);
   if (amount === null || amount <= 0) {
     return fail($("#d-amount"), fractionDigits(currency)
-      ? `Enter the amount in ${currency.toUpperCase()} with at most ${fractionDigits(currency)} decimals, e.g. 250.00.`
+      ? `Enter the amount in ${currency.toUpperCase()} with at most ${fractionDigits(currency)} decimals, e.g. 250.00 or 250,00 (write 1250.00 or 1.250,00 for a thousand and more).`
       : `Enter the amount in whole ${currency.toUpperCase()}, e.g. 900.`);
   }
   if (!$("#d-date").value) return fail($("#d-date"), "Enter the date the payment was made.");
@@ -522,10 +596,13 @@ async function recordDisbursement(event) {
     await api("/v1/disbursements", { method: "POST", body, headers: { "Idempotency-Key": body.disbursement_id } });
   } catch (failure) {
     const fields = { amount: "#d-amount", cause_id: "#d-cause", currency: "#d-currency", paid_at: "#d-date", reference: "#d-reference", receipt_url: "#d-receipt" };
-    return fail(failure.param && fields[failure.param] ? $(fields[failure.param]) : null, failure.message);
+    return fail(failure.param && fields[failure.param] ? $(fields[failure.param]) : null, disbursementError(failure, body));
   }
-  done.textContent = `Recorded ${formatMoney(amount, currency)} paid to ${causeName(body.cause_id)}.`;
+  done.textContent = `Recorded ${formatMajor(amount, currency)} paid to ${causeName(body.cause_id)}.`;
+  // The next payment is most often to the same cause in the same currency: keep both.
   form.reset();
+  $("#d-cause").value = body.cause_id;
+  $("#d-currency").value = currency;
   $("#d-date").value = today();
   await load();
 }

@@ -116,8 +116,11 @@ class Impact(msgspec.Struct, forbid_unknown_fields=True):
         return max(amount, 0) // self.amount_per_unit
 
     def describe(self, amount: int) -> str:
-        """The units a net donation pays for, in words: "1 meal", "3 meals", "0 trees planted"."""
+        """The whole units a net donation pays for, in words: "1 meal", "3 meals"; a donation short of one
+        unit is "less than one meal" (never "0 meals" for money given); nothing given is "0 meals"."""
         count = self.units(amount)
+        if count == 0 and amount > 0:
+            return f"less than one {singular(self.unit)}"
         return f"{count} {self.unit if count != 1 else singular(self.unit)}"
 
 

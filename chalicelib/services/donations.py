@@ -24,6 +24,7 @@ from chalicelib.domain.conflicts import (
     Recorded,
 )
 from chalicelib.domain.donations import InsufficientBalanceError
+from chalicelib.domain.facts import check_savings, exceeds_outstanding_message
 from chalicelib.domain.money import Amount, Currency
 from chalicelib.domain.order import Order, RefundExceedsOrderError, SavingsWithoutMembershipError, place_order
 from chalicelib.domain.program import Savings
@@ -162,6 +163,8 @@ def record_order(order: OrderIn, uow: UnitOfWork) -> tuple[OrderOut, bool]:
             shopper = uow.members.shopper(order.customer_ref)
             access = access_of(shopper.member, now)
             plan = uow.catalog.plans().get(access.plan_id or "")
+            if access.perks_active:
+                check_savings(order.savings, order.amount, order.currency, plan)
             try:
                 placed = place_order(
                     order_id=order.order_id, customer_ref=order.customer_ref, currency=order.currency,
@@ -284,8 +287,7 @@ def record_disbursement(disbursement: DisbursementIn, uow: UnitOfWork) -> tuple[
                 if recorded is not None:
                     return replay(recorded)
                 raise ConflictError(
-                    f"The outstanding balance of `{disbursement.cause_id}` in {disbursement.currency} is "
-                    f"{refused.outstanding}; a disbursement of {disbursement.amount} would exceed it.",
+                    exceeds_outstanding_message(disbursement, uow.catalog.causes(), refused.outstanding),
                     param="amount", code="exceeds_outstanding",
                 ) from None  # fmt: skip
             reply = Recorded(request_hash, msgspec.to_builtins(answer))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,7 +145,10 @@ def test_recording_a_disbursement_through_the_form_lowers_the_outstanding_balanc
     page.get_by_label("Receipt URL (optional)").fill("https://example.org/receipts/browser-test.pdf")
     page.get_by_role("button", name="Record disbursement").click()
 
-    page.locator("#disburse-done").filter(has_text="Recorded $10.05").wait_for()
+    page.locator("#disburse-done").filter(has_text="Recorded 10.05 USD").wait_for()
+    # The form is ready for the next payment to the same cause, in the same currency.
+    assert page.get_by_label("Cause", exact=True).input_value() == cause_id
+    assert page.get_by_label("Currency", exact=True).input_value() == currency
     listed = brand.get("/v1/disbursements", limit="1")["data"][0]
     assert (listed["amount"], listed["reference"]) == (1005, "Wire 2026-11 browser test")
     assert listed["receipt_url"] == "https://example.org/receipts/browser-test.pdf"
@@ -162,10 +167,52 @@ def test_a_disbursement_over_the_balance_shows_the_apis_409_message(page: Any, b
 
     alert = page.locator("#disburse-error")
     alert.filter(has_text="outstanding").wait_for()
-    # The API's own 409 message, naming the outstanding amount.
-    assert f"is {total['outstanding']}" in alert.inner_text()
+    # In major units, as typed, with the cause's name (the API's 409 carries the figures).
+    typed = (total["outstanding"] + 100_000) // 100 * 100
+    assert alert.inner_text() == (
+        f"{typed // 100:,}.00 USD exceeds the {total['outstanding'] // 100:,}.{total['outstanding'] % 100:02d} USD "
+        f"outstanding for {cause_names(brand)[total['cause_id']]}."
+    )
     assert page.get_by_label("Amount paid").get_attribute("aria-invalid") == "true"
     assert brand.totals()[(total["cause_id"], "usd")]["outstanding"] == total["outstanding"]
+
+
+@pytest.mark.parametrize(("typed", "minor"), [("12,50", 1250), ("1,5", 150), (" 2,05 ", 205)])
+def test_an_amount_with_a_decimal_comma_is_recorded_as_written(
+    page: Any, brand: Brand, typed: str, minor: int
+) -> None:
+    signed_in(page)
+    before = brand.totals()
+    cause_id = next(k[0] for k, t in before.items() if t["outstanding"] >= minor and k[1] == "usd")
+    page.get_by_label("Cause", exact=True).select_option(cause_id)
+    page.get_by_label("Currency", exact=True).select_option("usd")
+    page.get_by_label("Amount paid").fill(typed)
+    page.get_by_label("Reference").fill(f"Typed {typed.strip()}")
+    page.get_by_role("button", name="Record disbursement").click()
+
+    page.locator("#disburse-done").filter(has_text="Recorded").wait_for()
+    listed = brand.get("/v1/disbursements", limit="1")["data"][0]
+    # Never 1,250.00 for 12,50.
+    assert (listed["amount"], listed["reference"]) == (minor, f"Typed {typed.strip()}")
+    assert page.locator("#disburse-done").inner_text() == (
+        f"Recorded {minor // 100:,}.{minor % 100:02d} USD paid to {cause_names(brand)[cause_id]}."
+    )
+
+
+@pytest.mark.parametrize("typed", ["12,3456", "1,2,3", "12.5.0", "1.234.5", "12,50.00", "abc", "1e3"])
+def test_an_amount_that_reads_two_ways_or_none_is_refused_before_sending(
+    page: Any, brand: Brand, typed: str
+) -> None:
+    signed_in(page)
+    before = brand.get("/v1/disbursements", limit="1")["data"]
+    page.get_by_label("Currency", exact=True).select_option("usd")
+    page.get_by_label("Amount paid").fill(typed)
+    page.get_by_label("Reference").fill("Ambiguous")
+    page.get_by_role("button", name="Record disbursement").click()
+
+    assert "Enter the amount in USD" in page.locator("#disburse-error").inner_text()
+    assert page.get_by_label("Amount paid").get_attribute("aria-invalid") == "true"
+    assert brand.get("/v1/disbursements", limit="1")["data"] == before
 
 
 def test_an_amount_with_too_many_decimals_is_refused_before_sending(page: Any) -> None:
@@ -226,6 +273,7 @@ def test_the_program_view_shows_the_program_reports_figures(page: Any, brand: Br
     first, last = page.input_value("#from"), page.input_value("#to")
     report = brand.get("/v1/reports/program", **{"from": first, "to": last})
     assert report["totals"], "the demo history has orders"
+    plan_currencies = {plan["currency"] for plan in brand.get("/v1/plans", limit="100")["data"]}
 
     by_revenue = sorted(
         report["totals"],
@@ -251,6 +299,12 @@ def test_the_program_view_shows_the_program_reports_figures(page: Any, brand: Br
             ["Returning rate", percent(m["returning_rate"]), percent(n["returning_rate"]),
              lift["returning_rate"] or dash],
         ]  # fmt: skip
+        if c not in plan_currencies:
+            # No fees can come in this currency: the page says so instead of a red "loss".
+            note = page.locator(f'#program-body [data-no-plan="{c}"]').inner_text()
+            assert note.startswith(f"No plan charges in {C}, so no membership fees are paid in {C}.")
+            assert page.locator(f'#program-body .tiles[data-currency="{c}"]').count() == 0
+            continue
         tiles = page.locator(f'#program-body .tiles[data-currency="{c}"] .tile').all_inner_texts()
         assert tiles == [
             f"{money(total['fees'], c)}\nMembership fees",
@@ -275,6 +329,32 @@ def test_the_program_view_shows_the_program_reports_figures(page: Any, brand: Br
     # The demo's members save through their perks and pay fees: every figure of the view is exercised.
     assert min(usd["fees"], usd["member_discount"], usd["shipping_waived"], usd["donations"]) > 0
     assert page.locator("#program-body figure svg rect").count() > 0
+
+
+def axis_value(label: str) -> Decimal:
+    """A y-axis label ("-$1,500.00", "€20.00", "4") as its number."""
+    negative = label.startswith(("-", "−"))
+    digits = re.sub(r"^[^0-9]+", "", label.lstrip("-−")).replace(",", "")
+    return -Decimal(digits) if negative else Decimal(digits)
+
+
+@pytest.mark.parametrize("view", ["Donations", "Memberships", "Program"])
+def test_chart_gridlines_are_round_distinct_and_labelled_exactly(page: Any, view: str) -> None:
+    signed_in(page)
+    page.get_by_role("button", name=view).click()
+    charts = page.locator(f"#view-{view.lower()} figure svg")
+    assert charts.count() > 0
+    for i in range(charts.count()):
+        # The y axis: labels right-aligned left of the plot, one per gridline.
+        labels = charts.nth(i).locator('text[text-anchor="end"]').all_text_contents()
+        assert len(labels) == len(set(labels)) >= 2, labels  # 0 once, no label twice
+        values = [axis_value(label) for label in labels]
+        steps = {abs(b - a) for a, b in itertools.pairwise(values)}
+        assert len(steps) == 1, labels  # evenly spaced
+        step = steps.pop()
+        assert step / Decimal(10) ** step.adjusted() in (1, 2, 5), labels  # 1, 2 or 5 × 10^k: no odd ticks
+        if view == "Memberships":
+            assert step >= 1 and all(v == v.to_integral_value() for v in values), labels  # counts: whole
 
 
 @pytest.mark.parametrize("view", ["Donations", "Memberships", "Program"])
@@ -356,14 +436,16 @@ def test_keyboard_alone_opens_the_program_view_reaches_its_tables_and_downloads_
     assert saved == brand.get("/v1/reports/program", format="csv", **{"from": first, "to": last})
 
     report = brand.get("/v1/reports/program", **{"from": first, "to": last})
-    currencies = [t["currency"].upper() for t in sorted(report["totals"], key=revenue, reverse=True)]
+    currencies = [t["currency"] for t in sorted(report["totals"], key=revenue, reverse=True)]
+    plan_currencies = {plan["currency"] for plan in brand.get("/v1/plans", limit="100")["data"]}
     regions = [
-        f"{table}, {currency}"
+        f"{table}, {currency.upper()}"
         for currency in currencies
         for table in (
             "Members against non-members",
             "Members against non-members per month",
-            "Fees against perks per month",
+            # Fees against perks only where a plan charges fees (elsewhere a note says there is none).
+            *(("Fees against perks per month",) if currency in plan_currencies else ()),
         )
     ]
     reached = []

@@ -33,6 +33,8 @@ class Stack:
     stripe: str
     dynamodb: str
     process: subprocess.Popen[bytes]
+    # What `make dev` printed until its banner, line by line.
+    startup: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -55,12 +57,15 @@ def dev_stack(extra_env: dict[str, str] | None = None, ready_within: float = 90)
     )
     ready = threading.Event()
     tail: collections.deque[str] = collections.deque(maxlen=40)
+    startup: list[str] = []
 
     def watch() -> None:
         assert process.stdout is not None
         for raw in process.stdout:  # read everything, so the stack never blocks on a full pipe
             line = raw.decode(errors="replace").rstrip()
             tail.append(line)
+            if not ready.is_set():
+                startup.append(line)
             if READY in line:
                 ready.set()
 
@@ -77,6 +82,7 @@ def dev_stack(extra_env: dict[str, str] | None = None, ready_within: float = 90)
             stripe=f"http://127.0.0.1:{ports['STRIPE_PORT']}",
             dynamodb=f"http://127.0.0.1:{ports['DYNAMODB_PORT']}",
             process=process,
+            startup=tuple(startup),
         )
     finally:
         # Ctrl-C, as a developer stops it: everything exits and the ports are free again.

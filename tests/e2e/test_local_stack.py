@@ -59,3 +59,15 @@ def test_errors_from_the_dev_server_have_the_contract_shape(stack: Stack) -> Non
     assert unknown.json()["error"]["code"] == "route_not_found"
     assert bad_json.status_code == 400
     assert bad_json.json()["error"]["type"] == "invalid_request"
+
+
+def test_starting_prints_no_webhook_failures(stack: Stack) -> None:
+    # The API listens before seeding creates Stripe products, so the emulator's webhooks are delivered.
+    delivered = [line for line in stack.startup if line.startswith("[stripe] delivered")]
+    failed = [
+        line
+        for line in stack.startup
+        if "Connection refused" in line or ("webhook" in line and "failed" in line)
+    ]
+
+    assert delivered and not failed, "\n".join(failed)

@@ -9,6 +9,7 @@ schemas, invalid input refused, valid input accepted, authentication enforced, u
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import json
 import re
@@ -54,14 +55,20 @@ UNSTATEABLE_RULES: dict[str, dict[str, str]] = {
     "POST /v1/members/{customer_ref}/checkout": {"unknown_plan": "plan_id", "unknown_cause": "cause_id"},
     "POST /v1/members/{customer_ref}/plan": {"unknown_plan": "plan_id", "currency_mismatch": "plan_id"},
     "PUT /v1/members/{customer_ref}/cause": {"unknown_cause": "cause_id"},
-    "POST /v1/orders": {"savings_without_membership": "savings"},
+    # Savings the shopper's plan cannot give; a fact dated before 2000 or after tomorrow.
+    "POST /v1/orders": {
+        "savings_without_membership": "savings",
+        "savings_exceed_plan": r"savings(\.\w+)?",
+        "time_out_of_range": "placed_at",
+    },
     "POST /v1/orders/{order_id}/refunds": {"refund_exceeds_order": "amount"},
-    "POST /v1/disbursements": {"unknown_cause": "cause_id"},
+    "POST /v1/disbursements": {"unknown_cause": "cause_id", "time_out_of_range": "paid_at"},
     "GET /v1/disbursements": {"invalid_field": "starting_after"},
-    "GET /v1/reports/donations": {"invalid_field": "from"},
-    "GET /v1/reports/memberships": {"invalid_field": "from|to"},  # `from` after `to`; over 120 months
-    "GET /v1/reports/program": {"invalid_field": "from|to"},
-    "GET /v1/reports/cohorts": {"invalid_field": "from|to"},
+    # `from` after `to`; over 120 months.
+    "GET /v1/reports/donations": {"invalid_field": "from", "invalid_month_range": "from|to"},
+    "GET /v1/reports/memberships": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
+    "GET /v1/reports/program": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
+    "GET /v1/reports/cohorts": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
     "POST /v1/webhooks/stripe": {"invalid_signature": "Stripe-Signature"},
 }
 # What schema-valid data may answer (schemathesis' default, without 400): a brand-only operation with the
@@ -164,3 +171,80 @@ def test_every_answer_to_generated_requests_is_documented_and_never_a_server_err
             additional_checks=[valid_data_is_refused_only_by_unstateable_rules],
             timeout=30,
         )
+
+
+def _operations() -> list[tuple[str, str]]:
+    """Every operation of the document: (method, path template)."""
+    paths = _document()["paths"]
+    return [
+        (method.upper(), path)
+        for path in paths
+        for method in paths[path]
+        if method in ("get", "put", "post", "patch", "delete")
+    ]
+
+
+def _send(stack: Stack, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> Any:
+    """One raw HTTP request: headers go out exactly as listed, repeats included."""
+    host, port = stack.api.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.putrequest(method, path)
+        for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("method", "template"), _operations())
+def test_a_body_nested_a_thousand_levels_is_never_a_server_error(
+    fuzzed_stack: Stack, method: str, template: str
+) -> None:
+    deep = b'{"a":' * 1000 + b"1" + b"}" * 1000
+    operation = _document()["paths"][template][method.lower()]
+    path = re.sub(r"{\w+}", "x-1", template)
+    for key in (*KEYS, None):
+        headers = [("Content-Type", "application/json")]
+        if key is not None:
+            headers.append(("Authorization", f"Bearer {key}"))
+        status, _, body = _send(fuzzed_stack, method, path, headers, deep)
+
+        assert status < 500, (method, path, body)
+        if "requestBody" not in operation:
+            continue  # the body is not read (a GET's 400 is about its query)
+        if status == 400:
+            # Refused before any parser recursed: for its depth, or (the webhook) before reading it at all.
+            code = json.loads(body)["error"]["code"]
+            assert code == ("invalid_signature" if path == "/v1/webhooks/stripe" else "body_too_deep")
+        elif key == "local-brand-key":
+            raise AssertionError(f"{method} {path} answered a body too deep {status}: {body!r}")
+
+
+@pytest.mark.parametrize(("method", "template"), _operations())
+@pytest.mark.parametrize("header", ["Authorization", "Idempotency-Key", "Stripe-Signature"])
+def test_a_repeated_credential_header_is_a_400_naming_it_on_every_operation(
+    fuzzed_stack: Stack, method: str, template: str, header: str
+) -> None:
+    path = re.sub(r"{\w+}", "x-1", template)
+    values = {"Authorization": ("Bearer local-brand-key", "Bearer local-storefront-key"),
+              "Idempotency-Key": ("k-1", "k-2"), "Stripe-Signature": ("t=1,v1=00", "t=2,v1=00")}[header]  # fmt: skip
+    headers = [("Authorization", "Bearer local-brand-key"), ("Content-Type", "application/json")]
+    headers = [h for h in headers if h[0] != header] + [(header, values[0]), (header, values[1])]
+    status, answer_headers, body = _send(
+        fuzzed_stack, method, path, headers, b"{}" if method != "GET" else b""
+    )
+
+    assert status == 400, (method, path, body)
+    assert json.loads(body)["error"]["code"] == "repeated_header"
+    assert json.loads(body)["error"]["param"] == header
+    assert answer_headers.get("X-Request-Id")
+
+
+def test_an_unknown_route_on_the_local_stack_carries_a_request_id(fuzzed_stack: Stack) -> None:
+    status, headers, body = _send(fuzzed_stack, "GET", "/v1/no/such/route", [])
+
+    assert status == 404 and json.loads(body)["error"]["code"] == "route_not_found"
+    assert headers.get("X-Request-Id")

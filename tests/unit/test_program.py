@@ -166,7 +166,15 @@ def test_ratios_have_four_decimals_rounded_half_up_and_are_null_on_a_zero_diviso
 
 def test_one_unit_is_singular_and_other_counts_plural() -> None:
     meals = Impact(unit="meals", amount_per_unit=250)
-    assert (meals.describe(249), meals.describe(250), meals.describe(750)) == ("0 meals", "1 meal", "3 meals")
+    assert (meals.describe(249), meals.describe(250), meals.describe(750)) == (
+        "less than one meal", "1 meal", "3 meals",
+    )  # fmt: skip
+    # $1.00 at 2.50 a meal is money given, not "0 meals"; nothing given (or all refunded) is.
+    assert (meals.describe(100), meals.describe(0), meals.describe(-5)) == (
+        "less than one meal",
+        "0 meals",
+        "0 meals",
+    )
     assert singular("trees planted") == "tree planted"
     assert singular("families") == "family"
     assert singular("boxes") == "box"

@@ -112,7 +112,9 @@ def test_disbursements_cannot_exceed_the_outstanding_balance(member: Club) -> No
     assert member.post("/v1/disbursements", body, key=BRAND_KEY).status_code == 200
     over = member.post("/v1/disbursements", {**body, "disbursement_id": "d-2", "amount": 51}, key=BRAND_KEY)
     assert over.status_code == 409
-    assert "is 50" in json.loads(over.body)["error"]["message"]
+    assert json.loads(over.body)["error"]["message"].startswith(
+        "0.51 USD exceeds the 0.50 USD outstanding for General Fund (general-fund)."
+    )
     listed = json.loads(member.client.http.get("/v1/disbursements", headers=auth(BRAND_KEY)).body)
     assert [d["disbursement_id"] for d in listed["data"]] == ["d-1"]
 

@@ -204,7 +204,8 @@ def test_the_program_report_equals_a_recomputation_of_what_was_reported(member: 
             order = Order(
                 order_id=f"p-{next(ids)}", customer_ref=customer_ref, currency="usd", amount=amount,
                 placed_at=(NOW - timedelta(days=days_ago)).replace(microsecond=0), member=member_order,
-                member_discount=discount if member_order else 0,
+                # At most the plan's 10 % of the order before the discount (d ≤ amount / 9).
+                member_discount=min(discount, amount // 9) if member_order else 0,
             )  # fmt: skip
             body = {"placed_at": order.placed_at.isoformat().replace("+00:00", "Z"),
                     "savings": {"member_discount": order.member_discount, "shipping": 0}}  # fmt: skip
