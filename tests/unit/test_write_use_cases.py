@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib import clock
-from chalicelib.domain.catalog import Cause, DonationRule, Plan
+from chalicelib.domain.catalog import Cause, DonationRule, FreeShipping, MemberDiscount, Perks, Plan
 from chalicelib.domain.donations import Balance, CauseTotal, MonthTotal, ShopperImpact
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
@@ -27,6 +27,7 @@ from tests.memory_uow import InMemoryUnitOfWork, MemoryCatalog
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PLAN = Plan(plan_id="vip-monthly", name="VIP", amount=999, currency="usd", interval="month",
+            perks=Perks(free_shipping=FreeShipping(), member_discount=MemberDiscount(10)),
             donation=DonationRule(order_bps=200, renewal_bps=1000))  # fmt: skip
 
 
