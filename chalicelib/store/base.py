@@ -119,10 +119,12 @@ def all_models() -> list[type]:
     """Every pynamodb model of the service (table creation in local runs, the infra drift test)."""
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.catalog import CatalogRecord
+    from chalicelib.store.events import EventRecord
     from chalicelib.store.idempotency import IdempotencyRecord
     from chalicelib.store.ledger import DonationTotalsRecord, LedgerEntryRecord, OrderRecord
     from chalicelib.store.members import MemberRecord
     from chalicelib.store.program import ProgramRecord
+    from chalicelib.store.webhook_endpoints import DeliveryRecord, WebhookEndpointRecord
 
     models: list[type] = [
         ApiKeyRecord,
@@ -133,6 +135,9 @@ def all_models() -> list[type]:
         OrderRecord,
         DonationTotalsRecord,
         ProgramRecord,
+        EventRecord,
+        WebhookEndpointRecord,
+        DeliveryRecord,
     ]
     return models
 
