@@ -86,7 +86,9 @@ def check_url(url: str, *, allow_loopback: bool) -> Target:
             )
     elif parts.scheme != "https":
         raise UnsafeUrlError("The URL must use https://.")
-    if not (allow_loopback and loopback):
+    # Loopback is the developer's own receiver: allowed locally, and only with the port it listens on.
+    loopback = loopback and allow_loopback and port is not None
+    if not loopback:
         _check_host(host)
     path = parts.path or "/"
     return Target(
