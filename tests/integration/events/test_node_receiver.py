@@ -51,7 +51,7 @@ def node_receiver(brand: Any) -> Iterator[tuple[dict[str, Any], subprocess.Popen
 
 
 def test_the_npm_reference_receiver_verifies_our_deliveries(node_receiver: Any, driver: Any) -> None:
-    endpoint, proc = node_receiver
+    _, proc = node_receiver
     event = emit()
     line = proc.stdout.readline().strip()
     assert line == f"ok {event.id}"
