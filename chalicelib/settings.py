@@ -15,6 +15,8 @@ LAMBDA_TIMEOUT_SECONDS = 20
 # The hourly reconciliation's own Lambda timeout: its Stripe and DynamoDB calls keep the budgets above, the
 # run walks shoppers for as long as this leaves time for one more (`services.reconcile`).
 RECONCILE_TIMEOUT_SECONDS = 300
+# The webhook delivery functions' Lambda timeout: a batch's attempts run at once, each within 15 s.
+DELIVERY_TIMEOUT_SECONDS = 60
 
 
 def _int(name: str, default: int) -> int:

@@ -166,3 +166,29 @@ def test_tampered_old_or_wrongly_keyed_deliveries_fail_the_reference_receiver(
     stale = signed_headers([endpoint["secret"]], got.headers["webhook-id"], old, got.body.decode())
     with pytest.raises(WebhookVerificationError):
         webhook.verify(got.body, stale)
+
+
+def test_ops_listen_prints_verified_events_and_refuses_others(brand: Any, driver: Any) -> None:
+    import io
+    import threading
+
+    import requests
+
+    from ops.events import make_server
+
+    printed = io.StringIO()
+    endpoint = brand.register("https://hooks.example.com/pending")
+    server = make_server("127.0.0.1", 0, [endpoint["secret"]], out=printed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        assert brand.call("PATCH", f"/v1/webhook_endpoints/{endpoint['id']}", {"url": url}).status_code == 200
+        event = emit()
+        wait_for_status(brand, endpoint["id"], "succeeded")
+        assert json.loads(printed.getvalue())["id"] == event.id
+        forged = requests.post(url, data=b"{}", headers={"webhook-id": "x", "webhook-timestamp": "1",
+                                                         "webhook-signature": "v1,AAAA"}, timeout=5)  # fmt: skip
+        assert forged.status_code == 400
+    finally:
+        server.shutdown()
+        server.server_close()
