@@ -382,3 +382,31 @@ def event_of(
         sequence=sequence,
         data=data,
     )
+
+
+def events_for_fact(
+    before: Standing | None,
+    after: Standing,
+    fact: Fact | None = None,
+    *,
+    customer_ref: str,
+    last_sequence: int,
+    now: datetime,
+    membership: Any,
+) -> list[Event]:
+    """Every event one membership fact makes, numbered after the shopper's `last_sequence`.
+
+    The use case stores `last_sequence + len(result)` on the member item and adds each event to the
+    fact's transaction (`store.events.add_event`), so sequences have no gaps and none repeats.
+    """
+    return [
+        event_of(
+            moment,
+            event_id=new_event_id(now),
+            created_at=now,
+            customer_ref=customer_ref,
+            sequence=last_sequence + offset,
+            membership=membership,
+        )
+        for offset, moment in enumerate(membership_moments(before, after, fact), start=1)
+    ]

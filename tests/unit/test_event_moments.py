@@ -227,3 +227,13 @@ def test_the_event_carries_the_membership_and_the_extra_data() -> None:
 def test_unknown_types_are_named() -> None:
     assert ev.unknown_types(["member.joined", "*", "member.exploded"]) == ["member.exploded"]
     assert ev.subscribed(["*"], "gift.purchased") and not ev.subscribed(["member.joined"], "member.ended")
+
+
+def test_the_events_of_one_fact_continue_the_shoppers_sequence() -> None:
+    events = ev.events_for_fact(
+        standing(sub("past_due")), standing(sub("active")), Fact(invoice_paid=INVOICE, renewal=True),
+        customer_ref="shopper-1", last_sequence=4, now=NOW, membership={"status": "active"},
+    )  # fmt: skip
+    assert [(e.type, e.sequence) for e in events] == [("member.payment_recovered", 5), ("member.renewed", 6)]
+    assert len({e.id for e in events}) == 2
+    assert all(e.data["membership"] == {"status": "active"} and e.created_at == NOW for e in events)
