@@ -1,14 +1,16 @@
 """One delivery attempt: sign the event (Standard Webhooks) and POST it to the resolved, checked address.
 
-No redirect is followed, the whole attempt waits at most `timeout` seconds per network step, and at
-most `MAX_RESPONSE_BYTES` of the answer are read (and never logged).
+No redirect is followed, the whole attempt lasts at most `timeout` seconds, and at most
+`MAX_RESPONSE_BYTES` of the answer are read (and never logged).
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -73,6 +75,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         return socket.create_connection((self._address, address[1]), timeout, source)
 
 
+def _abort(connection: http.client.HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def post(
     url: str, body: str, headers: dict[str, str], *, allow_loopback: bool, timeout: float = TIMEOUT_SECONDS
 ) -> Outcome:
@@ -84,6 +93,9 @@ def post(
         return Outcome(False, None, f"refused: {exc}")
     cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = cls(target, address, timeout)
+    # The socket timeout bounds each read; this bounds the whole attempt (a receiver dripping bytes).
+    deadline = threading.Timer(timeout, _abort, args=(connection,))
+    deadline.start()
     try:
         connection.request("POST", target.path, body=body.encode(), headers=headers)
         response = connection.getresponse()
@@ -92,5 +104,6 @@ def post(
     except (OSError, http.client.HTTPException) as exc:
         return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:200])
     finally:
+        deadline.cancel()
         connection.close()
     return Outcome(200 <= status < 300, status, None if 200 <= status < 300 else f"HTTP {status}")

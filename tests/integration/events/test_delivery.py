@@ -192,3 +192,31 @@ def test_ops_listen_prints_verified_events_and_refuses_others(brand: Any, driver
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_receiver_dripping_its_answer_is_cut_off_at_the_timeout() -> None:
+    """The timeout bounds the whole attempt, not each read."""
+    import socket
+    import threading
+
+    from chalicelib.outbound.sender import post
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        try:
+            for _ in range(40):
+                conn.sendall(b"H")
+                time.sleep(0.25)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    outcome = post(f"http://127.0.0.1:{listener.getsockname()[1]}/", "{}", {}, allow_loopback=True, timeout=2)
+    assert not outcome.delivered and time.monotonic() - started < 3.5
+    listener.close()
