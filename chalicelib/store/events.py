@@ -143,6 +143,8 @@ def _newest_first(
 ) -> Iterator[EventRecord]:
     lowest = f"evt_{int(since.timestamp() * 1000):012x}"
     highest = starting_after or f"evt_{int((until or now).timestamp() * 1000) + 1:012x}"
+    if lowest > highest:  # a window that ends before it starts holds nothing
+        return
     condition_filter = EventRecord.type == type if type is not None else None
     with storage_errors():
         if customer_ref is not None:

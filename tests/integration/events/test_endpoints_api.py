@@ -116,6 +116,9 @@ def test_events_are_listed_newest_first_with_filters_and_a_cursor(brand: Any) ->
     since = (now - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
     assert ids(f"since={since}") == ([third.id, second.id], False)
     assert brand.call("GET", "/v1/events?type=member.exploded").status_code == 400
+    future = (now + timedelta(days=400)).isoformat().replace("+00:00", "Z")
+    assert ids(f"since={future}") == ([], False)
+    assert ids(f"since={future}&customer_ref=shopper-1") == ([], False)
 
 
 def test_a_delivery_to_a_name_that_now_resolves_inward_fails_without_calling_it(
