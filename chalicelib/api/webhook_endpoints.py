@@ -13,6 +13,8 @@ from chalicelib.api.schemas import ListQuery
 from chalicelib.domain.cart import Moment
 from chalicelib.domain.catalog import ClientId, Text, Url
 from chalicelib.domain.events import EVENT_TYPES, Event
+from chalicelib.domain.patterns import whole
+from chalicelib.domain.times import parse_rfc3339
 from chalicelib.errors import ValidationError
 from chalicelib.services import webhook_endpoints as service
 from chalicelib.services.webhook_endpoints import CreatedWebhookEndpoint, WebhookEndpoint
@@ -68,10 +70,23 @@ class Queued(msgspec.Struct):
     queued: int
 
 
+# Query strings are converted laxly (`limit=20` → 20), which would also read `since=0.5` as a Unix time:
+# the parameter is a string in RFC 3339's shape, parsed by the route.
+Since = Annotated[
+    str,
+    Meta(
+        pattern=whole(
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+        ),
+        description="RFC 3339 with an offset, e.g. 2026-11-22T21:00:00Z",
+    ),
+]
+
+
 class EventQuery(ListQuery, forbid_unknown_fields=True):
     type: Annotated[str, Meta(max_length=64)] | None = None
     customer_ref: ClientId | None = None
-    since: Moment | None = None
+    since: Since | None = None
 
 
 class EventList(msgspec.Struct):
@@ -216,8 +231,12 @@ def replay(call: Call[ReplayIn, Any]) -> Reply:
 )  # fmt: skip
 def list_events(call: Call[Any, EventQuery]) -> EventList:
     query = call.query
+    try:
+        since = parse_rfc3339(query.since) if query.since is not None else None
+    except ValueError as exc:
+        raise ValidationError(f"`since` is not a valid time: {exc}.", param="since") from exc
     data, has_more = service.list_events(
-        limit=query.limit, type=query.type, customer_ref=query.customer_ref, since=query.since,
+        limit=query.limit, type=query.type, customer_ref=query.customer_ref, since=since,
         starting_after=query.starting_after,
     )  # fmt: skip
     return EventList(data=data, has_more=has_more)
