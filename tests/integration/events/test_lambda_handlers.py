@@ -1,0 +1,58 @@
+"""The deployed functions' handlers, given the event shapes Lambda's event source mappings send."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.integration.events.conftest import emit
+
+
+def stream_records() -> list[dict[str, Any]]:
+    """Every record of the outbox table's stream on the local stack (what the stream mapping batches)."""
+    from chalicelib.store.base import dynamodb_client
+    from chalicelib.store.events import EventRecord
+    from localdev.event_driver import _streams_client
+
+    client = _streams_client()
+    arn = dynamodb_client().describe_table(TableName=EventRecord.Meta.table_name)["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = client.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )
+        records += client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return records
+
+
+def test_fan_out_then_delivery_report_partial_batch_failures(brand: Any, receivers: Any) -> None:
+    from chalicelib.api.event_functions import deliver_webhooks, fan_out_events
+    from chalicelib.outbound import queue
+
+    failing, healthy = receivers(statuses=[500] * 5), receivers()
+    failing_endpoint = brand.register(failing.url)
+    brand.register(healthy.url)
+    event = emit()
+
+    assert fan_out_events({"Records": stream_records()}, None) == {"batchItemFailures": []}
+    received = queue.sqs_client().receive_message(QueueUrl=queue.queue_url(), MaxNumberOfMessages=10)[
+        "Messages"
+    ]
+    assert len(received) == 2  # one per endpoint
+    sqs_event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                              "eventSource": "aws:sqs"} for m in received]}  # fmt: skip
+    answer = deliver_webhooks(sqs_event, None)
+
+    (failed,) = answer["batchItemFailures"]
+    failed_body = next(m["Body"] for m in received if m["MessageId"] == failed["itemIdentifier"])
+    assert json.loads(failed_body)["endpoint_id"] == failing_endpoint["id"]
+    assert [r.headers["webhook-id"] for r in healthy.received] == [event.id]
+    assert [r.headers["webhook-id"] for r in failing.received] == [event.id]
+
+
+def test_a_record_that_is_not_an_insert_is_skipped(brand: Any, receivers: Any) -> None:
+    from chalicelib.api.event_functions import fan_out_events
+
+    brand.register(receivers().url)
+    removed = {"eventName": "REMOVE", "dynamodb": {"SequenceNumber": "1", "OldImage": {}}}
+    assert fan_out_events({"Records": [removed]}, None) == {"batchItemFailures": []}
