@@ -115,8 +115,12 @@ def _deliver_one(message: Message, timeout: float) -> bool:
 def _attempt(message: Message, endpoint_id: str, event_id: str, timeout: float) -> bool:
     endpoint = store.get_endpoint(endpoint_id)
     event = outbox.get_event(event_id)
-    if endpoint is None or not endpoint.enabled or event is None:
-        # Deleted or disabled since: nothing to send (a replay after re-enabling sends it again).
+    if endpoint is None or event is None:
+        # The endpoint was deleted, or the event expired: nothing to send.
+        return True
+    if not endpoint.enabled:
+        # Disabled since it was queued: listed as failed, and a replay after re-enabling sends it again.
+        store.stop_delivery(endpoint_id, event_id)
         return True
     now = clock.now()
     body = outbox.encode(event)

@@ -240,6 +240,15 @@ def record_attempt(
     return int(record.attempts)
 
 
+def stop_delivery(endpoint_id: str, event_id: str) -> None:
+    """The endpoint was disabled: the delivery is `failed` without another attempt (replay resends it)."""
+    with storage_errors():
+        DeliveryRecord(endpoint_id, event_id).update(
+            actions=[DeliveryRecord.status.set("failed"), DeliveryRecord.next_attempt_at.remove()],
+            condition=DeliveryRecord.event_id.exists(),
+        )
+
+
 def get_delivery(endpoint_id: str, event_id: str) -> Delivery | None:
     with storage_errors():
         try:

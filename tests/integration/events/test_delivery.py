@@ -9,7 +9,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-from tests.integration.events.conftest import emit
+from tests.integration.events.conftest import emit, stream_records
 
 
 def deliveries(brand: Any, endpoint_id: str, **query: str) -> list[dict[str, Any]]:
@@ -220,3 +220,29 @@ def test_a_receiver_dripping_its_answer_is_cut_off_at_the_timeout() -> None:
     outcome = post(f"http://127.0.0.1:{listener.getsockname()[1]}/", "{}", {}, allow_loopback=True, timeout=2)
     assert not outcome.delivered and time.monotonic() - started < 3.5
     listener.close()
+
+
+def test_a_delivery_queued_before_its_endpoint_was_disabled_is_failed_then_replayable(
+    brand: Any, receivers: Any
+) -> None:
+    from chalicelib.api.event_functions import deliver_webhooks, fan_out_events
+    from chalicelib.outbound import queue
+
+    receiver = receivers()
+    endpoint = brand.register(receiver.url)
+    event = emit()
+    fan_out_events({"Records": stream_records()}, None)
+    path = f"/v1/webhook_endpoints/{endpoint['id']}"
+    assert brand.call("PATCH", path, {"status": "disabled"}).status_code == 200
+    (message,) = queue.sqs_client().receive_message(QueueUrl=queue.queue_url())["Messages"]
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+    }
+
+    assert deliver_webhooks({"Records": [record]}, None) == {"batchItemFailures": []}
+
+    assert receiver.received == []
+    (failed,) = deliveries(brand, endpoint["id"], status="failed")
+    assert (failed["event_id"], failed["attempts"], failed["next_attempt_at"]) == (event.id, 0, None)

@@ -5,24 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.integration.events.conftest import emit
-
-
-def stream_records() -> list[dict[str, Any]]:
-    """Every record of the outbox table's stream on the local stack (what the stream mapping batches)."""
-    from chalicelib.store.base import dynamodb_client
-    from chalicelib.store.events import EventRecord
-    from localdev.event_driver import _streams_client
-
-    client = _streams_client()
-    arn = dynamodb_client().describe_table(TableName=EventRecord.Meta.table_name)["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = client.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )
-        records += client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
-    return records
+from tests.integration.events.conftest import emit, stream_records
 
 
 def test_fan_out_then_delivery_report_partial_batch_failures(brand: Any, receivers: Any) -> None:
