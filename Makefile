@@ -21,7 +21,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(call hash,requirements-checkov.txt
 ARCH ?= x86_64
 PACKAGE := dist/vip-rewards-$(ARCH).zip
 
-.PHONY: help dev test lint format unit bench package synth browser clean
+.PHONY: help dev test lint format unit bench package synth browser node-tools clean
 
 help:
 	@echo "make dev     run the API (:8000), DynamoDB/moto (:8001) and the Stripe emulator (:12111), seeded"
@@ -58,6 +58,18 @@ $(CHECKOV_STAMP): requirements-checkov.txt | $(TEST_STAMP)
 
 venv: $(TEST_STAMP)
 
+# Webhook receivers written by others (npm `standardwebhooks`, pinned in its lock file) verify what we send
+# in tests/integration/events; installed with the machine's Node.
+NODE_TOOLS := tests/tools/node
+NODE_TOOLS_STAMP := $(NODE_TOOLS)/node_modules/.installed-$(call hash,$(NODE_TOOLS)/package-lock.json)
+
+$(NODE_TOOLS_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --ignore-scripts --silent
+	@rm -f $(NODE_TOOLS)/node_modules/.installed-*
+	@touch $@
+
+node-tools: $(NODE_TOOLS_STAMP)
+
 # Browser tests drive Debian's Chromium; install it when missing (CI runs as root on a clean machine).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -79,7 +91,7 @@ format: $(TEST_STAMP)
 unit: $(TEST_STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test: $(TEST_STAMP) $(CHECKOV_STAMP) browser lint
+test: $(TEST_STAMP) $(CHECKOV_STAMP) $(NODE_TOOLS_STAMP) browser lint
 	$(BIN)/pytest -q
 
 # The package's figures are measured on the zip `make package` builds for x86_64.
@@ -98,4 +110,5 @@ synth: $(INFRA_STAMP) package
 	@ls -l infra/cdk.out/*.template.json
 
 clean:
+	rm -rf $(NODE_TOOLS)/node_modules
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis infra/cdk.out chalice.out dist

@@ -9,12 +9,14 @@ from chalicelib.api.catalog import catalog_api
 from chalicelib.api.dashboard import dashboard_api
 from chalicelib.api.donations import donations_api
 from chalicelib.api.eligibility import eligibility_api
+from chalicelib.api.event_functions import event_functions
 from chalicelib.api.fallback import fallback_api
 from chalicelib.api.members import members_api
 from chalicelib.api.membership_report import membership_report_api
 from chalicelib.api.middleware import error_shape
 from chalicelib.api.openapi import openapi_api
 from chalicelib.api.program_report import program_report_api
+from chalicelib.api.webhook_endpoints import webhook_endpoints_api
 from chalicelib.api.webhooks import webhooks_api
 
 log.configure()
@@ -32,5 +34,7 @@ app.register_blueprint(program_report_api)
 app.register_blueprint(webhooks_api)
 app.register_blueprint(admin_api)
 app.register_blueprint(dashboard_api)
+app.register_blueprint(webhook_endpoints_api)
+app.register_blueprint(event_functions)
 # Last: catch-all answers for unknown paths.
 app.register_blueprint(fallback_api)

@@ -15,6 +15,8 @@ LAMBDA_TIMEOUT_SECONDS = 20
 # The hourly reconciliation's own Lambda timeout: its Stripe and DynamoDB calls keep the budgets above, the
 # run walks shoppers for as long as this leaves time for one more (`services.reconcile`).
 RECONCILE_TIMEOUT_SECONDS = 300
+# The webhook delivery functions' Lambda timeout: a batch's attempts run at once, each within 15 s.
+DELIVERY_TIMEOUT_SECONDS = 60
 
 
 def _int(name: str, default: int) -> int:
@@ -73,6 +75,10 @@ class Settings:
     api_key_cache_size: int
     # How long an unknown bearer token is remembered as unknown (a key minted meanwhile works after it).
     unknown_key_ttl_seconds: int
+    # Outbound webhooks: the SQS queue of deliveries and its dead-letter queue (deployed stages); None
+    # locally, where both are found by name on the local stack (`chalicelib.outbound.queue`).
+    delivery_queue_url: str | None = None
+    delivery_dead_letter_queue_url: str | None = None
 
     def table_name(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -106,6 +112,8 @@ def load_settings() -> Settings:
         lambda_timeout_seconds=_int("LAMBDA_TIMEOUT_SECONDS", LAMBDA_TIMEOUT_SECONDS),
         api_key_cache_size=_int("API_KEY_CACHE_SIZE", 1000),
         unknown_key_ttl_seconds=_int("UNKNOWN_KEY_TTL_SECONDS", 5),
+        delivery_queue_url=_optional("DELIVERY_QUEUE_URL"),
+        delivery_dead_letter_queue_url=_optional("DELIVERY_DLQ_URL"),
     )
 
 

@@ -18,19 +18,22 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from chalicelib.settings import LAMBDA_TIMEOUT_SECONDS, RECONCILE_TIMEOUT_SECONDS
+from chalicelib.settings import DELIVERY_TIMEOUT_SECONDS, LAMBDA_TIMEOUT_SECONDS, RECONCILE_TIMEOUT_SECONDS
 from infra.package import package_architecture
 from infra.tables import TABLES, TableSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 API_HANDLER = "APIHandler"
 SCHEDULE_HANDLER = "ReconcileMembers"
+FAN_OUT_HANDLER = "FanOutEvents"
+DELIVERY_HANDLER = "DeliverWebhooks"
 WEBHOOK_FAILURE_MESSAGE = "stripe event failed"
 
 
@@ -91,6 +94,11 @@ ACCESS_LOG_FORMAT = {
 }  # fmt: skip
 # Lambda retries a failed hourly run (an async invocation) this often, then parks the event in the queue.
 RECONCILE_RETRIES = 2
+# A delivery message handed out this often without being finished (crashes, timeouts) goes to the DLQ; the
+# worker's own attempts (9, SPEC's schedule) stay below it.
+DELIVERY_RECEIVES = 15
+# A batch of outbox records that keeps failing fan-out is retried this often, then sent to the DLQ.
+FAN_OUT_RETRIES = 10
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,10 @@ WHY_NOT = {
     "data (never logged), so a customer managed key would add cost, not protection.",
     "queue_sse": "Encrypted at rest with SQS managed server-side encryption (SSE-SQS); the check recognises "
     "KMS keys only.",
+    "delivery_dlq": "Invoked by event source mappings (the outbox stream, the delivery queue), whose own "
+    "failure handling applies: partial batch failures, the queue's redrive to the dead-letter queue and the "
+    "stream mapping's on-failure destination; an asynchronous dead-letter queue would never receive "
+    "anything.",
 }
 
 
@@ -183,7 +195,9 @@ class VipRewardsStack(cdk.Stack):
             description='Stripe keys: {"api_key": "sk_...", "webhook_secret": "whsec_a,whsec_b"}',
             removal_policy=cdk.RemovalPolicy.RETAIN if config.production else cdk.RemovalPolicy.DESTROY,
         )  # fmt: skip
+        self._delivery_queues()
         role = self._role(config)
+        self.deliveries.grant_send_messages(role)
         app = PackagedChalice(
             self, "App", source_dir=str(ROOT), package=package,
             stage_config={
@@ -202,11 +216,15 @@ class VipRewardsStack(cdk.Stack):
                     # The ARN only: the function reads the secret once per cold start.
                     "STRIPE_SECRET_ARN": self.stripe_secret.secret_arn,
                     "LOG_LEVEL": "INFO",
+                    # Replays queue deliveries from the API; the delivery functions consume them.
+                    "DELIVERY_QUEUE_URL": self.deliveries.queue_url,
+                    "DELIVERY_DLQ_URL": self.dead_deliveries.queue_url,
                 },
             },
         )  # fmt: skip
         self._api(app, config)
         failures = self._reconcile_failures(app, config, role)
+        self._delivery(app, config)
         self._alarms(app, config, failures)
         self._checkov_exceptions(app, failures)
 
@@ -271,6 +289,81 @@ class VipRewardsStack(cdk.Stack):
         ))  # fmt: skip
         return queue
 
+    def _delivery_queues(self) -> None:
+        """One SQS message per endpoint × event; after the last attempt (or repeated crashes) the DLQ."""
+        self.dead_deliveries = sqs.Queue(
+            self, "WebhookDeliveriesDLQ", retention_period=cdk.Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+        )  # fmt: skip
+        self.deliveries = sqs.Queue(
+            self, "WebhookDeliveries", retention_period=cdk.Duration.days(4),
+            # AWS's advice for Lambda consumers: six times the function's timeout.
+            visibility_timeout=cdk.Duration.seconds(6 * DELIVERY_TIMEOUT_SECONDS),
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            # The worker counts attempts itself and sends the last failure here; the redrive only catches
+            # a message whose handling keeps crashing.
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_deliveries, max_receive_count=DELIVERY_RECEIVES),
+        )  # fmt: skip
+
+    def _delivery(self, app: Chalice, config: StageConfig) -> None:
+        """The outbox stream feeds fan-out, the queue the worker: their own least-privilege role."""
+        events = self.tables["events"]
+        role = iam.Role(self, "DeliveryRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        # pynamodb describes each table once per container before its first call.
+        reads = {"events": ["GetItem", "DescribeTable"],
+                 "webhook-endpoints": ["GetItem", "Scan", "DescribeTable"],
+                 "webhook-deliveries": ["GetItem", "PutItem", "UpdateItem", "DescribeTable"]}  # fmt: skip
+        for name, actions in reads.items():
+            role.add_to_policy(iam.PolicyStatement(
+                actions=[f"dynamodb:{action}" for action in actions], resources=[self.tables[name].table_arn],
+            ))  # fmt: skip
+        assert events.table_stream_arn is not None
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                     "dynamodb:ListStreams"],
+            resources=[events.table_stream_arn],
+        ))  # fmt: skip
+        self.deliveries.grant_consume_messages(role)
+        self.deliveries.grant_send_messages(role)
+        self.dead_deliveries.grant_send_messages(role)
+        if config.tracing:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"],
+            ))  # fmt: skip
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:/aws/lambda/*"],
+        ))  # fmt: skip
+        for handler in (FAN_OUT_HANDLER, DELIVERY_HANDLER):
+            function = app.sam_template.get_resource(handler)
+            function.add_property_override("Role", role.role_arn)
+            function.add_property_override("Timeout", DELIVERY_TIMEOUT_SECONDS)
+            self.log_groups.append(logs.LogGroup(
+                self, f"{handler}Logs", log_group_name=cdk.Fn.join("", ["/aws/lambda/", function.ref]),
+                retention=config.log_retention,
+            ))  # fmt: skip
+        fan_out = app.sam_template.get_resource(FAN_OUT_HANDLER)
+        deliver = app.sam_template.get_resource(DELIVERY_HANDLER)
+        stream_mapping = lambda_.CfnEventSourceMapping(
+            self, "OutboxStream", function_name=fan_out.ref, event_source_arn=events.table_stream_arn,
+            starting_position="TRIM_HORIZON", batch_size=100, maximum_batching_window_in_seconds=0,
+            function_response_types=["ReportBatchItemFailures"], bisect_batch_on_function_error=True,
+            maximum_retry_attempts=FAN_OUT_RETRIES, maximum_record_age_in_seconds=-1,
+            destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(
+                    destination=self.dead_deliveries.queue_arn)),
+        )  # fmt: skip
+        queue_mapping = lambda_.CfnEventSourceMapping(
+            self, "DeliveryQueue", function_name=deliver.ref, event_source_arn=self.deliveries.queue_arn,
+            batch_size=10, maximum_batching_window_in_seconds=0,
+            function_response_types=["ReportBatchItemFailures"],
+        )  # fmt: skip
+        # The mappings read with the role, so it must exist (with its policy) first.
+        for mapping in (stream_mapping, queue_mapping):
+            mapping.node.add_dependency(role)
+        self.delivery_role = role
+
     def _table(self, spec: TableSpec, prefix: str, config: StageConfig) -> dynamodb.Table:
         table = dynamodb.Table(
             self, f"Table-{spec.name}", table_name=f"{prefix}-{spec.name}",
@@ -284,6 +377,7 @@ class VipRewardsStack(cdk.Stack):
             deletion_protection=config.production,
             removal_policy=cdk.RemovalPolicy.RETAIN if config.production else cdk.RemovalPolicy.DESTROY,
             time_to_live_attribute=spec.ttl_attribute,
+            stream=dynamodb.StreamViewType(spec.stream) if spec.stream else None,
         )  # fmt: skip
         for index in spec.indexes:
             table.add_global_secondary_index(
@@ -352,7 +446,10 @@ class VipRewardsStack(cdk.Stack):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             alarm_description="Stripe webhooks failed transiently (Stripe retries); check Stripe, DynamoDB.",
         )  # fmt: skip
-        for name, function in (("Api", api_function), ("Reconcile", schedule_function)):
+        delivery_functions = [
+            (h, app.sam_template.get_resource(h)) for h in (FAN_OUT_HANDLER, DELIVERY_HANDLER)
+        ]
+        for name, function in (("Api", api_function), ("Reconcile", schedule_function), *delivery_functions):
             cloudwatch.Metric(
                 namespace="AWS/Lambda", metric_name="Errors", statistic="Sum", period=period,
                 dimensions_map={"FunctionName": function.ref},
@@ -364,6 +461,25 @@ class VipRewardsStack(cdk.Stack):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             alarm_description="An hourly reconciliation failed after its retries; the event is in the queue.",
         )  # fmt: skip
+        oldest = self.deliveries.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum")
+        oldest.create_alarm(
+            self, "WebhookDeliveryAge", threshold=3600, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            alarm_description="A webhook delivery has waited over an hour: a receiver is failing or delivery "
+            "is stuck (see the endpoint's deliveries).",
+        )  # fmt: skip
+        self.dead_deliveries.metric_approximate_number_of_messages_visible(period=period).create_alarm(
+            self, "WebhookDeadLetters", threshold=1, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            alarm_description="Webhook deliveries failed for good (or fan-out failed): replay once fixed.",
+        )  # fmt: skip
+        fan_out = app.sam_template.get_resource(FAN_OUT_HANDLER)
+        cloudwatch.Metric(
+            namespace="AWS/Lambda", metric_name="IteratorAge", statistic="Maximum", period=period,
+            dimensions_map={"FunctionName": fan_out.ref},
+        ).create_alarm(self, "OutboxIteratorAge", threshold=300_000, evaluation_periods=1,
+                       comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                       alarm_description="An event waits over 5 min for fan-out.")  # fmt: skip
         for spec_name, table in self.tables.items():
             cloudwatch.Metric(
                 namespace="AWS/DynamoDB", metric_name="ThrottledRequests", statistic="Sum", period=period,
@@ -377,7 +493,12 @@ class VipRewardsStack(cdk.Stack):
         for table in self.tables.values():
             skip_checks(_cfn(table), {"CKV_AWS_119": WHY_NOT["table_cmk"]})
         skip_checks(_cfn(self.stripe_secret), {"CKV_AWS_149": WHY_NOT["secret_cmk"]})
-        for name, dead_letters in ((API_HANDLER, "api_dlq"), (SCHEDULE_HANDLER, "reconcile_dlq")):
+        for name, dead_letters in (
+            (API_HANDLER, "api_dlq"),
+            (SCHEDULE_HANDLER, "reconcile_dlq"),
+            (FAN_OUT_HANDLER, "delivery_dlq"),
+            (DELIVERY_HANDLER, "delivery_dlq"),
+        ):
             skip_checks(app.sam_template.get_resource(name), {
                 "CKV_AWS_116": WHY_NOT[dead_letters], "CKV_AWS_117": WHY_NOT["vpc"],
                 "CKV_AWS_173": WHY_NOT["environment_cmk"],
@@ -385,7 +506,8 @@ class VipRewardsStack(cdk.Stack):
         skip_checks(app.sam_template.get_resource("RestAPI"), {"CKV_AWS_120": WHY_NOT["api_cache"]})
         for log_group in self.log_groups:
             skip_checks(_cfn(log_group), {"CKV_AWS_158": WHY_NOT["logs_cmk"]})
-        skip_checks(_cfn(reconcile_failures), {"CKV_AWS_27": WHY_NOT["queue_sse"]})
+        for queue in (reconcile_failures, self.deliveries, self.dead_deliveries):
+            skip_checks(_cfn(queue), {"CKV_AWS_27": WHY_NOT["queue_sse"]})
 
 
 def _cfn(construct: Construct) -> cdk.CfnResource:

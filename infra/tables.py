@@ -23,6 +23,8 @@ class TableSpec:
     range_key: tuple[str, str] | None = None
     indexes: tuple[Index, ...] = field(default_factory=tuple)
     ttl_attribute: str | None = None
+    # DynamoDB Stream view type (the outbox feeds delivery), or None.
+    stream: str | None = None
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -45,4 +47,16 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("orders", ("order_id", "S"), ("record", "S")),
     TableSpec("donation_totals", ("scope", "S"), ("key", "S")),
     TableSpec("program", ("scope", "S"), ("key", "S")),
+    TableSpec(
+        "events",
+        ("event_id", "S"),
+        indexes=(
+            Index("by-day", ("day", "S"), ("event_id", "S"), "ALL"),
+            Index("by-customer", ("customer_ref", "S"), ("event_id", "S"), "ALL"),
+        ),
+        ttl_attribute="expires_at",
+        stream="NEW_IMAGE",
+    ),
+    TableSpec("webhook-endpoints", ("endpoint_id", "S")),
+    TableSpec("webhook-deliveries", ("endpoint_id", "S"), ("event_id", "S"), ttl_attribute="expires_at"),
 )

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -122,6 +123,7 @@ def main() -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    driver: Any = None
     try:
         moto = start(
             [sys.executable, "-m", "localdev.dynamodb_server", "-H", HOST, "-p", str(dynamodb_port)],
@@ -171,6 +173,7 @@ def main() -> int:
             )
             if history.returncode != 0:
                 raise SystemExit("seeding the demo history failed; see the output above")
+        driver = _start_event_delivery(env)
         _print_banner(api_port, dynamodb_port, stripe_port, use_emulator)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -181,7 +184,18 @@ def main() -> int:
         print("\n[dev] stopping", flush=True)
         return 0
     finally:
+        if driver is not None:
+            driver.stop()
         stop_all()
+
+
+def _start_event_delivery(env: dict[str, str]) -> Any:
+    """Outbound webhooks: the deployed functions' fan-out and delivery code, fed by polling the local stack's
+    stream and queue in a thread of this process (`localdev.event_driver`)."""
+    os.environ.update(env)  # before chalicelib reads its settings
+    from localdev.event_driver import EventDriver
+
+    return EventDriver().start()
 
 
 def _print_banner(api_port: int, dynamodb_port: int, stripe_port: int, use_emulator: bool) -> None:
@@ -199,6 +213,7 @@ def _print_banner(api_port: int, dynamodb_port: int, stripe_port: int, use_emula
   DynamoDB      http://{HOST}:{dynamodb_port}  (moto server, tables prefixed vip-local-)
   Stripe        {stripe}
   Dashboard     http://{HOST}:{api_port}/dashboard   (sign in with local-brand-key)
+  Webhooks      delivered from this process; try `python -m ops.events listen --port 9000 --secret whsec_...`
   API keys      storefront: local-storefront-key    brand: local-brand-key
   Try:          curl http://{HOST}:{api_port}/v1/plans
 """,

@@ -119,12 +119,14 @@ def all_models() -> list[type]:
     """Every pynamodb model of the service (table creation in local runs, the infra drift test)."""
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.catalog import CatalogRecord
+    from chalicelib.store.events import EventRecord
     from chalicelib.store.idempotency import IdempotencyRecord
     from chalicelib.store.ledger import LedgerEntryRecord
     from chalicelib.store.members import MemberRecord
     from chalicelib.store.orders import OrderRecord
     from chalicelib.store.program import ProgramRecord
     from chalicelib.store.totals import DonationTotalsRecord
+    from chalicelib.store.webhook_endpoints import DeliveryRecord, WebhookEndpointRecord
 
     models: list[type] = [
         ApiKeyRecord,
@@ -135,6 +137,9 @@ def all_models() -> list[type]:
         OrderRecord,
         DonationTotalsRecord,
         ProgramRecord,
+        EventRecord,
+        WebhookEndpointRecord,
+        DeliveryRecord,
     ]
     return models
 

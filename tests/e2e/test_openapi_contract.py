@@ -70,13 +70,23 @@ UNSTATEABLE_RULES: dict[str, dict[str, str]] = {
     "GET /v1/reports/program": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
     "GET /v1/reports/cohorts": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
     "POST /v1/webhooks/stripe": {"invalid_signature": "Stripe-Signature"},
+    # Outbound events: a URL's resolved class, the event catalog, cursors and events that must exist.
+    "POST /v1/webhook_endpoints": {
+        "invalid_url": "url",
+        "unknown_event_type": "events",
+        "invalid_field": "url",
+    },
+    "PATCH /v1/webhook_endpoints/{id}": {"invalid_url": "url", "unknown_event_type": "events"},
+    "GET /v1/webhook_endpoints": {"invalid_field": "starting_after"},
+    "POST /v1/webhook_endpoints/{id}/replay": {"invalid_field": "event_ids|since|until"},
+    "GET /v1/events": {"unknown_event_type": "type", "invalid_field": "starting_after|since"},
 }
 # What schema-valid data may answer (schemathesis' default, without 400): a brand-only operation with the
 # storefront key, an id that does not exist, a conflict with what the fuzzer wrote before. 400 only where
 # the operation has rules above, and then only for them: `valid_data_is_refused_only_by_unstateable_rules`
 # judges this in place of schemathesis' own `positive_data_acceptance`, which also holds a few generated
 # bodies to be valid that the document refuses (a map key outside its `propertyNames` enum).
-ACCEPTED = (200, 201, 204, 401, 403, 404, 409, 429)
+ACCEPTED = (200, 201, 202, 204, 401, 403, 404, 409, 429)
 CONFIG = schemathesis.Config.from_dict(
     {
         # No example database: it would write under the project, and `chalice local` restarts on file changes.

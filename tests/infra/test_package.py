@@ -67,8 +67,12 @@ def test_no_tests_type_stubs_or_aiohttp_are_shipped(entries: dict[str, bytes]) -
     assert not [name for name in entries if name.startswith("stripe/params/")]
 
 
-def test_the_template_names_a_handler_for_the_api_and_the_hourly_job(lambda_package: PackageReport) -> None:
+def test_the_template_names_a_handler_for_the_api_the_hourly_job_and_webhook_delivery(
+    lambda_package: PackageReport,
+) -> None:
     assert lambda_package.handlers == {
         "APIHandler": "app.app",
         "ReconcileMembers": "chalicelib.api.admin.reconcile_members",
+        "FanOutEvents": "chalicelib.api.event_functions.fan_out_events",
+        "DeliverWebhooks": "chalicelib.api.event_functions.deliver_webhooks",
     }

@@ -299,7 +299,7 @@ def test_tracing_is_on_for_the_api_stage_and_both_functions(
 
 def test_a_failed_hourly_run_is_retried_then_queued_and_alarmed(templates: dict[str, Template]) -> None:
     template = templates["prod"]
-    (queue_id,) = template.find_resources("AWS::SQS::Queue")
+    (queue_id,) = [q for q in template.find_resources("AWS::SQS::Queue") if q.startswith("ReconcileFailures")]
     config = _functions(template)["ReconcileMembers"]["EventInvokeConfig"]
     assert config["MaximumRetryAttempts"] == 2
     assert config["DestinationConfig"]["OnFailure"] == {
@@ -309,7 +309,7 @@ def test_a_failed_hourly_run_is_retried_then_queued_and_alarmed(templates: dict[
     watching = [
         a for a in alarms if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
     ]
-    assert len(watching) == 1 and queue_id in json.dumps(watching[0]["Properties"]["Dimensions"])
+    assert len([a for a in watching if queue_id in json.dumps(a["Properties"]["Dimensions"])]) == 1
     statements = [
         s for p in template.find_resources("AWS::IAM::Policy").values()
         for s in p["Properties"]["PolicyDocument"]["Statement"]
@@ -333,4 +333,56 @@ def test_every_log_group_keeps_logs_for_the_stage_retention(
     log_groups = templates[stage].find_resources("AWS::Logs::LogGroup").values()
     named = json.dumps([g["Properties"].get("LogGroupName") for g in log_groups])
     assert "APIHandler" in named and "ReconcileMembers" in named
-    assert [g["Properties"]["RetentionInDays"] for g in log_groups] == [days] * 3
+    assert "FanOutEvents" in named and "DeliverWebhooks" in named
+    assert [g["Properties"]["RetentionInDays"] for g in log_groups] == [days] * 5
+
+
+def test_the_outbox_stream_feeds_fan_out_and_the_queue_feeds_delivery(templates: dict[str, Template]) -> None:
+    template = templates["prod"]
+    tables = template.find_resources("AWS::DynamoDB::Table")
+    (events_id,) = [k for k, t in tables.items() if t["Properties"]["TableName"] == "vip-prod-events"]
+    assert tables[events_id]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
+                for m in template.find_resources("AWS::Lambda::EventSourceMapping").values()}  # fmt: skip
+    stream = mappings["FanOutEvents"]
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": [events_id, "StreamArn"]}
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "OnFailure" in stream["DestinationConfig"]
+    queue = mappings["DeliverWebhooks"]
+    assert queue["EventSourceArn"]["Fn::GetAtt"][0].startswith("WebhookDeliveries")
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queues = template.find_resources("AWS::SQS::Queue")
+    (deliveries_id,) = [q for q in queues if q.startswith("WebhookDeliveries") and "DLQ" not in q]
+    redrive = queues[deliveries_id]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0].startswith("WebhookDeliveriesDLQ")
+
+
+def test_delivery_alarms_watch_the_oldest_delivery_and_the_dead_letters(
+    templates: dict[str, Template],
+) -> None:
+    alarms = [a["Properties"] for a in templates["prod"].find_resources("AWS::CloudWatch::Alarm").values()]
+    by_metric = {(a.get("MetricName"), json.dumps(a.get("Dimensions"))) for a in alarms}
+    assert any(m == "ApproximateAgeOfOldestMessage" and "WebhookDeliveries" in d for m, d in by_metric)
+    assert any(
+        m == "ApproximateNumberOfMessagesVisible" and "WebhookDeliveriesDLQ" in d for m, d in by_metric
+    )
+    assert any(m == "IteratorAge" and "FanOutEvents" in d for m, d in by_metric)
+
+
+def test_the_delivery_functions_have_their_own_least_privilege_role(templates: dict[str, Template]) -> None:
+    template = templates["prod"]
+    functions = _functions(template)
+    roles = {functions[name]["Role"]["Fn::GetAtt"][0] for name in ("FanOutEvents", "DeliverWebhooks")}
+    (role_id,) = roles
+    assert role_id.startswith("DeliveryRole")
+    statements = [
+        s for p in template.find_resources("AWS::IAM::Policy").values()
+        if role_id in json.dumps(p["Properties"]["Roles"])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]  # fmt: skip
+    actions = {
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert "dynamodb:Scan" in actions and "dynamodb:GetRecords" in actions and "sqs:SendMessage" in actions
+    assert not {"dynamodb:DeleteItem", "dynamodb:Query", "secretsmanager:GetSecretValue"} & actions
+    assert all(s["Resource"] != "*" for s in statements if not str(s["Action"]).startswith("['xray"))
