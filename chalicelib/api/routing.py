@@ -23,7 +23,7 @@ from chalicelib import invocation, log
 from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.errors import ApiError, InternalError, UnsupportedMediaTypeError, ValidationError, error_body
 from chalicelib.services import idempotency
-from chalicelib.services.api_keys import Caller, Role, authenticate, require_role
+from chalicelib.services.api_keys import Caller, Role, authenticate, authenticate_shopper, require_role
 from chalicelib.store.base import PATIENCE, Patience
 
 B = TypeVar("B")
@@ -119,6 +119,8 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 
 STOREFRONT: tuple[Role, ...] = ("storefront", "brand")
 BRAND: tuple[Role, ...] = ("brand",)
+# `/v1/shopper/*`: a shopper token (services/shopper_tokens.py) instead of an API key.
+SHOPPER: tuple[Role, ...] = ("shopper",)
 PUBLIC = None
 
 
@@ -376,7 +378,9 @@ def _handle(
     try:
         headers = {k.lower(): v for k, v in request.headers.items()}
         caller = None
-        if spec.roles is not None:
+        if spec.roles == SHOPPER:
+            caller = authenticate_shopper(headers.get("authorization"))
+        elif spec.roles is not None:
             caller = authenticate(headers.get("authorization"))
             require_role(caller, spec.roles)
             log.bind(api_key_id=caller.key_id)
