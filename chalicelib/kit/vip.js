@@ -4,11 +4,13 @@
 
 // ---- client: configuration, fetch with the shopper token (refreshed once after a 401), money ----------
 let config = { api: "", token: null };
+let configured = false;
 let tokenPromise = null;
 let memo = new Map();
 
 export function configure(options) {
   config = { ...config, ...options, api: String(options.api ?? config.api).replace(/\/+$/, "") };
+  configured = true;
   tokenPromise = null;
   memo = new Map();
   document.dispatchEvent(new Event("vip:configure"));
@@ -57,7 +59,9 @@ const once = (key, load) => {
   return memo.get(key);
 };
 export const offer = (currency) => once(`offer:${currency || ""}`, () => request(`/v1/offer${currency ? `?currency=${currency}` : ""}`));
-export const membership = () => once("membership", () => (config.token ? request("/v1/shopper/membership", { shopper: true }) : Promise.resolve(null)));
+// null for a guest (no token, or none accepted).
+export const membership = () => once("membership", () => request("/v1/shopper/membership", { shopper: true })
+  .catch((error) => (error.status === 401 ? null : Promise.reject(error))));
 const forget = (key) => memo.delete(key);
 
 const locale = () => document.documentElement.lang || navigator.language || "en";
@@ -80,13 +84,26 @@ button:focus-visible,select:focus-visible,summary:focus-visible{outline:3px soli
 select{max-width:100%;padding:.25rem .5rem;border:1px solid #767680;background:#fff;color:#111}
 label{display:block;margin:.5rem 0 .25rem}.error{color:var(--vip-error,#b91c1c)}summary{cursor:pointer;min-height:1.5rem}`;
 
+const sheets = new Map();
+const sheet = (css) => {
+  if (!sheets.has(css)) {
+    const made = new CSSStyleSheet();
+    made.replaceSync(css);
+    sheets.set(css, made);
+  }
+  return sheets.get(css);
+};
+
 class VipElement extends HTMLElement {
   static observedAttributes = [];
 
   constructor() {
     super();
-    this.attachShadow({ mode: "open" }).innerHTML = `<style>${STYLE}${this.constructor.style || ""}</style><div class="box" part="box" aria-live="polite"></div>`;
-    this.box = this.shadowRoot.lastChild;
+    // Constructed style sheets: no <style> element, so a page's CSP needs no style-src exception for the kit.
+    const root = this.attachShadow({ mode: "open" });
+    root.adoptedStyleSheets = [sheet(STYLE), sheet(this.constructor.style || "")];
+    root.innerHTML = `<div class="box" part="box" aria-live="polite"></div>`;
+    this.box = root.firstChild;
     this.run = 0;
     // Delegated: the content is replaced on every render.
     this.box.addEventListener("click", (event) => event.target.closest("button") && this.press?.(event.target.closest("button")));
@@ -112,6 +129,8 @@ class VipElement extends HTMLElement {
   }
 
   async refresh() {
+    // Before `configure` the element keeps its empty box: it cannot know where the API is.
+    if (!configured) return;
     const run = ++this.run;
     this.box.setAttribute("aria-busy", "true");
     let html;
@@ -141,7 +160,8 @@ const here = () => location.href.split("#")[0];
 
 class JoinOffer extends VipElement {
   static observedAttributes = ["cart"];
-  static style = ":host{min-height:var(--vip-join-offer-height,10.5rem)}:host([empty]){min-height:0}";
+  // A box only for a cart with items (the page may reserve the same before the kit loads).
+  static style = `:host([cart*='"sku"']){min-height:var(--vip-join-offer-height,10.5rem)}:host([empty]){min-height:0}`;
 
   async view() {
     const cart = JSON.parse(this.getAttribute("cart") || "null");
@@ -177,7 +197,8 @@ class JoinOffer extends VipElement {
 }
 
 class MemberBadge extends VipElement {
-  static style = ":host{display:inline-block;min-height:2rem;min-width:7.5rem;vertical-align:middle}.box{padding:.25rem .75rem;border-radius:999px;background:var(--vip-badge-bg,#1d4ed8);color:var(--vip-badge-text,#fff);border:0}";
+  // A fixed box: the badge appears inside a line of the page without moving it.
+  static style = ":host{display:inline-block;width:var(--vip-badge-width,7.5rem);height:2rem;vertical-align:middle}.box{height:2rem;padding:.25rem .5rem;border-radius:999px;background:var(--vip-badge-bg,#1d4ed8);color:var(--vip-badge-text,#fff);border:0;font-size:.875rem;line-height:1.5rem;text-align:center;white-space:nowrap;overflow:hidden}";
 
   async view() {
     const shopper = await membership();
