@@ -202,6 +202,8 @@ class VipRewardsStack(cdk.Stack):
                     # The ARN only: the function reads the secret once per cold start.
                     "STRIPE_SECRET_ARN": self.stripe_secret.secret_arn,
                     "LOG_LEVEL": "INFO",
+                    # The brand's storefront origins (CORS, shopper URLs): `-c storefront_origins=https://a,https://b`.
+                    "STOREFRONT_ORIGINS": str(self.node.try_get_context("storefront_origins") or ""),
                 },
             },
         )  # fmt: skip

@@ -4,39 +4,21 @@ and every URL a shopper passes must lead back to one of the brand's storefront o
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from chalicelib.domain.origins import on_origins, origin_of
 from chalicelib.errors import NotFoundError, ValidationError
 from chalicelib.services import members
 from chalicelib.services.members import CheckoutStarted, Membership
 from chalicelib.settings import settings
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> str | None:
-    """`https://Shop.example.com:443/a?b` → `https://shop.example.com` (None when it has no host)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username or parts.password:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    suffix = f":{port}" if port is not None and port != _DEFAULT_PORTS[parts.scheme] else ""
-    return f"{parts.scheme}://{host}{suffix}"
-
 
 def allowed_origins() -> frozenset[str]:
+    """The storefront origins (STOREFRONT_ORIGINS), normalised."""
     return frozenset(filter(None, (origin_of(o) for o in settings.storefront_origins)))
 
 
 def require_storefront_url(url: str, param: str) -> str:
     """`url` when it leads to a storefront origin (STOREFRONT_ORIGINS), else 400 `invalid_url`."""
-    if origin_of(url) not in allowed_origins():
+    if not on_origins(url, settings.storefront_origins):
         raise ValidationError(
             f"`{param}` must lead to one of the storefront's origins.", param=param, code="invalid_url"
         )
