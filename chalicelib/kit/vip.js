@@ -219,8 +219,8 @@ class Account extends VipElement {
     const options = club.causes.map((c) => `<option value="${esc(c.cause_id)}"${c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
     return `<h2 part="heading">${status}</h2>${end ? `<p>${end}</p>` : ""}
 <p part="saved">${esc(saved.join(" ") || "No savings yet.")}</p><p part="impact">${esc(given.join(" ") || "No donations yet.")}</p>
-<label part="label" for="cause">Your cause</label><select id="cause" part="select">${options}</select>
-${shopper.status === "none" ? "" : `<p><button type="button" part="button">Manage membership</button></p>`}${disclosureHtml(club.disclosure)}`;
+${shopper.status === "none" ? "" : `<label part="label" for="cause">Your cause</label><select id="cause" part="select">${options}</select>
+<p><button type="button" part="button">Manage membership</button></p>`}${disclosureHtml(club.disclosure)}`;
   }
 
   async change(select) {
