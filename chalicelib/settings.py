@@ -80,8 +80,39 @@ class Settings:
     delivery_queue_url: str | None = None
     delivery_dead_letter_queue_url: str | None = None
 
+    # Origins whose pages may call the shopper API, the offer and the kit from a browser (CORS), and the only
+    # places a shopper's checkout and portal URLs may lead (no open redirect).
+    storefront_origins: tuple[str, ...] = ()
+    # Shopper-token signing keys as (kid, secret), the first signs and all verify (rotation with an overlap).
+    # Locally from SHOPPER_TOKEN_KEYS (a fixed key on the local stage); deployed, from the Stripe secret.
+    shopper_token_keys: tuple[tuple[str, str], ...] = ()
+
     def table_name(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
+
+
+# The local stage's storefront origins (`make dev`'s API and demo store) and its fixed, public signing key.
+LOCAL_STOREFRONT_ORIGINS = (
+    "http://127.0.0.1:8000,http://localhost:8000,http://127.0.0.1:3000,http://localhost:3000"
+)
+# Public on purpose: the local stage only (a deployed stage reads its keys from Secrets Manager).
+LOCAL_SHOPPER_TOKEN_KEYS = "local-1:vip-local-shopper-token-key-not-a-secret"  # noqa: S105
+
+
+def _list(name: str, default: str = "") -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, default).split(",") if part.strip())
+
+
+def _token_keys(stage: str) -> tuple[tuple[str, str], ...]:
+    keys = []
+    for entry in _list("SHOPPER_TOKEN_KEYS", LOCAL_SHOPPER_TOKEN_KEYS if stage == "local" else ""):
+        kid, _, secret = entry.partition(":")
+        if not kid or len(secret) < 32:
+            raise RuntimeError(
+                "setting SHOPPER_TOKEN_KEYS must be kid:secret pairs with secrets of 32+ chars"
+            )
+        keys.append((kid, secret))
+    return tuple(keys)
 
 
 def load_settings() -> Settings:
@@ -114,6 +145,11 @@ def load_settings() -> Settings:
         unknown_key_ttl_seconds=_int("UNKNOWN_KEY_TTL_SECONDS", 5),
         delivery_queue_url=_optional("DELIVERY_QUEUE_URL"),
         delivery_dead_letter_queue_url=_optional("DELIVERY_DLQ_URL"),
+        storefront_origins=_list(
+            "STOREFRONT_ORIGINS",
+            LOCAL_STOREFRONT_ORIGINS if os.environ.get("STAGE", "local") == "local" else "",
+        ),
+        shopper_token_keys=_token_keys(os.environ.get("STAGE", "local")),
     )
 
 

@@ -219,6 +219,8 @@ class VipRewardsStack(cdk.Stack):
                     # Replays queue deliveries from the API; the delivery functions consume them.
                     "DELIVERY_QUEUE_URL": self.deliveries.queue_url,
                     "DELIVERY_DLQ_URL": self.dead_deliveries.queue_url,
+                    # The brand's storefront origins (CORS, shopper URLs): `-c storefront_origins=https://a,https://b`.
+                    "STOREFRONT_ORIGINS": str(self.node.try_get_context("storefront_origins") or ""),
                 },
             },
         )  # fmt: skip

@@ -233,6 +233,15 @@ def deployment_package(stack: Stack) -> None:
     bench_package.report_in_fresh_process()
 
 
+def storefront_kit(stack: Stack) -> None:
+    """The kit's gzipped size (with everything it imports) against its 15 KB budget and the anchors' sizes."""
+    from localdev import kit_size
+
+    print(kit_size.report())
+    if kit_size.gzipped_bytes() > kit_size.BUDGET_BYTES:
+        stack.failures.append(f"storefront kit over its {kit_size.BUDGET_BYTES} byte budget")
+
+
 # Every section of the run, in order: (title, what it measures and prints).
 SECTIONS: list[tuple[str, Callable[[Stack], None]]] = [
     ("hot paths", hot_paths),
@@ -240,6 +249,7 @@ SECTIONS: list[tuple[str, Callable[[Stack], None]]] = [
     ("Black Friday", black_friday),
     ("demo history against an empty stack", demo_history),
     ("deployment package", deployment_package),
+    ("storefront kit", storefront_kit),
 ]
 
 

@@ -61,9 +61,14 @@ def _ensure_free(port: int, what: str) -> None:
             raise SystemExit(f"port {port} ({what}) is already in use; stop that process or set another port")
 
 
-def local_environment(api_port: int, dynamodb_port: int, stripe_port: int) -> dict[str, str]:
+def local_environment(
+    api_port: int, dynamodb_port: int, stripe_port: int, demo_store_port: int = 3000
+) -> dict[str, str]:
     """The environment the API and the seeding run with (also used by the e2e tests)."""
     env = dict(os.environ)
+    # The browser-facing routes answer the API's own pages and the demo store (on whatever ports they run).
+    pages = [f"http://{host}:{port}" for port in (api_port, demo_store_port) for host in (HOST, "localhost")]
+    env.setdefault("STOREFRONT_ORIGINS", ",".join(pages))
     env.update(
         {
             "AWS_ACCESS_KEY_ID": "local",
@@ -92,14 +97,20 @@ def local_environment(api_port: int, dynamodb_port: int, stripe_port: int) -> di
 
 
 def main() -> int:
-    api_port, dynamodb_port, stripe_port = (
+    api_port, dynamodb_port, stripe_port, demo_store_port = (
         _port("API_PORT", 8000),
         _port("DYNAMODB_PORT", 8001),
         _port("STRIPE_PORT", 12111),
+        _port("DEMO_STORE_PORT", 3000),
     )
-    env = local_environment(api_port, dynamodb_port, stripe_port)
+    env = local_environment(api_port, dynamodb_port, stripe_port, demo_store_port)
     use_emulator = env.get("STRIPE_API_BASE", "").startswith(f"http://{HOST}:")
-    for port, what in ((api_port, "API"), (dynamodb_port, "DynamoDB"), (stripe_port, "Stripe emulator")):
+    for port, what in (
+        (api_port, "API"),
+        (dynamodb_port, "DynamoDB"),
+        (stripe_port, "Stripe emulator"),
+        (demo_store_port, "demo store"),
+    ):
         if what != "Stripe emulator" or use_emulator:
             _ensure_free(port, what)
     python = sys.executable
@@ -174,7 +185,13 @@ def main() -> int:
             if history.returncode != 0:
                 raise SystemExit("seeding the demo history failed; see the output above")
         driver = _start_event_delivery(env)
-        _print_banner(api_port, dynamodb_port, stripe_port, use_emulator)
+        store = start(
+            [python, "-m", "localdev.demo_store", "--host", HOST, "--port", str(demo_store_port),
+             "--api", f"http://{HOST}:{api_port}"],
+            "demo store",
+        )  # fmt: skip
+        _wait_for(demo_store_port, "demo store", store)
+        _print_banner(api_port, dynamodb_port, stripe_port, use_emulator, demo_store_port)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         failed = [p for p in procs if p.poll() is not None]
@@ -198,7 +215,9 @@ def _start_event_delivery(env: dict[str, str]) -> Any:
     return EventDriver().start()
 
 
-def _print_banner(api_port: int, dynamodb_port: int, stripe_port: int, use_emulator: bool) -> None:
+def _print_banner(
+    api_port: int, dynamodb_port: int, stripe_port: int, use_emulator: bool, demo_store_port: int
+) -> None:
     with urllib.request.urlopen(f"http://{HOST}:{api_port}/v1/plans", timeout=10) as response:
         plans = response.status
     stripe = (
@@ -214,6 +233,7 @@ def _print_banner(api_port: int, dynamodb_port: int, stripe_port: int, use_emula
   Stripe        {stripe}
   Dashboard     http://{HOST}:{api_port}/dashboard   (sign in with local-brand-key)
   Webhooks      delivered from this process; try `python -m ops.events listen --port 9000 --secret whsec_...`
+  Demo store    http://localhost:{demo_store_port}/demo-store   (the storefront kit on a brand's own origin)
   API keys      storefront: local-storefront-key    brand: local-brand-key
   Try:          curl http://{HOST}:{api_port}/v1/plans
 """,

@@ -50,18 +50,24 @@ PLANS = {
 CAUSES = {
     "ocean-cleanup": CauseTerms(
         name="Ocean Cleanup",
+        legal_name="Clean Coasts Foundation",
+        tax_id="94-1234567",
         description="Removes plastic from coastlines and rivers.",
         url="https://example.org/ocean",
         impact=Impact(unit="kg of plastic removed", amount_per_unit=100),
     ),
     "school-meals": CauseTerms(
         name="School Meals",
+        legal_name="School Meals Trust Inc.",
+        tax_id="52-7654321",
         description="Hot lunches for children in under-served schools.",
         url="https://example.org/meals",
         impact=Impact(unit="meals", amount_per_unit=250),
     ),
     "reforestation": CauseTerms(
         name="Reforestation",
+        legal_name="Native Forests Alliance",
+        tax_id="83-2468135",
         description="Native trees planted and cared for.",
         url="https://example.org/trees",
         impact=Impact(unit="trees", amount_per_unit=500),

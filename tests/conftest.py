@@ -44,6 +44,9 @@ os.environ.update(
         "LAMBDA_TIMEOUT_SECONDS": "60",
         "DEFAULT_CAUSE_ID": "general-fund",
         "LOG_LEVEL": "WARNING",
+        # Shopper tokens and the storefront's origins (the browser-facing routes).
+        "SHOPPER_TOKEN_KEYS": "test-2:test-shopper-token-key-current-0000000,test-1:test-shopper-token-key-previous-000000",
+        "STOREFRONT_ORIGINS": "https://shop.example.com,http://localhost:3000",
     }
 )
 

@@ -149,7 +149,7 @@ def statuses(spec: EndpointSpec) -> list[int]:
         codes |= {200, 409}
     if spec.roles is not None:
         codes.add(401)
-        if set(spec.roles) != {"storefront", "brand"}:
+        if set(spec.roles) not in ({"storefront", "brand"}, {"shopper"}):
             codes.add(403)
     return sorted(codes)
 
@@ -219,6 +219,8 @@ def _operation(
     op["responses"] = {}
     if spec.roles is None:
         op["security"] = []
+    elif spec.roles == ("shopper",):
+        op["security"] = [{"shopperToken": []}]
     for code in statuses(spec):
         if code < 300:
             op["responses"][str(code)] = _success(spec, code, refs)
@@ -255,7 +257,10 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "schemas": components,
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer"},
+                "shopperToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
         },
         "security": [{"apiKey": []}],
         "paths": paths,

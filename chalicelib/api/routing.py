@@ -25,7 +25,7 @@ from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.domain.patterns import whole
 from chalicelib.errors import ApiError, InternalError, UnsupportedMediaTypeError, ValidationError, error_body
 from chalicelib.services import idempotency
-from chalicelib.services.api_keys import Caller, Role, authenticate, require_role
+from chalicelib.services.api_keys import Caller, Role, authenticate, authenticate_shopper, require_role
 from chalicelib.store.base import PATIENCE, Patience
 
 B = TypeVar("B")
@@ -123,6 +123,8 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 
 STOREFRONT: tuple[Role, ...] = ("storefront", "brand")
 BRAND: tuple[Role, ...] = ("brand",)
+# `/v1/shopper/*`: a shopper token (services/shopper_tokens.py) instead of an API key.
+SHOPPER: tuple[Role, ...] = ("shopper",)
 PUBLIC = None
 
 
@@ -468,7 +470,9 @@ def _handle(
         headers = {k.lower(): v for k, v in request.headers.items()}
         refuse_repeated_headers(request)
         caller = None
-        if spec.roles is not None:
+        if spec.roles == SHOPPER:
+            caller = authenticate_shopper(headers.get("authorization"))
+        elif spec.roles is not None:
             caller = authenticate(headers.get("authorization"))
             require_role(caller, spec.roles)
             log.bind(api_key_id=caller.key_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -103,6 +104,9 @@ class Plan(PlanTerms, kw_only=True):
     plan_id: ClientId
     stripe_product_id: str | None = None
     stripe_price_id: str | None = None
+    # When the plan's current `donation` terms took effect (the giving disclosure's "since"); None for
+    # plans saved before it was recorded.
+    donation_since: datetime | None = None
 
 
 class Impact(msgspec.Struct, forbid_unknown_fields=True):
@@ -142,6 +146,9 @@ class CauseTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a brand sets on a cause (the body of `PUT /v1/causes/{cause_id}`)."""
 
     name: Name
+    # The registered charity behind the cause and its tax id (EIN, charity number), shown in the disclosure.
+    legal_name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    tax_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     description: Text = ""
     url: Url | None = None
     active: bool = True

@@ -14,7 +14,8 @@ from chalicelib.services.cache import TtlCache
 from chalicelib.settings import settings
 from chalicelib.store import api_keys as store
 
-Role = Literal["storefront", "brand"]
+# "shopper" is no key's role: a verified shopper token acts as that shopper on `/v1/shopper/*` only.
+Role = Literal["storefront", "brand", "shopper"]
 ROLES: tuple[Role, ...] = ("storefront", "brand")
 
 
@@ -78,6 +79,23 @@ def authenticate(authorization: str | None) -> Caller:
     if caller is None:
         raise AuthenticationError("Unknown or revoked API key.", param="Authorization")
     return caller
+
+
+def authenticate_shopper(authorization: str | None) -> Caller:
+    """The shopper behind `Authorization: Bearer <shopper token>` (`name` is their customer_ref); 401 for
+    anything else, API keys included: these routes have no other way to know the shopper."""
+    from chalicelib.services import shopper_tokens
+
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError(
+            "Missing shopper token: send `Authorization: Bearer <shopper token>`.",
+            param="Authorization",
+            code="missing_shopper_token",
+        )
+    claims = shopper_tokens.verify(token)
+    return Caller(f"shopper:{claims.customer_ref}", "shopper", claims.customer_ref)
 
 
 def invalidate_cache() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chalicelib import clock
 from chalicelib.domain.catalog import Cause, CauseTerms, Plan, PlanTerms
 from chalicelib.payments.catalog import ensure_plan_price
@@ -21,15 +23,26 @@ def put_plan(plan_id: str, terms: PlanTerms) -> Plan:
     retry finds the same Product and Price and completes.
     """
     price = ensure_plan_price(plan_id, terms)
+    now = clock.now()
+    previous = store.get_plan(plan_id)
     plan = Plan(
         plan_id=plan_id,
         stripe_product_id=price.product_id,
         stripe_price_id=price.price_id,
+        # The disclosure's "since": kept while the donation terms stay the same.
+        donation_since=donation_since(previous, terms, now),
         **{f: getattr(terms, f) for f in terms.__struct_fields__},
     )
-    store.save_plan(plan, clock.now())
+    store.save_plan(plan, now)
     _plans.invalidate()
     return plan
+
+
+def donation_since(previous: Plan | None, terms: PlanTerms, now: datetime) -> datetime:
+    """When the plan's donation terms took effect: unchanged terms keep their date, new ones start now."""
+    if previous is not None and previous.donation == terms.donation and previous.donation_since is not None:
+        return previous.donation_since
+    return now
 
 
 def put_cause(cause_id: str, terms: CauseTerms) -> Cause:

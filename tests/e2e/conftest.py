@@ -35,14 +35,20 @@ class Stack:
     process: subprocess.Popen[bytes]
     # What `make dev` printed until its banner, line by line.
     startup: tuple[str, ...] = ()
+    # The demo storefront, on its own origin as a brand's store is.
+    demo_store: str = ""
 
 
 @contextmanager
 def dev_stack(extra_env: dict[str, str] | None = None, ready_within: float = 90) -> Iterator[Stack]:
     """`python -m localdev.dev` on free ports (without demo history unless `extra_env` asks for it);
     ready when it prints its banner; stopped with Ctrl-C, checking that it stops cleanly."""
-    ports = {name: _free_port() for name in ("API_PORT", "DYNAMODB_PORT", "STRIPE_PORT")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "DYNAMODB_", "TABLE_"))}
+    ports = {name: _free_port() for name in ("API_PORT", "DYNAMODB_PORT", "STRIPE_PORT", "DEMO_STORE_PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STRIPE_", "DYNAMODB_", "TABLE_", "STOREFRONT_", "SHOPPER_"))
+    }
     env.update({name: str(port) for name, port in ports.items()})
     # Tests write under the project while the stack runs (Hypothesis' cache, bytecode): no reloads.
     env["API_AUTORELOAD"] = "0"
@@ -83,6 +89,7 @@ def dev_stack(extra_env: dict[str, str] | None = None, ready_within: float = 90)
             dynamodb=f"http://127.0.0.1:{ports['DYNAMODB_PORT']}",
             process=process,
             startup=tuple(startup),
+            demo_store=f"http://localhost:{ports['DEMO_STORE_PORT']}",
         )
     finally:
         # Ctrl-C, as a developer stops it: everything exits and the ports are free again.
