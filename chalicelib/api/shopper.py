@@ -18,6 +18,7 @@ from chalicelib.api.routing import SHOPPER, STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
 from chalicelib.services import members, shopper, shopper_tokens
 from chalicelib.services.members import CheckoutStarted, Membership
+from chalicelib.services.unit_of_work import on_dynamodb
 
 shopper_api = Blueprint(__name__)
 
@@ -87,7 +88,7 @@ def get_membership(call: Call[Any, Any]) -> Membership:
     ),
 )  # fmt: skip
 def set_cause(call: Call[CauseIn, Any]) -> Membership:
-    return members.set_cause(_shopper(call), call.body.cause_id)
+    return members.set_cause(_shopper(call), call.body.cause_id, on_dynamodb())
 
 
 @endpoint(
@@ -110,7 +111,7 @@ def checkout(call: Call[ShopperCheckoutIn, Any]) -> CheckoutStarted:
     body = call.body
     return shopper.start_checkout(
         _shopper(call), plan_id=body.plan_id, success_url=body.success_url, cancel_url=body.cancel_url,
-        email=body.email, cause_id=body.cause_id,
+        email=body.email, cause_id=body.cause_id, uow=on_dynamodb(),
     )  # fmt: skip
 
 

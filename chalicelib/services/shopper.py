@@ -8,6 +8,7 @@ from chalicelib.domain.origins import on_origins, origin_of
 from chalicelib.errors import NotFoundError, ValidationError
 from chalicelib.services import members
 from chalicelib.services.members import CheckoutStarted, Membership
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 
 
@@ -45,13 +46,14 @@ def start_checkout(
     cancel_url: str,
     email: str | None,
     cause_id: str | None,
+    uow: UnitOfWork,
 ) -> CheckoutStarted:
     """Checkout for the shopper, returning only to the storefront's own pages."""
     require_storefront_url(success_url, "success_url")
     require_storefront_url(cancel_url, "cancel_url")
     return members.start_checkout(
         customer_ref, plan_id=plan_id, email=email or "", success_url=success_url,
-        cancel_url=cancel_url, cause_id=cause_id,
+        cancel_url=cancel_url, cause_id=cause_id, uow=uow,
     )  # fmt: skip
 
 
