@@ -32,6 +32,11 @@ class Account:
     portal_sessions: dict[str, Obj] = field(default_factory=dict)
     subscriptions: dict[str, Obj] = field(default_factory=dict)
     invoices: dict[str, Obj] = field(default_factory=dict)
+    coupons: dict[str, Obj] = field(default_factory=dict)
+    promotion_codes: dict[str, Obj] = field(default_factory=dict)
+    discounts: dict[str, Obj] = field(default_factory=dict)
+    # Discount id → invoices it has reduced so far (`duration: once` ends after one), kept off the object.
+    discount_uses: dict[str, int] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
     # Idempotency-Key → (request fingerprint, status, response body)
     idempotency: dict[str, tuple[str, int, Obj]] = field(default_factory=dict)

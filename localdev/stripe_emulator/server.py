@@ -24,18 +24,32 @@ from localdev.stripe_emulator.errors import Obj, StripeError
 from localdev.stripe_emulator.objects import new_id
 from localdev.stripe_emulator.resources import (
     checkout,
+    coupons,
     customers,
     events,
     invoices,
     portal,
     prices,
     products,
+    promotion_codes,
     subscriptions,
 )
 from localdev.stripe_emulator.routing import Request, Routes, render
 
 log = logging.getLogger("stripe-emulator")
-RESOURCES = (customers, products, prices, checkout, portal, subscriptions, invoices, events, control)
+RESOURCES = (
+    customers,
+    products,
+    prices,
+    coupons,
+    promotion_codes,
+    checkout,
+    portal,
+    subscriptions,
+    invoices,
+    events,
+    control,
+)
 PAGES = ("/checkout/", "/portal/", "/invoice/")
 # (status, body, events to deliver, deliver even while webhooks are off)
 Outcome = tuple[int, Obj, list[Obj], bool]

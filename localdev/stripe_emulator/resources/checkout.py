@@ -9,7 +9,8 @@ from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.account import Stripe
 from localdev.stripe_emulator.errors import Obj, StripeError, missing
 from localdev.stripe_emulator.objects import build, new_id
-from localdev.stripe_emulator.resources import customers, subscriptions
+from localdev.stripe_emulator.resources import customers, discounts, subscriptions
+from localdev.stripe_emulator.resources.coupons import amount_off
 from localdev.stripe_emulator.routing import Request, Result, Routes, one
 
 CHECKOUT: p.Spec = {
@@ -23,6 +24,7 @@ CHECKOUT: p.Spec = {
     "metadata": p.metadata,
     "subscription_data": {"metadata": p.metadata, "trial_period_days": p.integer, "description": p.string},
     "allow_promotion_codes": p.boolean,
+    "discounts": [{"coupon": p.string, "promotion_code": p.string}],
     "billing_address_collection": p.one_of("auto", "required"),
     "locale": p.string,
     "allowed_payment_method_types": p.strings,
@@ -50,6 +52,31 @@ def _price_of(stripe: Stripe, params: Obj) -> tuple[Obj, int]:
     return price, line_items[0].get("quantity", 1)
 
 
+def _discount_of(stripe: Stripe, params: Obj, customer_id: str | None) -> tuple[str | None, str | None]:
+    """(coupon, promotion code) of `discounts[0]`, checked as Stripe checks them; (None, None) without."""
+    wanted = params.get("discounts") or []
+    if wanted and params.get("allow_promotion_codes"):
+        raise StripeError(
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+            param="discounts",
+        )
+    if len(wanted) > 1:
+        raise StripeError("Only one discount can be applied to a Checkout Session.", param="discounts")
+    if not wanted:
+        return None, None
+    if wanted[0].get("promotion_code"):
+        code = discounts.redeemable(
+            stripe, wanted[0]["promotion_code"], customer_id, "discounts[0][promotion_code]"
+        )
+        return code["promotion"]["coupon"], code["id"]
+    coupon_id = wanted[0].get("coupon")
+    if not coupon_id:
+        raise StripeError("Pass a coupon or a promotion_code.", param="discounts[0]")
+    if coupon_id not in stripe.account.coupons:
+        raise missing("coupon", coupon_id, param="discounts[0][coupon]")
+    return coupon_id, None
+
+
 def create(stripe: Stripe, params: Obj) -> tuple[Obj, list[Obj]]:
     if params.get("mode") != "subscription":
         raise StripeError("This emulator supports Checkout in `subscription` mode only.", param="mode")
@@ -63,6 +90,8 @@ def create(stripe: Stripe, params: Obj) -> tuple[Obj, list[Obj]]:
     price, quantity = _price_of(stripe, params)
     subscription_data = params.get("subscription_data") or {}
     amount = 0 if subscription_data.get("trial_period_days") else price["unit_amount"] * quantity
+    coupon_id, promotion_code_id = _discount_of(stripe, params, customer_id)
+    off = amount_off(stripe.account.coupons[coupon_id], amount) if coupon_id else 0
     now = stripe.now()
     session_id = new_id("cs_test", 58)
     session = build(
@@ -71,7 +100,7 @@ def create(stripe: Stripe, params: Obj) -> tuple[Obj, list[Obj]]:
         allow_promotion_codes=params.get("allow_promotion_codes"),
         allowed_payment_method_types=params.get("allowed_payment_method_types"),
         amount_subtotal=amount,
-        amount_total=amount,
+        amount_total=amount - off,
         billing_address_collection=params.get("billing_address_collection"),
         cancel_url=params.get("cancel_url"),
         client_reference_id=params.get("client_reference_id"),
@@ -80,11 +109,15 @@ def create(stripe: Stripe, params: Obj) -> tuple[Obj, list[Obj]]:
         customer=customer_id,
         customer_creation=None if customer_id else "always",
         customer_email=params.get("customer_email"),
+        discounts=[{"coupon": None if promotion_code_id else coupon_id, "promotion_code": promotion_code_id}]
+        if coupon_id
+        else [],
         expires_at=now + SESSION_LIFETIME_SECONDS,
         locale=params.get("locale"),
         metadata=dict(params.get("metadata") or {}),
         mode="subscription",
         success_url=params.get("success_url"),
+        total_details={"amount_discount": off, "amount_shipping": 0, "amount_tax": 0},
         url=f"{stripe.base_url}/checkout/{session_id}",
     )
     stripe.account.checkout_terms[session_id] = {
@@ -93,6 +126,8 @@ def create(stripe: Stripe, params: Obj) -> tuple[Obj, list[Obj]]:
         "email": params.get("customer_email")
         or (stripe.account.customers[customer_id]["email"] if customer_id else None),
         "subscription_data": subscription_data,
+        "coupon": coupon_id,
+        "promotion_code": promotion_code_id,
     }
     stripe.account.checkout_sessions[session_id] = session
     return session, []
@@ -125,6 +160,9 @@ def complete(stripe: Stripe, session_id: str, outcome: str) -> tuple[Obj, list[O
     payment_method = new_id("pm")
     customer["invoice_settings"]["default_payment_method"] = payment_method
     subscription_data = terms["subscription_data"]
+    if terms["promotion_code"]:
+        # Stripe checks the code again when the shopper pays (a first purchase may have happened since).
+        discounts.redeemable(stripe, terms["promotion_code"], customer_id, "discounts[0][promotion_code]")
     subscription, started = subscriptions.create(
         stripe,
         customer_id,
@@ -133,6 +171,7 @@ def complete(stripe: Stripe, session_id: str, outcome: str) -> tuple[Obj, list[O
         metadata=dict(subscription_data.get("metadata") or {}),
         trial_days=subscription_data.get("trial_period_days"),
         payment_method=payment_method,
+        discount=(terms["coupon"], terms["promotion_code"], session_id) if terms["coupon"] else None,
     )
     events += started
     session.update(

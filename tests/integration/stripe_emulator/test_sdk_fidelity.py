@@ -19,12 +19,14 @@ from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.objects import build
 from localdev.stripe_emulator.resources import (
     checkout,
+    coupons,
     customers,
     events,
     invoices,
     portal,
     prices,
     products,
+    promotion_codes,
     subscriptions,
 )
 
@@ -32,6 +34,9 @@ from localdev.stripe_emulator.resources import (
 RESOURCES: dict[str, type[stripe.StripeObject]] = {
     "billing_portal.session": stripe.billing_portal.Session,
     "checkout.session": stripe.checkout.Session,
+    "coupon": stripe.Coupon,
+    "discount": stripe.Discount,
+    "promotion_code": stripe.PromotionCode,
     "customer": stripe.Customer,
     "event": stripe.Event,
     "invoice": stripe.Invoice,
@@ -74,6 +79,9 @@ ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
     "Price": {"deleted", "currency_options", "tiers"},
     "Plan": {"deleted", "tiers"},
     "Product": {"deleted"},
+    "Coupon": {"deleted", "applies_to", "currency_options"},  # only when restricted; includable
+    "Discount": {"deleted"},
+    "Restrictions": {"currency_options"},  # promotion_code: only with minimums in other currencies
     "Subscription": {"presentment_details", "status_details"},
     "SubscriptionItem": {"deleted", "billed_until"},
     "Event": {"account", "context"},
@@ -218,9 +226,35 @@ def test_every_emulated_object_has_exactly_the_fields_of_the_pinned_sdk(
 
 
 @pytest.fixture
-def growth(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any) -> dict[str, Any]:
-    """What the growth and events features use: upcoming invoices, pauses."""
-    subscription_id = emulator.complete_checkout(checkout.id)["subscription"]
+def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price: Any) -> dict[str, Any]:
+    """What the growth and events features use: discounts, upcoming invoices, pauses."""
+    coupon = stripe_client.v1.coupons.create(
+        params={
+            "percent_off": 100,
+            "duration": "repeating",
+            "duration_in_months": 2,
+            "name": "Two months free",
+        }
+    )
+    code = stripe_client.v1.promotion_codes.create(
+        params={
+            "promotion": {"type": "coupon", "coupon": coupon.id},
+            "code": "TWOFREE",
+            "restrictions": {"first_time_transaction": True},
+            "metadata": {"campaign": "spring"},
+        }
+    )
+    customer = stripe_client.v1.customers.create(params={"email": "grow@example.com"})
+    session = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": monthly_price.id}],
+            "success_url": "http://127.0.0.1:9/ok",
+            "discounts": [{"promotion_code": code.id}],
+        }
+    )
+    subscription_id = emulator.complete_checkout(session.id)["subscription"]
     upcoming = emulator.upcoming(subscription_id)
     emulator.pause(subscription_id, "mark_uncollectible")
     emulator.advance(subscription_id)
@@ -234,15 +268,32 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any
     paused = _get(emulator, f"/v1/subscriptions/{subscription_id}")
     stripe_client.v1.subscriptions.resume(subscription_id)
     return {
+        "coupon": _get(emulator, f"/v1/coupons/{coupon.id}"),
+        "promotion_codes": _get(emulator, "/v1/promotion_codes?code=TWOFREE"),
+        "checkout.session": _get(emulator, f"/v1/checkout/sessions/{session.id}"),
         "upcoming": upcoming,
         "paused": paused,
-        "subscriptions": _get(emulator, f"/v1/subscriptions?customer={checkout.customer}&status=all"),
-        "invoices": _get(emulator, f"/v1/invoices?customer={checkout.customer}"),
+        "subscriptions": _get(
+            emulator, f"/v1/subscriptions?customer={customer.id}&status=all&expand[]=data.discounts"
+        ),
+        "invoices": _get(emulator, f"/v1/invoices?customer={customer.id}"),
         "events": _get(emulator, "/v1/events?limit=100"),
     }
 
 
-@pytest.mark.parametrize("name", ["upcoming", "paused", "subscriptions", "invoices", "events"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "coupon",
+        "promotion_codes",
+        "checkout.session",
+        "upcoming",
+        "paused",
+        "subscriptions",
+        "invoices",
+        "events",
+    ],
+)
 def test_the_growth_objects_have_exactly_the_fields_of_the_pinned_sdk(
     growth: dict[str, Any], name: str
 ) -> None:
@@ -253,7 +304,9 @@ def test_the_growth_objects_have_exactly_the_fields_of_the_pinned_sdk(
     assert not found, "\n".join(found)
 
 
-def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dict[str, Any]) -> None:
+def test_the_lifecycles_cover_every_object_type_the_service_reads(
+    lifecycle: dict[str, Any], growth: dict[str, Any]
+) -> None:
     seen: set[str] = set()
 
     def walk(node: Any) -> None:
@@ -265,7 +318,7 @@ def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dic
             for child in node:
                 walk(child)
 
-    walk(lifecycle)
+    walk([lifecycle, growth])
 
     assert set(RESOURCES) <= seen
 
@@ -299,6 +352,23 @@ ENDPOINT_PARAMS = [
         subscriptions.SUBSCRIPTION_CANCEL,
         "stripe.params._subscription_cancel_params",
         "SubscriptionCancelParams",
+    ),
+    (coupons.COUPON, "stripe.params._coupon_create_params", "CouponCreateParams"),
+    (p.LIST, "stripe.params._coupon_list_params", "CouponListParams"),
+    (
+        promotion_codes.PROMOTION_CODE,
+        "stripe.params._promotion_code_create_params",
+        "PromotionCodeCreateParams",
+    ),
+    (
+        promotion_codes.PROMOTION_CODE_UPDATE,
+        "stripe.params._promotion_code_update_params",
+        "PromotionCodeUpdateParams",
+    ),
+    (
+        promotion_codes.PROMOTION_CODE_LIST,
+        "stripe.params._promotion_code_list_params",
+        "PromotionCodeListParams",
     ),
     (subscriptions.SUBSCRIPTION_PAUSE, "stripe.params._subscription_pause_params", "SubscriptionPauseParams"),
     (
