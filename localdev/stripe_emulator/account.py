@@ -37,6 +37,7 @@ class Account:
     discounts: dict[str, Obj] = field(default_factory=dict)
     # Discount id → invoices it has reduced so far (`duration: once` ends after one), kept off the object.
     discount_uses: dict[str, int] = field(default_factory=dict)
+    balance_transactions: dict[str, Obj] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
     # Idempotency-Key → (request fingerprint, status, response body)
     idempotency: dict[str, tuple[str, int, Obj]] = field(default_factory=dict)

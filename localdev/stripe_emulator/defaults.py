@@ -294,6 +294,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "metadata": {},
         "times_redeemed": 0,
     },
+    "customer_balance_transaction": {
+        "checkout_session": None,
+        "credit_note": None,
+        "customer_account": None,
+        "description": None,
+        "invoice": None,
+        "metadata": {},
+    },
     "discount": {
         "checkout_session": None,
         "customer_account": None,

@@ -23,6 +23,7 @@ from localdev.stripe_emulator.delivery import WebhookDelivery
 from localdev.stripe_emulator.errors import Obj, StripeError
 from localdev.stripe_emulator.objects import new_id
 from localdev.stripe_emulator.resources import (
+    balance_transactions,
     checkout,
     coupons,
     customers,
@@ -39,6 +40,7 @@ from localdev.stripe_emulator.routing import Request, Routes, render
 log = logging.getLogger("stripe-emulator")
 RESOURCES = (
     customers,
+    balance_transactions,
     products,
     prices,
     coupons,

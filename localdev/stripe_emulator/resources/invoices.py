@@ -12,7 +12,7 @@ from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.account import Stripe
 from localdev.stripe_emulator.errors import Obj
 from localdev.stripe_emulator.objects import build, new_id
-from localdev.stripe_emulator.resources import discounts
+from localdev.stripe_emulator.resources import balance_transactions, discounts
 from localdev.stripe_emulator.resources.products import name_of
 from localdev.stripe_emulator.routing import Request, Result, Routes, one, page
 
@@ -99,7 +99,7 @@ def draft(
     discounted = [{"amount": taken[1], "discount": taken[0]}] if taken else []
     line["discount_amounts"] = discounted
     total = amount - (taken[1] if taken else 0)
-    return build(
+    invoice = build(
         "invoice",
         id=invoice_id,
         amount_due=total,
@@ -146,6 +146,9 @@ def draft(
         total_excluding_tax=total,
         webhooks_delivered_at=None if preview else now,
     )
+    if preview:
+        balance_transactions.settle(stripe, invoice, commit=False)
+    return invoice
 
 
 def create(
@@ -164,6 +167,7 @@ def create(
     stripe.account.invoices[invoice["id"]] = invoice
     events = [stripe.event("invoice.created", invoice)]
     if finalize:
+        events += balance_transactions.settle(stripe, invoice, commit=True)
         invoice["status"] = "open"
         invoice["status_transitions"]["finalized_at"] = stripe.now()
         events.append(stripe.event("invoice.finalized", invoice))

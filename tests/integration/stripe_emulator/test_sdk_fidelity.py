@@ -18,6 +18,7 @@ from localdev.stripe_emulator import Emulator
 from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.objects import build
 from localdev.stripe_emulator.resources import (
+    balance_transactions,
     checkout,
     coupons,
     customers,
@@ -35,6 +36,7 @@ RESOURCES: dict[str, type[stripe.StripeObject]] = {
     "billing_portal.session": stripe.billing_portal.Session,
     "checkout.session": stripe.checkout.Session,
     "coupon": stripe.Coupon,
+    "customer_balance_transaction": stripe.CustomerBalanceTransaction,
     "discount": stripe.Discount,
     "promotion_code": stripe.PromotionCode,
     "customer": stripe.Customer,
@@ -255,6 +257,9 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price
         }
     )
     subscription_id = emulator.complete_checkout(session.id)["subscription"]
+    stripe_client.v1.customers.balance_transactions.create(
+        customer.id, params={"amount": -250, "currency": "usd", "metadata": {"reason": "referral"}}
+    )
     upcoming = emulator.upcoming(subscription_id)
     emulator.pause(subscription_id, "mark_uncollectible")
     emulator.advance(subscription_id)
@@ -277,6 +282,7 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price
             emulator, f"/v1/subscriptions?customer={customer.id}&status=all&expand[]=data.discounts"
         ),
         "invoices": _get(emulator, f"/v1/invoices?customer={customer.id}"),
+        "balance_transactions": _get(emulator, f"/v1/customers/{customer.id}/balance_transactions"),
         "events": _get(emulator, "/v1/events?limit=100"),
     }
 
@@ -369,6 +375,16 @@ ENDPOINT_PARAMS = [
         promotion_codes.PROMOTION_CODE_LIST,
         "stripe.params._promotion_code_list_params",
         "PromotionCodeListParams",
+    ),
+    (
+        balance_transactions.BALANCE_TRANSACTION,
+        "stripe.params._customer_balance_transaction_create_params",
+        "CustomerBalanceTransactionCreateParams",
+    ),
+    (
+        balance_transactions.BALANCE_TRANSACTION_LIST,
+        "stripe.params._customer_balance_transaction_list_params",
+        "CustomerBalanceTransactionListParams",
     ),
     (subscriptions.SUBSCRIPTION_PAUSE, "stripe.params._subscription_pause_params", "SubscriptionPauseParams"),
     (
