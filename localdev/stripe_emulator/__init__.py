@@ -108,6 +108,15 @@ class Emulator:
         """Resume collection (clear `pause_collection`)."""
         return self._control(f"/_emulator/subscriptions/{subscription_id}/unpause", {})
 
+    def refund(self, invoice_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund a paid invoice's charge (all of what is left unless `amount`): `charge.refunded`."""
+        body: dict[str, Any] = {} if amount is None else {"amount": amount}
+        return self._control(f"/_emulator/invoices/{invoice_id}/refund", body)
+
+    def dispute(self, invoice_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+        """The shopper's bank disputes a paid invoice's charge: `charge.dispute.created`."""
+        return self._control(f"/_emulator/invoices/{invoice_id}/dispute", {"reason": reason})
+
     def set_webhooks(self, enabled: bool) -> dict[str, Any]:
         """Turn webhook delivery off (events are still created and listed, not sent) or back on."""
         return self._control("/_emulator/webhooks", {"enabled": enabled})

@@ -12,7 +12,7 @@ import copy
 from localdev.stripe_emulator.account import Stripe
 from localdev.stripe_emulator.errors import Obj, StripeError, missing
 from localdev.stripe_emulator.periods import add_interval
-from localdev.stripe_emulator.resources import invoices
+from localdev.stripe_emulator.resources import invoices, payments
 from localdev.stripe_emulator.resources.subscription_items import new_item
 
 Outcome = tuple[Obj, list[Obj]]
@@ -25,7 +25,19 @@ def next_period_end(price: Obj, start: int) -> int:
 
 
 def pay(stripe: Stripe, invoice: Obj) -> list[Obj]:
-    """The card is charged: `invoice.paid` and `invoice.payment_succeeded`."""
+    """The card is charged (a Charge when anything is due): `invoice.paid`, `invoice.payment_succeeded`."""
+    if invoice["amount_due"] > 0:
+        subscription = stripe.account.subscriptions.get(invoices.subscription_of(invoice) or "")
+        _, paid = payments.charge(
+            stripe,
+            invoice["amount_due"],
+            invoice["currency"],
+            customer=invoice["customer"],
+            payment_method=subscription["default_payment_method"] if subscription else None,
+            description="Subscription update" if invoice["billing_reason"] == "subscription_update" else None,
+            email=invoice["customer_email"],
+        )
+        stripe.account.invoice_charges[invoice["id"]] = paid["id"]
     invoice.update(
         {
             "amount_paid": invoice["amount_due"],

@@ -29,6 +29,7 @@ from localdev.stripe_emulator.resources import (
     customers,
     events,
     invoices,
+    payments,
     portal,
     prices,
     products,
@@ -49,6 +50,7 @@ RESOURCES = (
     portal,
     subscriptions,
     invoices,
+    payments,
     events,
     control,
 )

@@ -34,6 +34,10 @@ from localdev.stripe_emulator.resources import (
 # Every object type the service reads, by its `object` value.
 RESOURCES: dict[str, type[stripe.StripeObject]] = {
     "billing_portal.session": stripe.billing_portal.Session,
+    "charge": stripe.Charge,
+    "dispute": stripe.Dispute,
+    "payment_intent": stripe.PaymentIntent,
+    "refund": stripe.Refund,
     "checkout.session": stripe.checkout.Session,
     "coupon": stripe.Coupon,
     "customer_balance_transaction": stripe.CustomerBalanceTransaction,
@@ -83,7 +87,25 @@ ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
     "Product": {"deleted"},
     "Coupon": {"deleted", "applies_to", "currency_options"},  # only when restricted; includable
     "Discount": {"deleted"},
-    "Restrictions": {"currency_options"},  # promotion_code: only with minimums in other currencies
+    "Restrictions": {"currency_options"},
+    # Payments: fields of features the emulator does not offer (Level 3 data, Connect transfers, Radar
+    # sessions, multi-currency presentment, async refunds and their failures, smart dispute submission).
+    "Charge": {"authorization_code", "level3", "presentment_details", "radar_options", "transfer"},
+    "PaymentIntent": {"hooks", "payment_details", "payment_record", "presentment_details"},
+    "AmountDetails": {"discount_amount", "error", "line_items", "shipping", "tax"},
+    "Refund": {
+        "description",
+        "failure_balance_transaction",
+        "failure_reason",
+        "instructions_email",
+        "next_action",
+        "pending_reason",
+        "presentment_details",
+    },
+    "Dispute": {
+        "intended_submission_method",
+        "network_reason_code",
+    },  # promotion_code: only with minimums in other currencies
     "Subscription": {"presentment_details", "status_details"},
     "SubscriptionItem": {"deleted", "billed_until"},
     "Event": {"account", "context"},
@@ -101,7 +123,16 @@ SENT_ONLY_WITH_A_VALUE: dict[str, set[str]] = {
 for _cls, _fields_ in SENT_ONLY_WITH_A_VALUE.items():
     ABSENT_UNLESS_THEY_APPLY.setdefault(_cls, set()).update(_fields_)
 # Classes of options that Stripe sends only for what was configured (one key per payment method used).
-ONLY_WHAT_IS_SET = {"PaymentMethodOptions", "Card"}
+# (Stripe's own samples send `fraud_details: {}` and `enhanced_evidence: {}`.)
+ONLY_WHAT_IS_SET = {
+    "PaymentMethodOptions",
+    "Card",
+    "PaymentMethodDetails",
+    "DestinationDetails",
+    "FraudDetails",
+    "EnhancedEvidence",
+    "EnhancedEligibility",
+}
 
 
 def _fields(cls: type) -> dict[str, Any]:
@@ -229,7 +260,33 @@ def test_every_emulated_object_has_exactly_the_fields_of_the_pinned_sdk(
 
 @pytest.fixture
 def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price: Any) -> dict[str, Any]:
-    """What the growth and events features use: discounts, upcoming invoices, pauses."""
+    """What the growth and events features use: discounts, balances, upcoming invoices, pauses, one-time
+    Checkout, charges, refunds and disputes."""
+    payer = stripe_client.v1.customers.create(params={"email": "payer@example.com"})
+    paying = emulator.complete_checkout(
+        stripe_client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": payer.id,
+                "line_items": [{"price": monthly_price.id}],
+                "success_url": "http://127.0.0.1:9/ok",
+            }
+        ).id
+    )
+    first_invoice = str(paying["invoice"])
+    refund = emulator.refund(first_invoice, 100)
+    dispute = emulator.dispute(first_invoice)
+    gift = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [
+                {"price_data": {"currency": "usd", "unit_amount": 1500, "product_data": {"name": "Gift"}}}
+            ],
+            "success_url": "http://127.0.0.1:9/thanks",
+            "payment_intent_data": {"metadata": {"gift": "yes"}},
+        }
+    )
+    gift_paid = emulator.complete_checkout(gift.id)
     coupon = stripe_client.v1.coupons.create(
         params={
             "percent_off": 100,
@@ -273,6 +330,11 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price
     paused = _get(emulator, f"/v1/subscriptions/{subscription_id}")
     stripe_client.v1.subscriptions.resume(subscription_id)
     return {
+        "refund": refund,
+        "dispute": dispute,
+        "charge": _get(emulator, f"/v1/charges/{dispute['charge']}"),
+        "payment_intent": _get(emulator, f"/v1/payment_intents/{gift_paid['payment_intent']}"),
+        "payment checkout": _get(emulator, f"/v1/checkout/sessions/{gift.id}"),
         "coupon": _get(emulator, f"/v1/coupons/{coupon.id}"),
         "promotion_codes": _get(emulator, "/v1/promotion_codes?code=TWOFREE"),
         "checkout.session": _get(emulator, f"/v1/checkout/sessions/{session.id}"),
@@ -290,6 +352,11 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price
 @pytest.mark.parametrize(
     "name",
     [
+        "refund",
+        "dispute",
+        "charge",
+        "payment_intent",
+        "payment checkout",
         "coupon",
         "promotion_codes",
         "checkout.session",
