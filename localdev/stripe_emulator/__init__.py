@@ -83,9 +83,15 @@ class Emulator:
         """The events after the first `count` (take `len(emulator.events)` before an action)."""
         return self.events[count:]
 
-    def complete_checkout(self, session_id: str, outcome: str = "succeeded") -> dict[str, Any]:
-        """The shopper pays (or is declined) on the hosted page, through the control endpoint."""
-        return self._control(f"/_emulator/checkout_sessions/{session_id}/complete", {"outcome": outcome})
+    def complete_checkout(
+        self, session_id: str, outcome: str = "succeeded", promotion_code: str | None = None
+    ) -> dict[str, Any]:
+        """The shopper pays (or is declined) on the hosted page, through the control endpoint, having typed
+        `promotion_code` if given (sessions with `allow_promotion_codes`)."""
+        body: dict[str, Any] = {"outcome": outcome}
+        if promotion_code is not None:
+            body["promotion_code"] = promotion_code
+        return self._control(f"/_emulator/checkout_sessions/{session_id}/complete", body)
 
     def advance(
         self, subscription_id: str, outcome: str = "paid", on_exhausted: str = "cancel"

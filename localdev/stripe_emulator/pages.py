@@ -98,12 +98,18 @@ def _checkout(stripe: Stripe, form: dict[str, str], id: str, error: str | None =
             f"{f'after a {int(trial)}-day trial' if trial else ''}</p>"
         )
     due = _money(session["amount_total"], currency)
+    code_field = (
+        "<label>Promotion code <input name=promotion_code id=promotion-code autocomplete=off></label>"
+        if session["allow_promotion_codes"]
+        else ""
+    )
     body = f"""<div class=card>
 {summary}
 <p>Due today: <strong id=amount-due>{escape(due)}</strong></p>
 {f"<p class=error role=alert>{escape(error)}</p>" if error else ""}
 <form method=post action="/checkout/{escape(id)}/pay">
 <input type=hidden name=outcome value=succeeded>
+{code_field}
 <button type=submit id=pay>Pay with test card</button></form>
 <form method=post action="/checkout/{escape(id)}/pay">
 <input type=hidden name=outcome value=card_declined>
@@ -116,7 +122,7 @@ def _checkout(stripe: Stripe, form: dict[str, str], id: str, error: str | None =
 
 def _pay(stripe: Stripe, form: dict[str, str], id: str) -> Page:
     outcome = form.get("outcome", "succeeded")
-    session, events = checkout.complete(stripe, id, outcome)
+    session, events = checkout.complete(stripe, id, outcome, form.get("promotion_code") or None)
     if session["status"] == "open":
         status, html, _, _ = _checkout(stripe, form, id, error="Your card was declined.")
         return status, html, None, events

@@ -211,8 +211,31 @@ def create(stripe: Stripe, params: Obj) -> tuple[Obj, list[Obj]]:
     return session, []
 
 
-def complete(stripe: Stripe, session_id: str, outcome: str) -> tuple[Obj, list[Obj]]:
-    """The shopper pays on the hosted page: a subscription and its first invoice, or a decline."""
+def enter_code(stripe: Stripe, session: Obj, entered: str) -> None:
+    """The shopper types a promotion code on the page (`allow_promotion_codes`): checked, then shown."""
+    if not session["allow_promotion_codes"]:
+        raise StripeError("This Checkout Session does not accept promotion codes.", param="promotion_code")
+    code = next(
+        (c for c in stripe.account.promotion_codes.values() if c["code"].lower() == entered.strip().lower()),
+        None,
+    )
+    if code is None:
+        raise StripeError(f"This code is invalid: '{entered}'.", param="promotion_code")
+    discounts.redeemable(stripe, code["id"], session["customer"], "promotion_code")
+    coupon_id = code["promotion"]["coupon"]
+    off = amount_off(stripe.account.coupons[coupon_id], session["amount_subtotal"])
+    session["discounts"] = [{"coupon": None, "promotion_code": code["id"]}]
+    session["amount_total"] = session["amount_subtotal"] - off
+    session["total_details"]["amount_discount"] = off
+    terms = stripe.account.checkout_terms[session["id"]]
+    terms["coupon"], terms["promotion_code"] = coupon_id, code["id"]
+
+
+def complete(
+    stripe: Stripe, session_id: str, outcome: str, promotion_code: str | None = None
+) -> tuple[Obj, list[Obj]]:
+    """The shopper pays on the hosted page (having typed `promotion_code`, if any): a subscription and its
+    first invoice, a one-time payment, or a decline."""
     session = stripe.get("checkout_sessions", "checkout.session", session_id)
     if session["status"] != "open":
         raise StripeError(
@@ -222,6 +245,8 @@ def complete(stripe: Stripe, session_id: str, outcome: str) -> tuple[Obj, list[O
     if session["expires_at"] <= stripe.now():
         session["status"] = "expired"
         return session, [stripe.event("checkout.session.expired", session)]
+    if promotion_code:
+        enter_code(stripe, session, promotion_code)
     if outcome == "card_declined":
         # As on Stripe: the page shows the decline, the session stays open, nothing is created.
         return session, []
@@ -351,7 +376,7 @@ def _expire(req: Request) -> Result:
 @ROUTES.add("POST", "/_emulator/checkout_sessions/{id}/complete")
 def _complete(req: Request) -> Result:
     outcome = req.params.get("outcome", "succeeded")
-    session, events = complete(req.stripe, req["id"], outcome)
+    session, events = complete(req.stripe, req["id"], outcome, req.params.get("promotion_code"))
     if outcome == "card_declined":
         error = StripeError(
             "Your card was declined.", status=402, type="card_error", code="card_declined"

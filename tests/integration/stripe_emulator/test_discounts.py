@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -192,3 +195,65 @@ def test_discounts_and_allow_promotion_codes_are_exclusive(client: stripe.Stripe
         )
 
     assert refused.value.param == "discounts"
+
+
+def test_a_code_typed_on_the_page_is_applied_when_the_session_allows_codes(
+    clocked: Emulator, client: stripe.StripeClient, price: Any
+) -> None:
+    promotion_code(client, "WELCOME", percent_off=20, duration="once")
+    customer = client.v1.customers.create(params={"email": "typed@example.com"})
+    session = checkout(client, price, customer.id, allow_promotion_codes=True)
+
+    completed = clocked.complete_checkout(session.id, promotion_code="welcome")
+
+    assert (completed["amount_subtotal"], completed["amount_total"]) == (1000, 800)
+    assert completed["total_details"]["amount_discount"] == 200
+    invoice = client.v1.invoices.retrieve(str(completed["invoice"]))
+    assert (invoice.amount_paid, invoice.subtotal) == (800, 1000)
+
+
+def test_a_typed_code_is_refused_where_codes_are_not_allowed_or_not_redeemable(
+    clocked: Emulator, client: stripe.StripeClient, price: Any
+) -> None:
+    promotion_code(
+        client, "NEWONLY", percent_off=20, duration="once", restrictions={"first_time_transaction": True}
+    )
+    customer = client.v1.customers.create(params={"email": "back@example.com"})
+    clocked.complete_checkout(checkout(client, price, customer.id).id)
+    no_codes = checkout(client, price, customer.id)
+    codes = checkout(client, price, customer.id, allow_promotion_codes=True)
+
+    not_allowed = clocked.complete_checkout(no_codes.id, promotion_code="NEWONLY")
+    not_first = clocked.complete_checkout(codes.id, promotion_code="NEWONLY")
+    unknown = clocked.complete_checkout(codes.id, promotion_code="NOPE")
+
+    assert not_allowed["error"]["param"] == "promotion_code"
+    assert "prior transactions" in not_first["error"]["message"]
+    assert unknown["error"]["param"] == "promotion_code"
+    assert client.v1.checkout.sessions.retrieve(codes.id).status == "open"
+
+
+def test_the_hosted_page_takes_a_typed_code(
+    clocked: Emulator, client: stripe.StripeClient, price: Any
+) -> None:
+    promotion_code(client, "PAGE10", amount_off=100, currency="usd", duration="once")
+    customer = client.v1.customers.create(params={"email": "page@example.com"})
+    session = checkout(client, price, customer.id, allow_promotion_codes=True)
+    page = urllib.request.urlopen(f"{clocked.base_url}/checkout/{session.id}", timeout=10).read().decode()
+
+    form = urllib.parse.urlencode({"outcome": "succeeded", "promotion_code": "PAGE10"}).encode()
+    request = urllib.request.Request(
+        f"{clocked.base_url}/checkout/{session.id}/pay", data=form, method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as redirected:  # the 303 to success_url is not followed here
+        urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+
+    assert "name=promotion_code" in page
+    assert redirected.value.code == 303
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+    assert (paid.status, paid.amount_total) == ("complete", 900)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
