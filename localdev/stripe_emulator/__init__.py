@@ -83,9 +83,15 @@ class Emulator:
         """The events after the first `count` (take `len(emulator.events)` before an action)."""
         return self.events[count:]
 
-    def complete_checkout(self, session_id: str, outcome: str = "succeeded") -> dict[str, Any]:
-        """The shopper pays (or is declined) on the hosted page, through the control endpoint."""
-        return self._control(f"/_emulator/checkout_sessions/{session_id}/complete", {"outcome": outcome})
+    def complete_checkout(
+        self, session_id: str, outcome: str = "succeeded", promotion_code: str | None = None
+    ) -> dict[str, Any]:
+        """The shopper pays (or is declined) on the hosted page, through the control endpoint, having typed
+        `promotion_code` if given (sessions with `allow_promotion_codes`)."""
+        body: dict[str, Any] = {"outcome": outcome}
+        if promotion_code is not None:
+            body["promotion_code"] = promotion_code
+        return self._control(f"/_emulator/checkout_sessions/{session_id}/complete", body)
 
     def advance(
         self, subscription_id: str, outcome: str = "paid", on_exhausted: str = "cancel"
@@ -107,6 +113,15 @@ class Emulator:
     def unpause(self, subscription_id: str) -> dict[str, Any]:
         """Resume collection (clear `pause_collection`)."""
         return self._control(f"/_emulator/subscriptions/{subscription_id}/unpause", {})
+
+    def refund(self, invoice_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund a paid invoice's charge (all of what is left unless `amount`): `charge.refunded`."""
+        body: dict[str, Any] = {} if amount is None else {"amount": amount}
+        return self._control(f"/_emulator/invoices/{invoice_id}/refund", body)
+
+    def dispute(self, invoice_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+        """The shopper's bank disputes a paid invoice's charge: `charge.dispute.created`."""
+        return self._control(f"/_emulator/invoices/{invoice_id}/dispute", {"reason": reason})
 
     def set_webhooks(self, enabled: bool) -> dict[str, Any]:
         """Turn webhook delivery off (events are still created and listed, not sent) or back on."""

@@ -32,6 +32,18 @@ class Account:
     portal_sessions: dict[str, Obj] = field(default_factory=dict)
     subscriptions: dict[str, Obj] = field(default_factory=dict)
     invoices: dict[str, Obj] = field(default_factory=dict)
+    coupons: dict[str, Obj] = field(default_factory=dict)
+    promotion_codes: dict[str, Obj] = field(default_factory=dict)
+    discounts: dict[str, Obj] = field(default_factory=dict)
+    # Discount id → invoices it has reduced so far (`duration: once` ends after one), kept off the object.
+    discount_uses: dict[str, int] = field(default_factory=dict)
+    balance_transactions: dict[str, Obj] = field(default_factory=dict)
+    payment_intents: dict[str, Obj] = field(default_factory=dict)
+    charges: dict[str, Obj] = field(default_factory=dict)
+    refunds: dict[str, Obj] = field(default_factory=dict)
+    disputes: dict[str, Obj] = field(default_factory=dict)
+    # Invoice id → the charge that paid it (endive's invoices reach payments only through `payments`).
+    invoice_charges: dict[str, str] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
     # Idempotency-Key → (request fingerprint, status, response body)
     idempotency: dict[str, tuple[str, int, Obj]] = field(default_factory=dict)

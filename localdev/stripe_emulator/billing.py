@@ -7,31 +7,16 @@ boundary, invoice date and event timestamp below is `stripe.now()`, so a test ca
 
 from __future__ import annotations
 
-import calendar
 import copy
-from datetime import UTC, datetime
 
 from localdev.stripe_emulator.account import Stripe
 from localdev.stripe_emulator.errors import Obj, StripeError, missing
-from localdev.stripe_emulator.resources import invoices
+from localdev.stripe_emulator.periods import add_interval
+from localdev.stripe_emulator.resources import invoices, payments
 from localdev.stripe_emulator.resources.subscription_items import new_item
 
 Outcome = tuple[Obj, list[Obj]]
 RETRY_AFTER_SECONDS = 3 * 86_400
-
-
-def add_interval(start: int, interval: str, count: int) -> int:
-    """`start` moved by `count` intervals, on the calendar (Stripe bills Jan 31 → Feb 28 → Mar 31 ...)."""
-    moment = datetime.fromtimestamp(start, UTC)
-    if interval == "day":
-        return start + 86_400 * count
-    if interval == "week":
-        return start + 7 * 86_400 * count
-    months = count * (12 if interval == "year" else 1)
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return int(moment.replace(year=year, month=month, day=day).timestamp())
 
 
 def next_period_end(price: Obj, start: int) -> int:
@@ -40,7 +25,19 @@ def next_period_end(price: Obj, start: int) -> int:
 
 
 def pay(stripe: Stripe, invoice: Obj) -> list[Obj]:
-    """The card is charged: `invoice.paid` and `invoice.payment_succeeded`."""
+    """The card is charged (a Charge when anything is due): `invoice.paid`, `invoice.payment_succeeded`."""
+    if invoice["amount_due"] > 0:
+        subscription = stripe.account.subscriptions.get(invoices.subscription_of(invoice) or "")
+        _, paid = payments.charge(
+            stripe,
+            invoice["amount_due"],
+            invoice["currency"],
+            customer=invoice["customer"],
+            payment_method=subscription["default_payment_method"] if subscription else None,
+            description="Subscription update" if invoice["billing_reason"] == "subscription_update" else None,
+            email=invoice["customer_email"],
+        )
+        stripe.account.invoice_charges[invoice["id"]] = paid["id"]
     invoice.update(
         {
             "amount_paid": invoice["amount_due"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from localdev.stripe_emulator.payment_defaults import PAYMENT_DEFAULTS
+
 _NO_AUTOMATIC_TAX = {
     "disabled_reason": None,
     "enabled": False,
@@ -273,4 +275,42 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "total_taxes": [],
     },
     "event": {"pending_webhooks": 1},
+    "coupon": {
+        "amount_off": None,
+        "currency": None,
+        "duration_in_months": None,
+        "max_redemptions": None,
+        "metadata": {},
+        "name": None,
+        "percent_off": None,
+        "redeem_by": None,
+        "times_redeemed": 0,
+        "valid": True,
+    },
+    "promotion_code": {
+        "active": True,
+        "customer": None,
+        "customer_account": None,
+        "expires_at": None,
+        "max_redemptions": None,
+        "metadata": {},
+        "times_redeemed": 0,
+    },
+    "customer_balance_transaction": {
+        "checkout_session": None,
+        "credit_note": None,
+        "customer_account": None,
+        "description": None,
+        "invoice": None,
+        "metadata": {},
+    },
+    "discount": {
+        "checkout_session": None,
+        "customer_account": None,
+        "invoice": None,
+        "invoice_item": None,
+        "promotion_code": None,
+        "subscription_item": None,
+    },
+    **PAYMENT_DEFAULTS,
 }

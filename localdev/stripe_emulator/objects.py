@@ -31,6 +31,7 @@ VERSION_CHANGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "invoice": (("amount_paid_off_stripe",), ("subscription",)),
     "product": (("tax_details",), ()),
     "subscription_item": (("current_trial",), ()),
+    "payment_intent": (("allowed_payment_method_types",), ()),
 }
 
 

@@ -77,23 +77,39 @@ def _index(stripe: Stripe, form: dict[str, str]) -> Page:
 def _checkout(stripe: Stripe, form: dict[str, str], id: str, error: str | None = None) -> Page:
     session = stripe.get("checkout_sessions", "checkout.session", id)
     terms = stripe.account.checkout_terms[id]
-    price = stripe.account.prices[terms["price"]]
-    product = stripe.account.products.get(price["product"], {"name": price["product"]})
     if session["status"] != "open":
         link = (session["success_url"] or "").replace("{CHECKOUT_SESSION_ID}", id)
         body = f"<div class=card><p>This checkout is {escape(session['status'])}.</p>"
         body += f'<p><a href="{escape(link)}">Continue</a></p></div>' if link else "</div>"
         return 200, _layout("Checkout", body), None, []
-    trial = terms["subscription_data"].get("trial_period_days")
-    due = "0.00 " + price["currency"].upper() if trial else _money(session["amount_total"], price["currency"])
+    currency = session["currency"]
+    if terms["price"] is None:  # payment mode: one-time line items
+        summary = "".join(
+            f"<p><strong>{escape(line['name'])}</strong> × {int(line['quantity'])}: "
+            f"{_money(line['unit_amount'] * line['quantity'], currency)}</p>"
+            for line in terms["lines"]
+        )
+    else:
+        price = stripe.account.prices[terms["price"]]
+        trial = terms["subscription_data"].get("trial_period_days")
+        summary = (
+            f"<p><strong>{escape(name_of(stripe, price))}</strong></p>"
+            f"<p>{_money(price['unit_amount'], currency)} every {escape(price['recurring']['interval'])} "
+            f"{f'after a {int(trial)}-day trial' if trial else ''}</p>"
+        )
+    due = _money(session["amount_total"], currency)
+    code_field = (
+        "<label>Promotion code <input name=promotion_code id=promotion-code autocomplete=off></label>"
+        if session["allow_promotion_codes"]
+        else ""
+    )
     body = f"""<div class=card>
-<p><strong>{escape(product["name"])}</strong></p>
-<p>{_money(price["unit_amount"], price["currency"])} every {escape(price["recurring"]["interval"])}
-{f"after a {int(trial)}-day trial" if trial else ""}</p>
+{summary}
 <p>Due today: <strong id=amount-due>{escape(due)}</strong></p>
 {f"<p class=error role=alert>{escape(error)}</p>" if error else ""}
 <form method=post action="/checkout/{escape(id)}/pay">
 <input type=hidden name=outcome value=succeeded>
+{code_field}
 <button type=submit id=pay>Pay with test card</button></form>
 <form method=post action="/checkout/{escape(id)}/pay">
 <input type=hidden name=outcome value=card_declined>
@@ -106,7 +122,7 @@ def _checkout(stripe: Stripe, form: dict[str, str], id: str, error: str | None =
 
 def _pay(stripe: Stripe, form: dict[str, str], id: str) -> Page:
     outcome = form.get("outcome", "succeeded")
-    session, events = checkout.complete(stripe, id, outcome)
+    session, events = checkout.complete(stripe, id, outcome, form.get("promotion_code") or None)
     if session["status"] == "open":
         status, html, _, _ = _checkout(stripe, form, id, error="Your card was declined.")
         return status, html, None, events

@@ -61,6 +61,12 @@ def integer(value: Any, param: str) -> int:
     return int(value)
 
 
+def number(value: Any, param: str) -> float:
+    if not isinstance(value, str) or not re.fullmatch(r"-?\d+(\.\d+)?", value):
+        raise _fail(param, f"Invalid decimal: {value}")
+    return float(value)
+
+
 def boolean(value: Any, param: str) -> bool:
     if value not in ("true", "false"):
         raise _fail(param, f"Invalid boolean: {value}")

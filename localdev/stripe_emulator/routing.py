@@ -24,6 +24,9 @@ EXPANDABLE = {
     "invoice": "invoices",
     "product": "products",
     "default_price": "prices",
+    "coupon": "coupons",
+    "promotion_code": "promotion_codes",
+    "discounts": "discounts",
 }
 
 
@@ -124,7 +127,8 @@ def _expand(stripe: Stripe, node: Any, path: list[str]) -> None:
     if collection is None:
         # As Stripe: only fields holding an object's id can be expanded, not plain values.
         raise StripeError(f"This property cannot be expanded ({head}).", param="expand")
-    if isinstance(value, str):
-        found = getattr(stripe.account, collection).get(value)
-        if found is not None:
-            node[head] = copy.deepcopy(found)
+    objects = getattr(stripe.account, collection)
+    if isinstance(value, str) and value in objects:
+        node[head] = copy.deepcopy(objects[value])
+    elif isinstance(value, list):  # a list of ids (`expand[]=discounts`)
+        node[head] = [copy.deepcopy(objects.get(v, v)) if isinstance(v, str) else v for v in value]

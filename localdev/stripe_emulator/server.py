@@ -23,19 +23,37 @@ from localdev.stripe_emulator.delivery import WebhookDelivery
 from localdev.stripe_emulator.errors import Obj, StripeError
 from localdev.stripe_emulator.objects import new_id
 from localdev.stripe_emulator.resources import (
+    balance_transactions,
     checkout,
+    coupons,
     customers,
     events,
     invoices,
+    payments,
     portal,
     prices,
     products,
+    promotion_codes,
     subscriptions,
 )
 from localdev.stripe_emulator.routing import Request, Routes, render
 
 log = logging.getLogger("stripe-emulator")
-RESOURCES = (customers, products, prices, checkout, portal, subscriptions, invoices, events, control)
+RESOURCES = (
+    customers,
+    balance_transactions,
+    products,
+    prices,
+    coupons,
+    promotion_codes,
+    checkout,
+    portal,
+    subscriptions,
+    invoices,
+    payments,
+    events,
+    control,
+)
 PAGES = ("/checkout/", "/portal/", "/invoice/")
 # (status, body, events to deliver, deliver even while webhooks are off)
 Outcome = tuple[int, Obj, list[Obj], bool]

@@ -12,6 +12,7 @@ from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.account import Stripe
 from localdev.stripe_emulator.errors import Obj
 from localdev.stripe_emulator.objects import build, new_id
+from localdev.stripe_emulator.resources import balance_transactions, discounts
 from localdev.stripe_emulator.resources.products import name_of
 from localdev.stripe_emulator.routing import Request, Result, Routes, one, page
 
@@ -94,17 +95,22 @@ def draft(
         number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
         customer["next_invoice_sequence"] += 1
     line = _line(stripe, subscription, invoice_id, amount, start, end, proration)
-    return build(
+    taken = discounts.take(stripe, subscription, start, amount, count=not preview)
+    discounted = [{"amount": taken[1], "discount": taken[0]}] if taken else []
+    line["discount_amounts"] = discounted
+    total = amount - (taken[1] if taken else 0)
+    invoice = build(
         "invoice",
         id=invoice_id,
-        amount_due=amount,
-        amount_remaining=amount,
+        amount_due=total,
+        amount_remaining=total,
         billing_reason=reason,
         created=now,
         currency=currency,
         customer=customer["id"],
         customer_email=customer["email"],
         customer_name=customer["name"],
+        discounts=[taken[0]] if taken else [],
         effective_at=None if preview else now,
         hosted_invoice_url=None if preview else f"{stripe.base_url}/invoice/{invoice_id}",
         lines={
@@ -135,10 +141,14 @@ def draft(
         },
         subtotal=amount,
         subtotal_excluding_tax=amount,
-        total=amount,
-        total_excluding_tax=amount,
+        total=total,
+        total_discount_amounts=discounted,
+        total_excluding_tax=total,
         webhooks_delivered_at=None if preview else now,
     )
+    if preview:
+        balance_transactions.settle(stripe, invoice, commit=False)
+    return invoice
 
 
 def create(
@@ -157,6 +167,7 @@ def create(
     stripe.account.invoices[invoice["id"]] = invoice
     events = [stripe.event("invoice.created", invoice)]
     if finalize:
+        events += balance_transactions.settle(stripe, invoice, commit=True)
         invoice["status"] = "open"
         invoice["status_transitions"]["finalized_at"] = stripe.now()
         events.append(stripe.event("invoice.finalized", invoice))

@@ -12,6 +12,7 @@ from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.account import Stripe, merge_metadata
 from localdev.stripe_emulator.errors import Obj, StripeError
 from localdev.stripe_emulator.objects import build, new_id
+from localdev.stripe_emulator.resources import discounts
 from localdev.stripe_emulator.resources.subscription_items import new_item
 from localdev.stripe_emulator.routing import Request, Result, Routes, one, page
 
@@ -61,8 +62,10 @@ def create(
     metadata: Obj,
     trial_days: int | None,
     payment_method: str,
+    discount: tuple[str, str | None, str] | None = None,
 ) -> tuple[Obj, list[Obj]]:
-    """A subscription to `price`, paid by `payment_method`: created `incomplete`, then billing starts it."""
+    """A subscription to `price`, paid by `payment_method`: created `incomplete`, then billing starts it.
+    `discount` is (coupon, promotion code, checkout session) when the shopper redeemed one."""
     now = stripe.now()
     subscription_id = new_id("sub")
     end = now + int(trial_days) * 86_400 if trial_days else billing.next_period_end(price, now)
@@ -90,6 +93,10 @@ def create(
         trial_end=end if trial_days else None,
         trial_start=now if trial_days else None,
     )
+    if discount is not None:
+        coupon_id, promotion_code_id, session_id = discount
+        attached = discounts.attach(stripe, coupon_id, promotion_code_id, subscription, session_id)
+        subscription["discounts"] = [attached["id"]]
     stripe.account.subscriptions[subscription_id] = subscription
     events = [stripe.event("customer.subscription.created", subscription)]
     return subscription, events + billing.start(stripe, subscription)

@@ -18,20 +18,31 @@ from localdev.stripe_emulator import Emulator
 from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.objects import build
 from localdev.stripe_emulator.resources import (
+    balance_transactions,
     checkout,
+    coupons,
     customers,
     events,
     invoices,
     portal,
     prices,
     products,
+    promotion_codes,
     subscriptions,
 )
 
 # Every object type the service reads, by its `object` value.
 RESOURCES: dict[str, type[stripe.StripeObject]] = {
     "billing_portal.session": stripe.billing_portal.Session,
+    "charge": stripe.Charge,
+    "dispute": stripe.Dispute,
+    "payment_intent": stripe.PaymentIntent,
+    "refund": stripe.Refund,
     "checkout.session": stripe.checkout.Session,
+    "coupon": stripe.Coupon,
+    "customer_balance_transaction": stripe.CustomerBalanceTransaction,
+    "discount": stripe.Discount,
+    "promotion_code": stripe.PromotionCode,
     "customer": stripe.Customer,
     "event": stripe.Event,
     "invoice": stripe.Invoice,
@@ -74,6 +85,27 @@ ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
     "Price": {"deleted", "currency_options", "tiers"},
     "Plan": {"deleted", "tiers"},
     "Product": {"deleted"},
+    "Coupon": {"deleted", "applies_to", "currency_options"},  # only when restricted; includable
+    "Discount": {"deleted"},
+    "Restrictions": {"currency_options"},
+    # Payments: fields of features the emulator does not offer (Level 3 data, Connect transfers, Radar
+    # sessions, multi-currency presentment, async refunds and their failures, smart dispute submission).
+    "Charge": {"authorization_code", "level3", "presentment_details", "radar_options", "transfer"},
+    "PaymentIntent": {"hooks", "payment_details", "payment_record", "presentment_details"},
+    "AmountDetails": {"discount_amount", "error", "line_items", "shipping", "tax"},
+    "Refund": {
+        "description",
+        "failure_balance_transaction",
+        "failure_reason",
+        "instructions_email",
+        "next_action",
+        "pending_reason",
+        "presentment_details",
+    },
+    "Dispute": {
+        "intended_submission_method",
+        "network_reason_code",
+    },  # promotion_code: only with minimums in other currencies
     "Subscription": {"presentment_details", "status_details"},
     "SubscriptionItem": {"deleted", "billed_until"},
     "Event": {"account", "context"},
@@ -91,7 +123,16 @@ SENT_ONLY_WITH_A_VALUE: dict[str, set[str]] = {
 for _cls, _fields_ in SENT_ONLY_WITH_A_VALUE.items():
     ABSENT_UNLESS_THEY_APPLY.setdefault(_cls, set()).update(_fields_)
 # Classes of options that Stripe sends only for what was configured (one key per payment method used).
-ONLY_WHAT_IS_SET = {"PaymentMethodOptions", "Card"}
+# (Stripe's own samples send `fraud_details: {}` and `enhanced_evidence: {}`.)
+ONLY_WHAT_IS_SET = {
+    "PaymentMethodOptions",
+    "Card",
+    "PaymentMethodDetails",
+    "DestinationDetails",
+    "FraudDetails",
+    "EnhancedEvidence",
+    "EnhancedEligibility",
+}
 
 
 def _fields(cls: type) -> dict[str, Any]:
@@ -218,9 +259,64 @@ def test_every_emulated_object_has_exactly_the_fields_of_the_pinned_sdk(
 
 
 @pytest.fixture
-def growth(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any) -> dict[str, Any]:
-    """What the growth and events features use: upcoming invoices, pauses."""
-    subscription_id = emulator.complete_checkout(checkout.id)["subscription"]
+def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price: Any) -> dict[str, Any]:
+    """What the growth and events features use: discounts, balances, upcoming invoices, pauses, one-time
+    Checkout, charges, refunds and disputes."""
+    payer = stripe_client.v1.customers.create(params={"email": "payer@example.com"})
+    paying = emulator.complete_checkout(
+        stripe_client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": payer.id,
+                "line_items": [{"price": monthly_price.id}],
+                "success_url": "http://127.0.0.1:9/ok",
+            }
+        ).id
+    )
+    first_invoice = str(paying["invoice"])
+    refund = emulator.refund(first_invoice, 100)
+    dispute = emulator.dispute(first_invoice)
+    gift = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [
+                {"price_data": {"currency": "usd", "unit_amount": 1500, "product_data": {"name": "Gift"}}}
+            ],
+            "success_url": "http://127.0.0.1:9/thanks",
+            "payment_intent_data": {"metadata": {"gift": "yes"}},
+        }
+    )
+    gift_paid = emulator.complete_checkout(gift.id)
+    coupon = stripe_client.v1.coupons.create(
+        params={
+            "percent_off": 100,
+            "duration": "repeating",
+            "duration_in_months": 2,
+            "name": "Two months free",
+        }
+    )
+    code = stripe_client.v1.promotion_codes.create(
+        params={
+            "promotion": {"type": "coupon", "coupon": coupon.id},
+            "code": "TWOFREE",
+            "restrictions": {"first_time_transaction": True},
+            "metadata": {"campaign": "spring"},
+        }
+    )
+    customer = stripe_client.v1.customers.create(params={"email": "grow@example.com"})
+    session = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": monthly_price.id}],
+            "success_url": "http://127.0.0.1:9/ok",
+            "discounts": [{"promotion_code": code.id}],
+        }
+    )
+    subscription_id = emulator.complete_checkout(session.id)["subscription"]
+    stripe_client.v1.customers.balance_transactions.create(
+        customer.id, params={"amount": -250, "currency": "usd", "metadata": {"reason": "referral"}}
+    )
     upcoming = emulator.upcoming(subscription_id)
     emulator.pause(subscription_id, "mark_uncollectible")
     emulator.advance(subscription_id)
@@ -234,15 +330,43 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any
     paused = _get(emulator, f"/v1/subscriptions/{subscription_id}")
     stripe_client.v1.subscriptions.resume(subscription_id)
     return {
+        "refund": refund,
+        "dispute": dispute,
+        "charge": _get(emulator, f"/v1/charges/{dispute['charge']}"),
+        "payment_intent": _get(emulator, f"/v1/payment_intents/{gift_paid['payment_intent']}"),
+        "payment checkout": _get(emulator, f"/v1/checkout/sessions/{gift.id}"),
+        "coupon": _get(emulator, f"/v1/coupons/{coupon.id}"),
+        "promotion_codes": _get(emulator, "/v1/promotion_codes?code=TWOFREE"),
+        "checkout.session": _get(emulator, f"/v1/checkout/sessions/{session.id}"),
         "upcoming": upcoming,
         "paused": paused,
-        "subscriptions": _get(emulator, f"/v1/subscriptions?customer={checkout.customer}&status=all"),
-        "invoices": _get(emulator, f"/v1/invoices?customer={checkout.customer}"),
+        "subscriptions": _get(
+            emulator, f"/v1/subscriptions?customer={customer.id}&status=all&expand[]=data.discounts"
+        ),
+        "invoices": _get(emulator, f"/v1/invoices?customer={customer.id}"),
+        "balance_transactions": _get(emulator, f"/v1/customers/{customer.id}/balance_transactions"),
         "events": _get(emulator, "/v1/events?limit=100"),
     }
 
 
-@pytest.mark.parametrize("name", ["upcoming", "paused", "subscriptions", "invoices", "events"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "refund",
+        "dispute",
+        "charge",
+        "payment_intent",
+        "payment checkout",
+        "coupon",
+        "promotion_codes",
+        "checkout.session",
+        "upcoming",
+        "paused",
+        "subscriptions",
+        "invoices",
+        "events",
+    ],
+)
 def test_the_growth_objects_have_exactly_the_fields_of_the_pinned_sdk(
     growth: dict[str, Any], name: str
 ) -> None:
@@ -253,7 +377,9 @@ def test_the_growth_objects_have_exactly_the_fields_of_the_pinned_sdk(
     assert not found, "\n".join(found)
 
 
-def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dict[str, Any]) -> None:
+def test_the_lifecycles_cover_every_object_type_the_service_reads(
+    lifecycle: dict[str, Any], growth: dict[str, Any]
+) -> None:
     seen: set[str] = set()
 
     def walk(node: Any) -> None:
@@ -265,7 +391,7 @@ def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dic
             for child in node:
                 walk(child)
 
-    walk(lifecycle)
+    walk([lifecycle, growth])
 
     assert set(RESOURCES) <= seen
 
@@ -299,6 +425,33 @@ ENDPOINT_PARAMS = [
         subscriptions.SUBSCRIPTION_CANCEL,
         "stripe.params._subscription_cancel_params",
         "SubscriptionCancelParams",
+    ),
+    (coupons.COUPON, "stripe.params._coupon_create_params", "CouponCreateParams"),
+    (p.LIST, "stripe.params._coupon_list_params", "CouponListParams"),
+    (
+        promotion_codes.PROMOTION_CODE,
+        "stripe.params._promotion_code_create_params",
+        "PromotionCodeCreateParams",
+    ),
+    (
+        promotion_codes.PROMOTION_CODE_UPDATE,
+        "stripe.params._promotion_code_update_params",
+        "PromotionCodeUpdateParams",
+    ),
+    (
+        promotion_codes.PROMOTION_CODE_LIST,
+        "stripe.params._promotion_code_list_params",
+        "PromotionCodeListParams",
+    ),
+    (
+        balance_transactions.BALANCE_TRANSACTION,
+        "stripe.params._customer_balance_transaction_create_params",
+        "CustomerBalanceTransactionCreateParams",
+    ),
+    (
+        balance_transactions.BALANCE_TRANSACTION_LIST,
+        "stripe.params._customer_balance_transaction_list_params",
+        "CustomerBalanceTransactionListParams",
     ),
     (subscriptions.SUBSCRIPTION_PAUSE, "stripe.params._subscription_pause_params", "SubscriptionPauseParams"),
     (
