@@ -11,18 +11,24 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
-from localdev.stripe_emulator.server import EmulatorServer, WebhookDelivery
-from localdev.stripe_emulator.state import API_VERSION, Stripe
+from localdev.stripe_emulator.account import API_VERSION, Stripe
+from localdev.stripe_emulator.delivery import WebhookDelivery
+from localdev.stripe_emulator.server import EmulatorServer
 
 __all__ = ["API_VERSION", "Emulator"]
 
 
 class Emulator:
-    """The emulator as a background HTTP server (port 0 picks a free port)."""
+    """The emulator as a background HTTP server (port 0 picks a free port).
+
+    `clock` is the emulated account's "now" (unix seconds; the machine's time unless a test passes its own).
+    """
 
     def __init__(
         self,
@@ -30,8 +36,9 @@ class Emulator:
         port: int = 12111,
         webhook_url: str | None = None,
         webhook_secret: str = "whsec_local",
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.stripe = Stripe()
+        self.stripe = Stripe(clock=clock)
         self.delivery = WebhookDelivery(webhook_url, webhook_secret)
         self.server = EmulatorServer((host, port), self.stripe, self.delivery)
         self.host, self.port = host, int(self.server.server_address[1])
@@ -88,6 +95,18 @@ class Emulator:
             f"/_emulator/subscriptions/{subscription_id}/advance",
             {"outcome": outcome, "on_exhausted": on_exhausted},
         )
+
+    def upcoming(self, subscription_id: str) -> dict[str, Any]:
+        """Send `invoice.upcoming` for the next renewal now; answers the upcoming invoice."""
+        return self._control(f"/_emulator/subscriptions/{subscription_id}/upcoming", {})
+
+    def pause(self, subscription_id: str, behavior: str = "void") -> dict[str, Any]:
+        """Pause collection as the Customer Portal does (`pause_collection[behavior]`)."""
+        return self._control(f"/_emulator/subscriptions/{subscription_id}/pause", {"behavior": behavior})
+
+    def unpause(self, subscription_id: str) -> dict[str, Any]:
+        """Resume collection (clear `pause_collection`)."""
+        return self._control(f"/_emulator/subscriptions/{subscription_id}/unpause", {})
 
     def set_webhooks(self, enabled: bool) -> dict[str, Any]:
         """Turn webhook delivery off (events are still created and listed, not sent) or back on."""

@@ -3,9 +3,10 @@
 `fixtures.json` holds objects copied unchanged from Stripe's OpenAPI fixtures (MIT, see LICENSE), of
 API version 2026-07-29.dahlia; `VERSION_CHANGES` lists what 2026-10-28.endive (the version stripe-python
 16 pins, and so the emulator's) added to or removed from those objects, as the SDK's classes say.
-`build(kind, ...)` takes those field names and requires a value for every one of them: an object can
-neither miss a field Stripe sends nor carry one Stripe does not, and no sample value leaks into emulated
-data. A test compares every emulated object, nested fields included, with the SDK's classes.
+`build(kind, ...)` takes those field names: the meaningful ones from its caller, the rest from `DEFAULTS`
+(defaults.py). Together they must give every field of the sample and no other: an object can neither miss
+a field Stripe sends nor carry one Stripe does not, and no sample value leaks into emulated data. A test
+compares every emulated object, nested fields included, with the SDK's classes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from localdev.stripe_emulator.defaults import DEFAULTS
+
 FIXTURES = Path(__file__).with_name("fixtures.json")
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -26,6 +29,8 @@ _ALPHABET = string.ascii_letters + string.digits
 VERSION_CHANGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "checkout.session": (("allowed_payment_method_types",), ()),
     "invoice": (("amount_paid_off_stripe",), ("subscription",)),
+    "product": (("tax_details",), ()),
+    "subscription_item": (("current_trial",), ()),
 }
 
 
@@ -41,7 +46,7 @@ def samples() -> dict[str, dict[str, Any]]:
 def build(kind: str, **fields: Any) -> dict[str, Any]:
     """A `kind` object (e.g. "subscription") with exactly the fields of Stripe's sample."""
     sample = samples()[kind]
-    given = dict(fields)
+    given = {**DEFAULTS.get(kind, {}), **fields}
     for constant, value in (("object", sample.get("object")), ("livemode", False)):
         if constant in sample:
             given[constant] = value

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from localdev.stripe_emulator.state import Obj, Stripe, StripeError
+from localdev.stripe_emulator.account import Stripe
+from localdev.stripe_emulator.errors import Obj, StripeError
+from localdev.stripe_emulator.resources import checkout, subscriptions
+from localdev.stripe_emulator.resources.products import name_of
 
 Page = tuple[int, str, str | None, list[Obj]]
 
@@ -103,7 +106,7 @@ def _checkout(stripe: Stripe, form: dict[str, str], id: str, error: str | None =
 
 def _pay(stripe: Stripe, form: dict[str, str], id: str) -> Page:
     outcome = form.get("outcome", "succeeded")
-    session, events = stripe.complete_checkout(id, outcome)
+    session, events = checkout.complete(stripe, id, outcome)
     if session["status"] == "open":
         status, html, _, _ = _checkout(stripe, form, id, error="Your card was declined.")
         return status, html, None, events
@@ -114,9 +117,9 @@ def _pay(stripe: Stripe, form: dict[str, str], id: str) -> Page:
 
 def _portal(stripe: Stripe, form: dict[str, str], id: str) -> Page:
     session = stripe.get("portal_sessions", "billing_portal.session", id)
-    subscriptions = stripe.subscriptions_of({"customer": session["customer"], "status": "all"})
+    owned = subscriptions.list_of(stripe, {"customer": session["customer"], "status": "all"})
     rows = []
-    for sub in reversed(subscriptions):
+    for sub in reversed(owned):
         item = sub["items"]["data"][0]
         action = "resume" if sub["cancel_at_period_end"] else "cancel"
         label = "Don't cancel" if sub["cancel_at_period_end"] else "Cancel at period end"
@@ -128,7 +131,7 @@ def _portal(stripe: Stripe, form: dict[str, str], id: str) -> Page:
         )
         ends = "ends" if sub["cancel_at_period_end"] else "renews"
         rows.append(
-            f"<div class=card><p><strong>{escape(_product(stripe, item['price']))}</strong> — "
+            f"<div class=card><p><strong>{escape(name_of(stripe, item['price']))}</strong> — "
             f"{escape(sub['status'])}</p><p class=muted>{ends} {_date(item['current_period_end'])}</p>"
             f"{button}</div>"
         )
@@ -144,7 +147,7 @@ def _portal_action(stripe: Stripe, form: dict[str, str], id: str, sub: str, acti
     subscription = stripe.get("subscriptions", "subscription", sub)
     if subscription["customer"] != session["customer"]:
         raise StripeError("That subscription belongs to another customer.", status=403)
-    _, events = stripe.update_subscription(sub, {"cancel_at_period_end": action == "cancel"})
+    _, events = subscriptions.update(stripe, sub, {"cancel_at_period_end": action == "cancel"})
     location = f"/portal/{id}"
     return 303, _layout("Your subscriptions", f'<a href="{location}">Back</a>'), location, events
 
@@ -157,8 +160,3 @@ def _invoice(stripe: Stripe, form: dict[str, str], id: str) -> Page:
         f"paid {_money(invoice['amount_paid'], invoice['currency'])}</p></div>"
     )
     return 200, _layout("Invoice", body), None, []
-
-
-def _product(stripe: Stripe, price: Obj) -> str:
-    product = stripe.account.products.get(price["product"])
-    return str(product["name"]) if product else str(price["product"])

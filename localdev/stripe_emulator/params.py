@@ -1,7 +1,7 @@
 """Stripe's request encoding (form-encoded, `a[b][0]=x`) into typed parameters, with Stripe's errors.
 
-Each endpoint declares the parameters it accepts; anything else is refused as Stripe refuses it
-("Received unknown parameter"), so a typo in the service fails here as it would against Stripe.
+Each resource module declares the parameters its endpoints accept; anything else is refused as Stripe
+refuses it ("Received unknown parameter"), so a typo in the service fails here as it would against Stripe.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from localdev.stripe_emulator.state import StripeError
+from localdev.stripe_emulator.errors import StripeError
 
 Spec = dict[str, Any]
 _TOKEN = re.compile(r"\[([^\]]*)\]")
@@ -134,116 +134,3 @@ def require(params: dict[str, Any], *names: str) -> None:
 
 EXPAND: Spec = {"expand": strings}
 LIST: Spec = {"limit": integer, "starting_after": string, "ending_before": string, **EXPAND}
-RECURRING: Spec = {
-    "interval": one_of("day", "week", "month", "year"),
-    "interval_count": integer,
-    "trial_period_days": integer,
-    "usage_type": one_of("licensed"),
-}
-CUSTOMER: Spec = {
-    "email": string,
-    "name": string,
-    "description": string,
-    "phone": string,
-    "metadata": metadata,
-    "preferred_locales": strings,
-    **EXPAND,
-}
-PRODUCT: Spec = {
-    "id": string,
-    "name": string,
-    "active": boolean,
-    "description": string,
-    "metadata": metadata,
-    **EXPAND,
-}
-PRICE: Spec = {
-    "product": string,
-    "unit_amount": integer,
-    "currency": string,
-    "recurring": RECURRING,
-    "lookup_key": string,
-    "transfer_lookup_key": boolean,
-    "nickname": string,
-    "active": boolean,
-    "tax_behavior": one_of("exclusive", "inclusive", "unspecified"),
-    "metadata": metadata,
-    **EXPAND,
-}
-PRICE_UPDATE: Spec = {
-    "active": boolean,
-    "nickname": string,
-    "lookup_key": string,
-    "transfer_lookup_key": boolean,
-    "metadata": metadata,
-    **EXPAND,
-}
-PRICE_LIST: Spec = {
-    **LIST,
-    "lookup_keys": strings,
-    "product": string,
-    "currency": string,
-    "active": boolean,
-    "type": one_of("one_time", "recurring"),
-}
-CHECKOUT: Spec = {
-    "mode": one_of("payment", "setup", "subscription"),
-    "customer": string,
-    "customer_email": string,
-    "client_reference_id": string,
-    "success_url": string,
-    "cancel_url": string,
-    "line_items": [{"price": string, "quantity": integer}],
-    "metadata": metadata,
-    "subscription_data": {
-        "metadata": metadata,
-        "trial_period_days": integer,
-        "description": string,
-    },
-    "allow_promotion_codes": boolean,
-    "billing_address_collection": one_of("auto", "required"),
-    "locale": string,
-    "allowed_payment_method_types": strings,
-    "customer_update": {"address": string, "name": string, "shipping": string},
-    **EXPAND,
-}
-PORTAL: Spec = {"customer": string, "return_url": string, "locale": string, "configuration": string, **EXPAND}
-SUBSCRIPTION_UPDATE: Spec = {
-    "cancel_at_period_end": boolean,
-    "items": [{"id": string, "price": string, "quantity": integer}],
-    "proration_behavior": one_of("create_prorations", "always_invoice", "none"),
-    "metadata": metadata,
-    **EXPAND,
-}
-SUBSCRIPTION_CANCEL: Spec = {"invoice_now": boolean, "prorate": boolean, **EXPAND}
-SUBSCRIPTION_LIST: Spec = {
-    **LIST,
-    "customer": string,
-    "price": string,
-    "status": one_of(
-        "active",
-        "all",
-        "canceled",
-        "ended",
-        "incomplete",
-        "incomplete_expired",
-        "past_due",
-        "paused",
-        "trialing",
-        "unpaid",
-    ),
-}
-INVOICE_LIST: Spec = {
-    **LIST,
-    "customer": string,
-    "subscription": string,
-    "status": one_of("draft", "open", "paid", "uncollectible", "void"),
-}
-EVENT_LIST: Spec = {
-    **LIST,
-    "type": string,
-    "types": strings,
-    "created": lambda value, param: value if isinstance(value, dict) else integer(value, param),
-    "delivery_success": boolean,
-}
-CUSTOMER_LIST: Spec = {**LIST, "email": string}

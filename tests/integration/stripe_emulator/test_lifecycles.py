@@ -215,3 +215,37 @@ def test_every_event_object_has_the_field_names_of_stripes_fixtures(
         if kind == "invoice":
             assert set(obj["lines"]["data"][0]) == set(SAMPLES["line_item"])
     assert {"subscription", "invoice", "checkout.session", "customer", "product", "price"} <= seen
+
+
+def test_the_billing_lifecycle_runs_on_the_injected_clock() -> None:
+    now = [1_801_353_600.0]  # 2027-01-31 00:00 UTC
+    emulator = Emulator(port=0, webhook_url=None, clock=lambda: now[0]).start()
+    try:
+        client = stripe.StripeClient(
+            "sk_test_clock", base_addresses={"api": emulator.base_url}, max_network_retries=0
+        )
+        client.v1.products.create(params={"id": "vip", "name": "VIP"})
+        price = client.v1.prices.create(
+            params={
+                "product": "vip",
+                "unit_amount": 500,
+                "currency": "usd",
+                "recurring": {"interval": "month"},
+            }
+        )
+        session = client.v1.checkout.sessions.create(
+            params={"mode": "subscription", "line_items": [{"price": price.id}], "success_url": "http://x/ok"}
+        )
+        subscription_id = emulator.complete_checkout(session.id)["subscription"]
+        first = client.v1.subscriptions.retrieve(subscription_id)["items"].data[0]
+        now[0] = first.current_period_end
+
+        emulator.advance(subscription_id)
+
+        renewed = client.v1.subscriptions.retrieve(subscription_id)["items"].data[0]
+        # Jan 31 → Feb 28 on the calendar; `advance` starts the next period at the (injected) moment of the call.
+        assert (first.current_period_start, first.current_period_end) == (1_801_353_600, 1_803_772_800)
+        assert (renewed.current_period_start, renewed.current_period_end) == (1_803_772_800, 1_806_192_000)
+        assert emulator.events[-1]["created"] == 1_803_772_800
+    finally:
+        emulator.stop()

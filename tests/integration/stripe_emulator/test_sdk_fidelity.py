@@ -16,6 +16,17 @@ import stripe
 
 from localdev.stripe_emulator import Emulator
 from localdev.stripe_emulator import params as p
+from localdev.stripe_emulator.objects import build
+from localdev.stripe_emulator.resources import (
+    checkout,
+    customers,
+    events,
+    invoices,
+    portal,
+    prices,
+    products,
+    subscriptions,
+)
 
 # Every object type the service reads, by its `object` value.
 RESOURCES: dict[str, type[stripe.StripeObject]] = {
@@ -62,15 +73,23 @@ ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
     "Invoice": {"deleted", "payments", "confirmation_secret", "threshold_reason", "status_details"},
     "Price": {"deleted", "currency_options", "tiers"},
     "Plan": {"deleted", "tiers"},
-    "Product": {"deleted", "tax_details"},
+    "Product": {"deleted"},
     "Subscription": {"presentment_details", "status_details"},
-    "SubscriptionItem": {"deleted", "billed_until", "current_trial"},
+    "SubscriptionItem": {"deleted", "billed_until"},
     "Event": {"account", "context"},
     "Data": {"previous_attributes"},  # event.data: on `*.updated` events only
     "TotalDetails": {"breakdown"},  # includable
     "Issuer": {"account"},  # only for `type: account`
     "Liability": {"account"},  # only for `type: account`
 }
+# Optional fields that Stripe's spec does not make nullable: absent, or a value, never null. (stripe-python
+# annotates nullable and optional fields alike as `Optional`, so the SDK alone cannot tell them apart.)
+SENT_ONLY_WITH_A_VALUE: dict[str, set[str]] = {
+    "SubscriptionDetails": {"subscription_proration_date"},  # only on previews of prorations
+    "BillingMode": {"updated_at"},  # when the billing mode was adopted
+}
+for _cls, _fields_ in SENT_ONLY_WITH_A_VALUE.items():
+    ABSENT_UNLESS_THEY_APPLY.setdefault(_cls, set()).update(_fields_)
 # Classes of options that Stripe sends only for what was configured (one key per payment method used).
 ONLY_WHAT_IS_SET = {"PaymentMethodOptions", "Card"}
 
@@ -107,6 +126,9 @@ def mismatches(value: dict[str, Any], cls: type, path: str) -> list[str]:
     implicit = {"object"} if cls is stripe.ListObject else set()
     for key in sorted(set(value) - set(fields) - implicit):
         found.append(f"{path}.{key}: not a field of {cls.__qualname__}")
+    for key in sorted(SENT_ONLY_WITH_A_VALUE.get(cls.__name__, set()) & set(value)):
+        if value[key] is None:
+            found.append(f"{path}.{key}: null (Stripe sends it with a value or leaves it out)")
     for key in sorted(set(fields) - set(value)):
         if not _optional(fields[key]):
             found.append(f"{path}.{key}: missing (always sent)")
@@ -195,6 +217,42 @@ def test_every_emulated_object_has_exactly_the_fields_of_the_pinned_sdk(
     assert not found, "\n".join(found)
 
 
+@pytest.fixture
+def growth(stripe_client: stripe.StripeClient, emulator: Emulator, checkout: Any) -> dict[str, Any]:
+    """What the growth and events features use: upcoming invoices, pauses."""
+    subscription_id = emulator.complete_checkout(checkout.id)["subscription"]
+    upcoming = emulator.upcoming(subscription_id)
+    emulator.pause(subscription_id, "mark_uncollectible")
+    emulator.advance(subscription_id)
+    stripe_client.v1.subscriptions.update(
+        subscription_id,
+        params={"pause_collection": {"behavior": "keep_as_draft", "resumes_at": 2_000_000_000}},
+    )
+    emulator.advance(subscription_id)
+    emulator.unpause(subscription_id)
+    stripe_client.v1.subscriptions.pause(subscription_id)
+    paused = _get(emulator, f"/v1/subscriptions/{subscription_id}")
+    stripe_client.v1.subscriptions.resume(subscription_id)
+    return {
+        "upcoming": upcoming,
+        "paused": paused,
+        "subscriptions": _get(emulator, f"/v1/subscriptions?customer={checkout.customer}&status=all"),
+        "invoices": _get(emulator, f"/v1/invoices?customer={checkout.customer}"),
+        "events": _get(emulator, "/v1/events?limit=100"),
+    }
+
+
+@pytest.mark.parametrize("name", ["upcoming", "paused", "subscriptions", "invoices", "events"])
+def test_the_growth_objects_have_exactly_the_fields_of_the_pinned_sdk(
+    growth: dict[str, Any], name: str
+) -> None:
+    value = growth[name]
+
+    found = mismatches(value, RESOURCES[value["object"]], name)
+
+    assert not found, "\n".join(found)
+
+
 def test_the_lifecycle_covers_every_object_type_the_service_reads(lifecycle: dict[str, Any]) -> None:
     seen: set[str] = set()
 
@@ -223,20 +281,34 @@ def test_the_field_check_catches_a_field_the_version_dropped() -> None:
 
 # Each parameter spec of the emulator and the SDK's TypedDict for the same endpoint.
 ENDPOINT_PARAMS = [
-    (p.CUSTOMER, "stripe.params._customer_create_params", "CustomerCreateParams"),
-    (p.CUSTOMER, "stripe.params._customer_update_params", "CustomerUpdateParams"),
-    (p.CUSTOMER_LIST, "stripe.params._customer_list_params", "CustomerListParams"),
-    (p.PRODUCT, "stripe.params._product_create_params", "ProductCreateParams"),
-    (p.PRICE, "stripe.params._price_create_params", "PriceCreateParams"),
-    (p.PRICE_UPDATE, "stripe.params._price_update_params", "PriceUpdateParams"),
-    (p.PRICE_LIST, "stripe.params._price_list_params", "PriceListParams"),
-    (p.CHECKOUT, "stripe.params.checkout._session_create_params", "SessionCreateParams"),
-    (p.PORTAL, "stripe.params.billing_portal._session_create_params", "SessionCreateParams"),
-    (p.SUBSCRIPTION_UPDATE, "stripe.params._subscription_update_params", "SubscriptionUpdateParams"),
-    (p.SUBSCRIPTION_CANCEL, "stripe.params._subscription_cancel_params", "SubscriptionCancelParams"),
-    (p.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
-    (p.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
-    (p.EVENT_LIST, "stripe.params._event_list_params", "EventListParams"),
+    (customers.CUSTOMER, "stripe.params._customer_create_params", "CustomerCreateParams"),
+    (customers.CUSTOMER, "stripe.params._customer_update_params", "CustomerUpdateParams"),
+    (customers.CUSTOMER_LIST, "stripe.params._customer_list_params", "CustomerListParams"),
+    (products.PRODUCT, "stripe.params._product_create_params", "ProductCreateParams"),
+    (prices.PRICE, "stripe.params._price_create_params", "PriceCreateParams"),
+    (prices.PRICE_UPDATE, "stripe.params._price_update_params", "PriceUpdateParams"),
+    (prices.PRICE_LIST, "stripe.params._price_list_params", "PriceListParams"),
+    (checkout.CHECKOUT, "stripe.params.checkout._session_create_params", "SessionCreateParams"),
+    (portal.PORTAL, "stripe.params.billing_portal._session_create_params", "SessionCreateParams"),
+    (
+        subscriptions.SUBSCRIPTION_UPDATE,
+        "stripe.params._subscription_update_params",
+        "SubscriptionUpdateParams",
+    ),
+    (
+        subscriptions.SUBSCRIPTION_CANCEL,
+        "stripe.params._subscription_cancel_params",
+        "SubscriptionCancelParams",
+    ),
+    (subscriptions.SUBSCRIPTION_PAUSE, "stripe.params._subscription_pause_params", "SubscriptionPauseParams"),
+    (
+        subscriptions.SUBSCRIPTION_RESUME,
+        "stripe.params._subscription_resume_params",
+        "SubscriptionResumeParams",
+    ),
+    (subscriptions.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
+    (invoices.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
+    (events.EVENT_LIST, "stripe.params._event_list_params", "EventListParams"),
     (p.EXPAND, "stripe.params._subscription_retrieve_params", "SubscriptionRetrieveParams"),
 ]
 
@@ -288,3 +360,34 @@ def test_the_emulator_accepts_only_parameters_the_pinned_sdk_lists(
     module = sys.modules[module_name]
 
     assert unlisted_params(spec, getattr(module, class_name), module) == []
+
+
+def test_the_field_check_catches_a_nullable_field_left_out() -> None:
+    product = build("product", id="prod_1", created=1, name="VIP", updated=1)
+    del product["tax_details"]
+
+    found = mismatches(product, stripe.Product, "product")
+
+    assert found == ["product.tax_details: missing (sent as null when unset)"]
+
+
+def test_the_field_check_catches_null_for_a_field_stripe_sends_only_with_a_value() -> None:
+    details = {"metadata": {}, "subscription": "sub_1", "subscription_proration_date": None}
+
+    found = mismatches(details, stripe.Invoice.Parent.SubscriptionDetails, "parent.subscription_details")
+
+    assert found == [
+        "parent.subscription_details.subscription_proration_date: null "
+        "(Stripe sends it with a value or leaves it out)"
+    ]
+
+
+def test_a_flexible_billing_mode_says_when_it_was_adopted(lifecycle: dict[str, Any]) -> None:
+    subscription = lifecycle["subscriptions"]["data"][0]
+
+    assert subscription["billing_mode"]["type"] == "flexible"
+    assert subscription["billing_mode"]["updated_at"] == subscription["created"]
+    assert (
+        "subscription_proration_date"
+        not in lifecycle["invoices"]["data"][0]["parent"]["subscription_details"]
+    )

@@ -1,0 +1,1 @@
+"""One module per Stripe object: its parameter specs, its operations and its routes (`ROUTES`)."""
