@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.payments.client import stripe_client
+from localdev.dynamodb_calls import counting_dynamodb_calls
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
 
@@ -271,3 +272,12 @@ def test_a_lost_resume_webhook_of_stripes_pause_is_healed_by_reconciliation(club
     assert club.member("ada")["perks_active"] is False
     assert reconcile(club, "ada")[1] >= 1
     assert (club.member("ada")["status"], club.member("ada")["perks_active"]) == ("active", True)
+
+
+def test_a_paused_members_warm_eligibility_check_costs_one_dynamodb_read(club: Club) -> None:
+    club.join("ada")
+    assert club.post("/v1/members/ada/pause").status_code == 200
+    eligible(club, "ada")  # warms the plan, cause and key caches
+    with counting_dynamodb_calls() as calls:
+        assert eligible(club, "ada")["member"] is False
+    assert dict(calls) == {"GetItem": 1}
