@@ -108,7 +108,8 @@ class CauseIn(msgspec.Struct, forbid_unknown_fields=True):
         },
     ),
     description="Creates (once) the shopper's Stripe customer and a Checkout Session in subscription mode. "
-    "409 `already_member` when the shopper's perks are active.",
+    "409 `already_member` when the shopper's perks are active, `membership_paused` when their membership is "
+    "paused (unpause it instead).",
 )  # fmt: skip
 def checkout(call: Call[CheckoutIn, Any]) -> CheckoutStarted:
     body = call.body

@@ -140,6 +140,18 @@ def start_checkout(
             param="customer_ref",
             code="already_member",
         )
+    governing = access_of(state, now).subscription
+    if (
+        governing is not None
+        and rules.is_paused(governing)
+        and governing.status not in rules.TERMINAL_STATUSES
+    ):
+        # A second subscription would bill the shopper twice once the first is unpaused.
+        raise ConflictError(
+            "This shopper's membership is paused; unpause it instead of joining again.",
+            param="customer_ref",
+            code="membership_paused",
+        )
     stripe_customer_id = (
         state.stripe_customer_id if state else None
     ) or stripe_subscriptions.ensure_customer(customer_ref, email)

@@ -281,3 +281,15 @@ def test_a_paused_members_warm_eligibility_check_costs_one_dynamodb_read(club: C
     with counting_dynamodb_calls() as calls:
         assert eligible(club, "ada")["member"] is False
     assert dict(calls) == {"GetItem": 1}
+
+
+def test_a_paused_member_is_sent_to_unpause_rather_than_a_second_checkout(club: Club) -> None:
+    club.join("ada")
+    assert club.post("/v1/members/ada/pause").status_code == 200
+    response = club.post(
+        "/v1/members/ada/checkout",
+        {"plan_id": "vip-monthly", "email": "ada@example.com", "success_url": "https://s.example/ok",
+         "cancel_url": "https://s.example/no"},
+    )  # fmt: skip
+    assert (response.status_code, error_of(response)["code"]) == (409, "membership_paused")
+    assert len(club.emulator.stripe.account.checkout_sessions) == 1
