@@ -1,4 +1,4 @@
-"""Shoppers' memberships: checkout, read, sync, portal, cancel, resume, switch plan, choose a cause."""
+"""Shoppers' memberships: checkout, read, sync, portal, cancel, resume, pause, switch plan, choose a cause."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from chalice.app import Blueprint
 from msgspec import Meta
 
 from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
+from chalicelib.domain.cart import Moment
 from chalicelib.domain.catalog import ClientId, Url
 from chalicelib.domain.patterns import whole
 from chalicelib.services import members
@@ -31,6 +32,7 @@ _MEMBERSHIP = {
     "current_period_end": "2026-12-23T09:00:00Z",
     "cancel_at_period_end": False,
     "grace_until": None,
+    "paused_until": None,
     "cause_id": "school-meals",
     "member_since": "2026-10-23T09:00:00Z",
     "impact": {
@@ -77,6 +79,11 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     at_period_end: bool = True
 
 
+class PauseIn(msgspec.Struct, forbid_unknown_fields=True):
+    # When Stripe resumes collection (and perks return); absent: paused until unpaused.
+    until: Moment | None = None
+
+
 class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     plan_id: ClientId
 
@@ -102,7 +109,8 @@ class CauseIn(msgspec.Struct, forbid_unknown_fields=True):
         },
     ),
     description="Creates (once) the shopper's Stripe customer and a Checkout Session in subscription mode. "
-    "409 `already_member` when the shopper's perks are active.",
+    "409 `already_member` when the shopper's perks are active, `membership_paused` when their membership is "
+    "paused (unpause it instead).",
 )  # fmt: skip
 def checkout(call: Call[CheckoutIn, Any]) -> CheckoutStarted:
     body = call.body
@@ -163,6 +171,34 @@ def cancel(call: Call[CancelIn, Any]) -> Membership:
 )  # fmt: skip
 def resume(call: Call[Any, Any]) -> Membership:
     return members.resume(call.path["customer_ref"], on_dynamodb())
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/pause", summary="Pause the membership (perks stop)",
+    tag="members", roles=STOREFRONT, body=PauseIn, response=Membership, errors=(400, 404, 409, 502),
+    example=Example(
+        path=_ADA, request={"until": "2027-02-01T00:00:00Z"},
+        response=_membership(perks_active=False, perks=None, paused_until="2027-02-01T00:00:00Z"),
+    ),
+    description="Pauses collection in Stripe (`pause_collection` with behavior `void`: no invoice is "
+    "charged) until `until` (RFC 3339, in the future) or until unpaused. Perks stop at once and return "
+    "when Stripe reports the pause lifted. Pausing again with the same `until` changes nothing. 409 "
+    "`no_subscription` / `not_pausable` when the shopper has no subscription that can be paused.",
+)  # fmt: skip
+def pause(call: Call[PauseIn, Any]) -> Membership:
+    return members.pause(call.path["customer_ref"], call.body.until, on_dynamodb())
+
+
+@endpoint(
+    members_api, "POST", "/v1/members/{customer_ref}/unpause", summary="Lift a pause (perks return)",
+    tag="members", roles=STOREFRONT, response=Membership, errors=(404, 409, 502),
+    example=Example(path=_ADA, response=_MEMBERSHIP),
+    description="Clears `pause_collection` (set here or in the Customer Portal), or resumes a subscription "
+    "in Stripe's own `paused` status. Unpausing a membership that is not paused changes nothing. 409 "
+    "`no_subscription` when the shopper has no subscription.",
+)  # fmt: skip
+def unpause(call: Call[Any, Any]) -> Membership:
+    return members.unpause(call.path["customer_ref"], on_dynamodb())
 
 
 @endpoint(

@@ -51,24 +51,44 @@ class SubscriptionSnapshot(msgspec.Struct, kw_only=True):
     created: int = 0
     canceled_at: int | None = None
     ended_at: int | None = None
+    # Stripe's `pause_collection` (the Customer Portal's or our API's pause): its behavior
+    # (`void`, `mark_uncollectible`, `keep_as_draft`) while set, else None; and when Stripe clears it.
+    pause_behavior: str | None = None
+    pause_resumes_at: int | None = None
     # Stripe time of the state this snapshot describes (event `created`, or the read time for
     # states read from the API); used to refuse older states.
     observed_at: float = 0.0
 
 
 def grace_until(snapshot: SubscriptionSnapshot, policy: AccessPolicy) -> datetime | None:
-    """End of the past-due grace period, or None when the subscription is not past due."""
-    if snapshot.status != "past_due" or snapshot.past_due_since is None:
+    """End of the past-due grace period, or None when the subscription is not past due (or paused)."""
+    if snapshot.status != "past_due" or snapshot.past_due_since is None or is_paused(snapshot):
         return None
     return from_epoch(snapshot.past_due_since) + policy.grace
+
+
+def is_paused(snapshot: SubscriptionSnapshot) -> bool:
+    """Paused: `pause_collection` set (the status stays `active`) or Stripe's own status `paused`."""
+    return snapshot.status == "paused" or snapshot.pause_behavior is not None
+
+
+def paused_until(snapshot: SubscriptionSnapshot) -> datetime | None:
+    """When Stripe resumes collecting a paused subscription (`pause_collection.resumes_at`), or None."""
+    if snapshot.pause_behavior is None or snapshot.pause_resumes_at is None:
+        return None
+    return from_epoch(snapshot.pause_resumes_at)
 
 
 def access_until(snapshot: SubscriptionSnapshot, policy: AccessPolicy) -> datetime | None:
     """The moment perks end unless Stripe tells us something new; None when they never started.
 
+    Paused: none, whatever the status says (a pause stops perks until Stripe reports it lifted —
+    at `resumes_at` Stripe clears `pause_collection` and says so; until then nobody pays).
     trialing/active: the period end plus the renewal leeway (perks never outlive a period Stripe
     has not renewed, even if a webhook is lost); past_due: the end of grace; anything else: none.
     """
+    if is_paused(snapshot):
+        return None
     if snapshot.status in ACCESS_STATUSES:
         if snapshot.current_period_end is None:
             return None
@@ -173,6 +193,13 @@ def next_check(
     for snapshot in live:
         if snapshot.status in ("past_due", "incomplete"):
             due.append(now + RECONCILE_DELAY)
+        elif snapshot.pause_resumes_at is not None and snapshot.pause_behavior is not None:
+            # Stripe lifts the pause at `resumes_at`: look then, in case that webhook is lost.
+            resumes = snapshot.pause_resumes_at + RECONCILE_DELAY
+            due.append(resumes if resumes > now else now + RECONCILE_DELAY)
+        elif is_paused(snapshot):
+            # Paused until someone unpauses: a daily look heals a lost unpause.
+            due.append(now + QUIET_RECHECK)
         elif snapshot.status in ("unpaid", "paused") or snapshot.current_period_end is None:
             # No perks either way; a daily look catches a payment whose webhook was lost.
             due.append(now + QUIET_RECHECK)

@@ -47,6 +47,11 @@ class SubscriptionItems(msgspec.Struct):
     data: list[SubscriptionItem]
 
 
+class PauseCollection(msgspec.Struct):
+    behavior: NonEmpty
+    resumes_at: int | None = None
+
+
 class Subscription(msgspec.Struct):
     id: NonEmpty
     customer: NonEmpty
@@ -56,6 +61,8 @@ class Subscription(msgspec.Struct):
     cancel_at_period_end: bool = False
     canceled_at: int | None = None
     ended_at: int | None = None
+    # Set while collection is paused (the subscription stays `active`); null otherwise.
+    pause_collection: PauseCollection | None = None
     metadata: Metadata = {}
 
 
@@ -171,6 +178,7 @@ def snapshot_of(subscription: Subscription, observed_at: float) -> SubscriptionS
     """What the service stores of a subscription (periods from its first item)."""
     item = subscription.items.data[0]
     price = item.price
+    pause = subscription.pause_collection
     return SubscriptionSnapshot(
         subscription_id=subscription.id,
         status=subscription.status,
@@ -190,6 +198,8 @@ def snapshot_of(subscription: Subscription, observed_at: float) -> SubscriptionS
         created=subscription.created,
         canceled_at=subscription.canceled_at,
         ended_at=subscription.ended_at,
+        pause_behavior=pause.behavior if pause else None,
+        pause_resumes_at=pause.resumes_at if pause else None,
         observed_at=observed_at,
     )
 

@@ -106,6 +106,38 @@ def cancel_now(subscription_id: str, observed_at: float) -> SubscriptionSnapshot
     return to_snapshot(as_dict(subscription), observed_at)
 
 
+def pause_collection(
+    subscription_id: str, resumes_at: int | None, observed_at: float
+) -> SubscriptionSnapshot:
+    """Pause collection (the subscription stays `active`, its invoices are voided) until `resumes_at`
+    (Unix seconds: Stripe lifts the pause then) or until unpaused."""
+    from stripe.params import SubscriptionUpdateParams
+
+    params: SubscriptionUpdateParams = {"pause_collection": {"behavior": "void"}}
+    if resumes_at is not None:
+        params = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+    client = stripe_client()
+    with translate_stripe_errors("pause the subscription"):
+        subscription = client.v1.subscriptions.update(subscription_id, params=params)
+    return to_snapshot(as_dict(subscription), observed_at)
+
+
+def unpause_collection(subscription_id: str, observed_at: float) -> SubscriptionSnapshot:
+    """Clear `pause_collection` (Stripe reads an empty value as "unset")."""
+    client = stripe_client()
+    with translate_stripe_errors("unpause the subscription"):
+        subscription = client.v1.subscriptions.update(subscription_id, params={"pause_collection": ""})
+    return to_snapshot(as_dict(subscription), observed_at)
+
+
+def resume_paused(subscription_id: str, observed_at: float) -> SubscriptionSnapshot:
+    """Resume a subscription in Stripe's own `paused` status (Stripe's default: a new period starts now)."""
+    client = stripe_client()
+    with translate_stripe_errors("resume the paused subscription"):
+        subscription = client.v1.subscriptions.resume(subscription_id)
+    return to_snapshot(as_dict(subscription), observed_at)
+
+
 def switch_price(
     subscription_id: str, item_id: str, price_id: str, plan_id: str, observed_at: float
 ) -> SubscriptionSnapshot:

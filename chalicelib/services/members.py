@@ -7,6 +7,7 @@ no-op or a re-read (see `services.stripe_events`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 
@@ -44,6 +45,7 @@ class Membership(msgspec.Struct):
     current_period_end: datetime | None
     cancel_at_period_end: bool
     grace_until: datetime | None
+    paused_until: datetime | None
     cause_id: str | None
     member_since: datetime | None
     impact: dict[str, DonationSums]
@@ -70,6 +72,7 @@ def render(state: MemberState, now: datetime) -> Membership:
         current_period_end=_moment(subscription.current_period_end if subscription else None),
         cancel_at_period_end=bool(subscription and subscription.cancel_at_period_end),
         grace_until=rules.grace_until(subscription, access_policy()) if subscription else None,
+        paused_until=rules.paused_until(subscription) if subscription else None,
         cause_id=access.cause_id,
         member_since=state.member_since,
         impact=impact,
@@ -137,6 +140,18 @@ def start_checkout(
             "This shopper is already an active member; manage the plan through the portal or /plan.",
             param="customer_ref",
             code="already_member",
+        )
+    governing = access_of(state, now).subscription
+    if (
+        governing is not None
+        and rules.is_paused(governing)
+        and governing.status not in rules.TERMINAL_STATUSES
+    ):
+        # A second subscription would bill the shopper twice once the first is unpaused.
+        raise ConflictError(
+            "This shopper's membership is paused; unpause it instead of joining again.",
+            param="customer_ref",
+            code="membership_paused",
         )
     stripe_customer_id = (
         state.stripe_customer_id if state else None
@@ -346,6 +361,57 @@ def resume(customer_ref: str, uow: UnitOfWork) -> Membership:
     snapshot = stripe_subscriptions.set_cancel_at_period_end(
         subscription.subscription_id, False, observed_now()
     )
+    return _store_one(customer_ref, snapshot, now, uow)
+
+
+# Statuses whose collection can be paused (Stripe's own `paused` status is paused already).
+PAUSABLE_STATUSES = frozenset({"trialing", "active", "past_due"})
+
+
+def pause(customer_ref: str, until: datetime | None, uow: UnitOfWork) -> Membership:
+    """Pause collection in Stripe (invoices voided): perks stop until unpaused, or until Stripe
+    lifts the pause at `until`. Pausing again with the same `until` changes nothing."""
+    now = clock.now()
+    if until is not None and until <= now:
+        raise ValidationError("`until` must be in the future.", param="until", code="invalid_until")
+    state = _require(customer_ref)
+    subscription = _governing(state, now, uow)
+    # Stripe counts whole seconds: round up, so the pause never ends before `until`.
+    resumes_at = math.ceil(until.timestamp()) if until is not None else None
+    if subscription.status == "paused":
+        if resumes_at is not None:
+            raise ConflictError(
+                "Stripe has paused this subscription itself; unpause it before choosing an end.",
+                param="until",
+                code="paused_by_stripe",
+            )
+        return render(state, now)
+    if subscription.pause_behavior is not None and subscription.pause_resumes_at == resumes_at:
+        return render(state, now)
+    if subscription.status not in PAUSABLE_STATUSES:
+        raise ConflictError(
+            f"A `{subscription.status}` subscription cannot be paused.",
+            param="customer_ref",
+            code="not_pausable",
+        )
+    snapshot = stripe_subscriptions.pause_collection(subscription.subscription_id, resumes_at, observed_now())
+    logger.info("membership paused", extra={"customer_ref": customer_ref, "resumes_at": resumes_at})
+    return _store_one(customer_ref, snapshot, now, uow)
+
+
+def unpause(customer_ref: str, uow: UnitOfWork) -> Membership:
+    """Lift a pause (ours, the Customer Portal's or Stripe's own `paused` status); perks return
+    as the subscription's status and period allow. Nothing paused: nothing changes."""
+    now = clock.now()
+    state = _require(customer_ref)
+    subscription = _governing(state, now, uow)
+    if subscription.status == "paused":
+        snapshot = stripe_subscriptions.resume_paused(subscription.subscription_id, observed_now())
+    elif subscription.pause_behavior is not None:
+        snapshot = stripe_subscriptions.unpause_collection(subscription.subscription_id, observed_now())
+    else:
+        return render(state, now)
+    logger.info("membership unpaused", extra={"customer_ref": customer_ref})
     return _store_one(customer_ref, snapshot, now, uow)
 
 

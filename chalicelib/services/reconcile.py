@@ -70,7 +70,15 @@ def _time_for_a_shopper() -> bool:
 def _facts(snapshots: list[SubscriptionSnapshot]) -> set[tuple[object, ...]]:
     """What matters about subscriptions, without when we observed it."""
     return {
-        (s.subscription_id, s.status, s.plan_id, s.current_period_end, s.cancel_at_period_end)
+        (
+            s.subscription_id,
+            s.status,
+            s.plan_id,
+            s.current_period_end,
+            s.cancel_at_period_end,
+            s.pause_behavior,
+            s.pause_resumes_at,
+        )
         for s in snapshots
     }
 

@@ -33,7 +33,7 @@ def membership(customer_ref: str) -> Membership:
     except NotFoundError:
         return Membership(
             customer_ref=customer_ref, status="none", plan_id=None, perks_active=False, perks=None,
-            current_period_end=None, cancel_at_period_end=False, grace_until=None,
+            current_period_end=None, cancel_at_period_end=False, grace_until=None, paused_until=None,
             cause_id=settings.default_cause_id, member_since=None, impact={}, value={},
         )  # fmt: skip
 

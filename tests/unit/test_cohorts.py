@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
+
 from chalicelib.domain.cohorts import (
     Cohort,
     CohortMove,
@@ -88,3 +90,16 @@ def test_the_csv_keeps_a_cohort_plan_that_looks_like_a_formula_inert() -> None:
         "2026-09,'=cmd,usd,1,1 1,999,0",
     ]
     assert isinstance(cohort_report("2026-09", "2026-09", "2026-10", {}), CohortReport)
+
+
+def test_a_pause_ends_the_standing_when_it_was_seen_and_the_unpause_restarts_it() -> None:
+    standing, _ = follow(None, [_sub("s1", "active", SEP_3)], _at(SEP_3), POLICY)
+    paused = msgspec.structs.replace(_sub("s1", "active", SEP_3, observed_at=OCT_5), pause_behavior="void")
+    standing, moves = follow(standing, [paused], _at(OCT_5), POLICY)
+    assert standing is not None and standing.active is False
+    assert [(m.month, m.active, m.joined) for m in moves] == [("2026-10", -1, 0)]
+
+    unpaused = _sub("s1", "active", SEP_3, observed_at=NOV_2)
+    standing, moves = follow(standing, [unpaused], _at(NOV_2), POLICY)
+    assert standing is not None and standing.active is True
+    assert [(m.month, m.active, m.joined) for m in moves] == [("2026-11", 1, 0)]

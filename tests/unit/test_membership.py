@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.membership import (
     AccessPolicy,
@@ -13,9 +15,11 @@ from chalicelib.domain.membership import (
     dunning_started_at,
     governing_subscription,
     grace_until,
+    is_paused,
     member_since,
     merge_snapshot,
     next_check,
+    paused_until,
     perks_active,
     supersedes,
 )
@@ -129,3 +133,73 @@ def test_reconciliation_checks_a_checkout_that_never_reported_back() -> None:
     assert next_check([], START, START) == START + 3600
     assert next_check([], START, START + 3600) == START + 25 * 3600
     assert next_check([], START, START + 25 * 3600) is None
+
+
+@pytest.mark.parametrize("behavior", ["void", "mark_uncollectible", "keep_as_draft"])
+@pytest.mark.parametrize("status", ["trialing", "active", "past_due"])
+def test_a_pause_collection_stops_perks_whatever_the_status_says(status: str, behavior: str) -> None:
+    paused = sub(status, pause_behavior=behavior)
+    assert is_paused(paused)
+    assert not perks_active(paused, at(START, seconds=1), POLICY)
+    assert access_until(paused, POLICY) is None
+    assert grace_until(paused, POLICY) is None
+    # Unpaused (pause_collection cleared), the same subscription grants perks again.
+    assert perks_active(sub(status), at(START, seconds=1), POLICY)
+
+
+def test_paused_until_is_when_stripe_resumes_collection_or_none() -> None:
+    resumes = START + 10 * 86400
+    assert paused_until(sub("active", pause_behavior="void", pause_resumes_at=resumes)) == at(resumes)
+    assert paused_until(sub("active", pause_behavior="void")) is None
+    assert paused_until(sub("paused")) is None
+    assert paused_until(sub("active")) is None
+
+
+def test_a_scheduled_resume_grants_nothing_until_stripe_reports_the_pause_lifted() -> None:
+    resumes = START + 10 * 86400
+    paused = sub("active", pause_behavior="void", pause_resumes_at=resumes)
+    assert not perks_active(paused, at(resumes, seconds=1), POLICY)
+
+
+def test_a_paused_member_follows_an_unpaused_subscription_that_still_grants_perks() -> None:
+    older = sub("active", subscription_id="sub_0", created=START - 100)
+    newer = sub("active", subscription_id="sub_1", pause_behavior="void")
+    assert governing_subscription([older, newer], at(START, seconds=1), POLICY) == older
+    assert governing_subscription([newer], at(START, seconds=1), POLICY) == newer
+
+
+def test_reconciliation_looks_after_a_scheduled_resume_and_daily_at_an_open_pause() -> None:
+    resumes = START + 10 * 86400
+    assert next_check([sub("active", pause_behavior="void", pause_resumes_at=resumes)], None, START) == (
+        resumes + 3600
+    )
+    assert next_check([sub("active", pause_behavior="void")], None, START) == START + 24 * 3600
+    assert next_check([sub("paused")], None, START) == START + 24 * 3600
+
+
+@given(
+    status=st.sampled_from(
+        ["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled", "paused"]
+    ),
+    behavior=st.sampled_from([None, "void", "mark_uncollectible", "keep_as_draft"]),
+    resumes_in=st.none() | st.integers(min_value=-86400 * 60, max_value=86400 * 60),
+    offset=st.integers(min_value=-86400 * 40, max_value=86400 * 40),
+    cancel=st.booleans(),
+)
+def test_no_paused_subscription_ever_grants_perks(
+    status: str, behavior: str | None, resumes_in: int | None, offset: int, cancel: bool
+) -> None:
+    snapshot = sub(
+        status,
+        pause_behavior=behavior,
+        pause_resumes_at=None if resumes_in is None or behavior is None else START + resumes_in,
+        cancel_at_period_end=cancel,
+    )
+    now = at(START, seconds=offset)
+    unpaused = sub(status, cancel_at_period_end=cancel)
+    if is_paused(snapshot):
+        assert not perks_active(snapshot, now, POLICY)
+    else:
+        assert perks_active(snapshot, now, POLICY) == perks_active(unpaused, now, POLICY)
+    # A pause never grants what the same subscription unpaused would not.
+    assert not perks_active(snapshot, now, POLICY) or perks_active(unpaused, now, POLICY)

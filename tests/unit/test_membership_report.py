@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -93,6 +94,25 @@ def test_mrr_counts_paying_members_only_and_divides_yearly_plans_by_twelve_once(
     revenue = {row.currency: (row.mrr, row.mrr_decimal, row.paying_members) for row in result.mrr}
     # 2 × 999 monthly (one past due in grace) + round half up(2 × 9900 / 12) = 1998 + 1650.
     assert revenue == {"eur": (500, "5.00", 1), "usd": (3648, "36.48", 4)}
+
+
+def test_paused_members_count_under_their_status_without_perks_and_bring_no_mrr() -> None:
+    """As Stripe counts MRR: a subscription whose collection is paused (or in status `paused`) adds none."""
+    portal_paused = msgspec.structs.replace(subscription(), pause_behavior="void")
+    scheduled = msgspec.structs.replace(
+        subscription(plan_id="yearly"), pause_behavior="void", pause_resumes_at=_at(NOW + timedelta(days=20))
+    )
+    result = membership_report(
+        [[subscription()], [portal_paused], [scheduled], [subscription(status="paused")]],
+        PLANS, NOW, POLICY, "2026-01", "2026-06",
+    )  # fmt: skip
+    counts = {(row.plan_id, row.status): (row.members, row.perks_active) for row in result.members}
+    assert counts == {
+        ("monthly", "active"): (2, 1),
+        ("yearly", "active"): (1, 0),
+        ("monthly", "paused"): (1, 0),
+    }
+    assert [(row.currency, row.mrr, row.paying_members) for row in result.mrr] == [("usd", 999, 1)]
 
 
 def test_never_paid_checkouts_are_not_joins_and_months_outside_the_range_are_left_out() -> None:

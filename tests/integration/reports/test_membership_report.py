@@ -144,3 +144,18 @@ def test_the_memberships_report_as_csv_has_one_row_per_item_of_each_list(club: C
     assert sections.count("members") == len(report["members"]) and sections.count("mrr") == 1
     assert sections.count("months") == len(report["months"])
     assert "mrr,,,,,usd,999,9.99,1,,," in lines
+
+
+def test_a_member_who_paused_in_the_portal_keeps_counting_without_perks_or_mrr(club: Club) -> None:
+    club.join("ada", "vip-monthly")
+    paused = club.join("bob", "vip-monthly")
+    before = len(club.emulator.events)
+    club.emulator.pause(paused, "void")
+    assert set(club.deliver(club.emulator.events_since(before))) == {200}
+
+    report = json.loads(_report(club).body)
+
+    assert report["members"] == [
+        {"plan_id": "vip-monthly", "status": "active", "members": 2, "perks_active": 1}
+    ]
+    assert report["mrr"] == [{"currency": "usd", "mrr": 999, "mrr_decimal": "9.99", "paying_members": 1}]
