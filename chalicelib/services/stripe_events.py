@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from chalicelib import clock, log
 from chalicelib.domain.conflicts import EventAlreadyAppliedError
@@ -53,7 +54,15 @@ class Facts:
     snapshots: list[SubscriptionSnapshot] = field(default_factory=list)
 
 
-def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> str:
+class SubscriptionReader(Protocol):
+    """How an event's subscription is read from Stripe (`payments.subscriptions`; a fake in tests)."""
+
+    def retrieve_subscription(self, subscription_id: str, observed_at: float) -> SubscriptionSnapshot: ...
+
+
+def apply_stripe_event(
+    event: StripeEvent | IgnoredEvent, uow: UnitOfWork, stripe: SubscriptionReader = stripe_subscriptions
+) -> str:
     """Apply one verified event. Returns what happened: applied, duplicate, ignored or unknown_customer.
 
     Raises only for transient failures (DynamoDB or Stripe unreachable), so Stripe retries.
@@ -71,7 +80,7 @@ def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> st
         member = uow.members.get(customer_ref)
     if member is None:
         return "unknown_customer"
-    facts = read_facts(event, member)
+    facts = read_facts(event, member, stripe)
     now = clock.now()
     expires_at = now + timedelta(days=settings.stripe_event_ttl_days)
     key = idempotency.stripe_event_key(event.id)
@@ -126,30 +135,30 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.Me
     return False
 
 
-def _subscription_facts(event: StripeEvent, member: Member) -> Facts:
+def _subscription_facts(event: StripeEvent, member: Member, stripe: SubscriptionReader) -> Facts:
     """A subscription's own state: kept when strictly newer than the stored one, else Stripe is asked."""
     obj = event.object
     assert isinstance(obj, Subscription)
     payload = snapshot_of(obj, event.created)
-    fresh = _read(payload.subscription_id) if member.needs_fresh_state(payload) else None
+    fresh = _read(stripe, payload.subscription_id) if member.needs_fresh_state(payload) else None
     return Facts(payload=payload, fresh=fresh, stripe_customer_id=obj.customer,
                  snapshots=[payload, *([fresh] if fresh else [])])  # fmt: skip
 
 
-def _checkout_facts(event: StripeEvent, member: Member) -> Facts:
+def _checkout_facts(event: StripeEvent, member: Member, stripe: SubscriptionReader) -> Facts:
     """A completed checkout carries no subscription state: read it, and link the Stripe customer."""
     obj = event.object
     assert isinstance(obj, CheckoutSession)
-    fresh = _read(obj.subscription) if obj.subscription else None
+    fresh = _read(stripe, obj.subscription) if obj.subscription else None
     return Facts(fresh=fresh, stripe_customer_id=obj.customer, snapshots=[fresh] if fresh else [])
 
 
-def _invoice_facts(event: StripeEvent, member: Member) -> Facts:
+def _invoice_facts(event: StripeEvent, member: Member, stripe: SubscriptionReader) -> Facts:
     """An invoice's subscription, read from Stripe; for `invoice.paid`, the payment to account for."""
     obj = event.object
     assert isinstance(obj, Invoice)
     subscription_id = obj.subscription_id
-    fresh = _read(subscription_id) if subscription_id else None
+    fresh = _read(stripe, subscription_id) if subscription_id else None
     paid = None
     if event.type == "invoice.paid":
         paid_at = obj.status_transitions.paid_at or event.created
@@ -158,7 +167,7 @@ def _invoice_facts(event: StripeEvent, member: Member) -> Facts:
 
 
 # Event type → what the event tells (reading Stripe at most once, before anything is written).
-FACTS: dict[str, Callable[[StripeEvent, Member], Facts]] = {
+FACTS: dict[str, Callable[[StripeEvent, Member, SubscriptionReader], Facts]] = {
     "checkout.session.completed": _checkout_facts,
     "customer.subscription.created": _subscription_facts,
     "customer.subscription.updated": _subscription_facts,
@@ -170,8 +179,8 @@ FACTS: dict[str, Callable[[StripeEvent, Member], Facts]] = {
 }
 
 
-def _read(subscription_id: str) -> SubscriptionSnapshot:
-    return stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())
+def _read(stripe: SubscriptionReader, subscription_id: str) -> SubscriptionSnapshot:
+    return stripe.retrieve_subscription(subscription_id, members.observed_now())
 
 
 def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:

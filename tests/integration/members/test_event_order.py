@@ -1,8 +1,10 @@
-"""Stripe delivers at least once and in any order: every order, and every duplicate, converges."""
+"""Stripe delivers at least once and in any order: every order, and every duplicate, converges.
+
+Over HTTP, one shuffled order per scenario; every order of these scenarios runs in memory, many examples
+(`tests/unit/test_event_order.py`)."""
 
 from __future__ import annotations
 
-import itertools
 import random
 from typing import Any
 
@@ -69,13 +71,12 @@ def _converges(club: Club, replay: Replay, events: list[dict[str, Any]], orders:
         assert _outcome(club, customer_ref) == expected, [e["type"] for e in shuffled]
 
 
-def test_every_order_of_the_checkout_events_gives_the_same_active_membership(club: Club) -> None:
+def test_the_checkout_events_in_reverse_give_the_same_active_membership(club: Club) -> None:
     session = club.start_checkout("ada")
     replay = Replay("ada")
     events = _handled(club.pay(session))
     assert len(events) == 4
-    orders = [list(p) for p in itertools.permutations(range(len(events)))]
-    _converges(club, replay, events, orders)
+    _converges(club, replay, events, [list(reversed(range(len(events))))])
     assert _outcome(club, "ada")[:3] == ("active", "vip-monthly", True)
 
 
@@ -90,8 +91,7 @@ def test_shuffled_events_of_a_failed_then_recovered_renewal_converge(club: Club)
     events += club.advance(subscription_id, "paid")
     events = _handled(events)
     rng = random.Random(20261123)
-    orders = [rng.sample(range(len(events)), len(events)) for _ in range(12)]
-    _converges(club, replay, events, orders)
+    _converges(club, replay, events, [rng.sample(range(len(events)), len(events))])
     assert _outcome(club, "ada")[:3] == ("active", "vip-monthly", True)
 
 
@@ -108,8 +108,7 @@ def test_shuffled_events_of_a_cancellation_at_period_end_converge(club: Club) ->
     events += club.advance(subscription_id)
     events = _handled(events)
     rng = random.Random(7)
-    orders = [rng.sample(range(len(events)), len(events)) for _ in range(12)]
-    _converges(club, replay, events, orders)
+    _converges(club, replay, events, [rng.sample(range(len(events)), len(events))])
     assert _outcome(club, "ada")[:3] == ("canceled", "vip-monthly", False)
 
 
