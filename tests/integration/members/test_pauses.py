@@ -319,3 +319,28 @@ def test_shuffled_events_of_pauses_renewals_and_unpauses_converge(club: Club) ->
     _converges(club, replay, events, orders)
     member = club.member("ada")
     assert (member["status"], member["perks_active"], member["paused_until"]) == ("paused", False, None)
+
+
+def test_unpause_lifts_a_portal_pause_whose_webhook_was_lost(club: Club) -> None:
+    subscription_id = club.join("ada")
+    club.emulator.pause(subscription_id, "void")  # its webhook never arrives
+    assert club.member("ada")["perks_active"] is True
+
+    response = club.post("/v1/members/ada/unpause")
+
+    assert (response.status_code, json.loads(response.body)["perks_active"]) == (200, True)
+    assert stripe_subscription(subscription_id)["pause_collection"] is None
+    assert reconcile(club, "ada") == (1, 0)  # nothing left to heal: perks stay
+    assert club.member("ada")["perks_active"] is True
+
+
+def test_pause_sees_a_portal_pause_whose_webhook_was_lost(club: Club) -> None:
+    subscription_id = club.join("ada")
+    club.emulator.pause(subscription_id, "keep_as_draft")  # its webhook never arrives
+    before = len(club.emulator.events)
+
+    response = club.post("/v1/members/ada/pause")
+
+    assert (response.status_code, json.loads(response.body)["perks_active"]) == (200, False)
+    assert stripe_subscription(subscription_id)["pause_collection"]["behavior"] == "keep_as_draft"
+    assert club.emulator.events_since(before) == []
