@@ -374,20 +374,18 @@ def pause(customer_ref: str, until: datetime | None, uow: UnitOfWork) -> Members
     now = clock.now()
     if until is not None and until <= now:
         raise ValidationError("`until` must be in the future.", param="until", code="invalid_until")
-    state = _require(customer_ref)
-    subscription = _governing(state, now, uow)
+    subscription = _as_stripe_has_it(_require(customer_ref), now, uow)
     # Stripe counts whole seconds: round up, so the pause never ends before `until`.
     resumes_at = math.ceil(until.timestamp()) if until is not None else None
-    if subscription.status == "paused":
-        if resumes_at is not None:
-            raise ConflictError(
-                "Stripe has paused this subscription itself; unpause it before choosing an end.",
-                param="until",
-                code="paused_by_stripe",
-            )
-        return render(state, now)
-    if subscription.pause_behavior is not None and subscription.pause_resumes_at == resumes_at:
-        return render(state, now)
+    if subscription.status == "paused" and resumes_at is not None:
+        raise ConflictError(
+            "Stripe has paused this subscription itself; unpause it before choosing an end.",
+            param="until",
+            code="paused_by_stripe",
+        )
+    already = subscription.pause_behavior is not None and subscription.pause_resumes_at == resumes_at
+    if subscription.status == "paused" or already:
+        return _store_one(customer_ref, subscription, now, uow)
     if subscription.status not in PAUSABLE_STATUSES:
         raise ConflictError(
             f"A `{subscription.status}` subscription cannot be paused.",
@@ -403,16 +401,22 @@ def unpause(customer_ref: str, uow: UnitOfWork) -> Membership:
     """Lift a pause (ours, the Customer Portal's or Stripe's own `paused` status); perks return
     as the subscription's status and period allow. Nothing paused: nothing changes."""
     now = clock.now()
-    state = _require(customer_ref)
-    subscription = _governing(state, now, uow)
+    subscription = _as_stripe_has_it(_require(customer_ref), now, uow)
     if subscription.status == "paused":
         snapshot = stripe_subscriptions.resume_paused(subscription.subscription_id, observed_now())
     elif subscription.pause_behavior is not None:
         snapshot = stripe_subscriptions.unpause_collection(subscription.subscription_id, observed_now())
     else:
-        return render(state, now)
+        return _store_one(customer_ref, subscription, now, uow)
     logger.info("membership unpaused", extra={"customer_ref": customer_ref})
     return _store_one(customer_ref, snapshot, now, uow)
+
+
+def _as_stripe_has_it(state: MemberState, now: datetime, uow: UnitOfWork) -> rules.SubscriptionSnapshot:
+    """The subscription a pause applies to, read from Stripe: a pause or unpause made in the portal
+    whose webhook is lost or late is seen (and stored) before deciding."""
+    stored = _governing(state, now, uow)
+    return stripe_subscriptions.retrieve_subscription(stored.subscription_id, observed_now())
 
 
 def switch_plan(customer_ref: str, plan_id: str, uow: UnitOfWork) -> Membership:

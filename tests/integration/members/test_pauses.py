@@ -4,6 +4,7 @@ the API, Stripe's own `paused` status), and gets them back when it is lifted —
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from chalicelib.payments.client import stripe_client
 from localdev.dynamodb_calls import counting_dynamodb_calls
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
+from tests.integration.members.test_event_order import HANDLED, Replay, _converges
 
 
 def eligible(club: Club, customer_ref: str) -> dict[str, Any]:
@@ -293,3 +295,52 @@ def test_a_paused_member_is_sent_to_unpause_rather_than_a_second_checkout(club: 
     )  # fmt: skip
     assert (response.status_code, error_of(response)["code"]) == (409, "membership_paused")
     assert len(club.emulator.stripe.account.checkout_sessions) == 1
+
+
+PAUSE_EVENTS = {*HANDLED, "customer.subscription.paused", "customer.subscription.resumed"}
+
+
+def test_shuffled_events_of_pauses_renewals_and_unpauses_converge(club: Club) -> None:
+    session = club.start_checkout("ada")
+    replay = Replay("ada")
+    events = club.pay(session)
+    subscription_id = next(
+        e["data"]["object"]["id"] for e in events if e["type"] == "customer.subscription.created"
+    )
+    before = len(club.emulator.events)
+    club.emulator.pause(subscription_id, "void")
+    club.emulator.advance(subscription_id, "paid")
+    club.emulator.unpause(subscription_id)
+    stripe_client().v1.subscriptions.pause(subscription_id, params={"type": "subscription"})
+    events += club.emulator.events_since(before)
+    events = [e for e in events if e["type"] in PAUSE_EVENTS]
+    rng = random.Random(2412)
+    orders = [rng.sample(range(len(events)), len(events)) for _ in range(8)]
+    _converges(club, replay, events, orders)
+    member = club.member("ada")
+    assert (member["status"], member["perks_active"], member["paused_until"]) == ("paused", False, None)
+
+
+def test_unpause_lifts_a_portal_pause_whose_webhook_was_lost(club: Club) -> None:
+    subscription_id = club.join("ada")
+    club.emulator.pause(subscription_id, "void")  # its webhook never arrives
+    assert club.member("ada")["perks_active"] is True
+
+    response = club.post("/v1/members/ada/unpause")
+
+    assert (response.status_code, json.loads(response.body)["perks_active"]) == (200, True)
+    assert stripe_subscription(subscription_id)["pause_collection"] is None
+    assert reconcile(club, "ada") == (1, 0)  # nothing left to heal: perks stay
+    assert club.member("ada")["perks_active"] is True
+
+
+def test_pause_sees_a_portal_pause_whose_webhook_was_lost(club: Club) -> None:
+    subscription_id = club.join("ada")
+    club.emulator.pause(subscription_id, "keep_as_draft")  # its webhook never arrives
+    before = len(club.emulator.events)
+
+    response = club.post("/v1/members/ada/pause")
+
+    assert (response.status_code, json.loads(response.body)["perks_active"]) == (200, False)
+    assert stripe_subscription(subscription_id)["pause_collection"]["behavior"] == "keep_as_draft"
+    assert club.emulator.events_since(before) == []
