@@ -85,3 +85,4 @@ $("#join-offer")?.setAttribute("cancel-url", `${location.origin}/demo-store`);
 $("#account").setAttribute("return-url", `${location.origin}/demo-store`);
 configure({ api, token });
 renderSignIn();
+document.documentElement.dataset.ready = "true";

@@ -101,6 +101,12 @@ def rendered(tab: Any, element: str) -> str:
     return " ".join(text.split())
 
 
+def open_store(tab: Any) -> None:
+    """The demo store, once its script has wired its buttons (before that a click would do nothing)."""
+    tab.goto(tab.store)
+    wait_until(tab, "document.documentElement.dataset.ready === 'true'")
+
+
 def sign_in(tab: Any, shopper: str) -> None:
     tab.fill("#shopper", shopper)
     tab.click("#sign-in-button")
@@ -109,7 +115,7 @@ def sign_in(tab: Any, shopper: str) -> None:
 
 def join(tab: Any, api: Api, shopper: str) -> None:
     """Sign in, put a tee in the cart, join from the offer with the keyboard, pay on the hosted page."""
-    tab.goto(tab.store)
+    open_store(tab)
     sign_in(tab, shopper)
     tab.get_by_role("button", name="Add Organic tee to cart").click()
     assert "Join" in rendered(tab, "vip-join-offer")
@@ -128,7 +134,7 @@ def layout_shift(tab: Any) -> float:
 
 
 def test_a_guest_sees_the_join_offer_with_the_saving_as_money_and_the_disclosure(shop: Any, api: Api) -> None:
-    shop.goto(shop.store)
+    open_store(shop)
     shop.get_by_role("button", name="Add Organic tee to cart").click()
     shop.get_by_role("button", name="Add Organic tee to cart").click()
     cart = {
@@ -250,7 +256,7 @@ def test_every_element_fits_390_px_is_keyboard_usable_and_passes_axe(
 
 
 def test_a_guest_page_passes_axe(shop: Any, axe_source: str) -> None:
-    shop.goto(shop.store)
+    open_store(shop)
     shop.get_by_role("button", name="Add Organic tee to cart").click()
     rendered(shop, "vip-join-offer")
     rendered(shop, "vip-disclosure")
@@ -286,3 +292,44 @@ def test_a_page_on_an_origin_not_allowed_cannot_read_a_shoppers_data(
     )
     context.close()
     assert outcome == "blocked: TypeError"
+
+
+def test_an_element_makes_no_request_until_it_is_connected(shop: Any, store_stack: Stack) -> None:
+    open_store(shop)
+    rendered(shop, "vip-disclosure")
+    calls: list[str] = []
+    shop.on("request", lambda r: r.url.startswith(store_stack.api + "/v1/") and calls.append(r.url))
+    # A join offer asks for "join and save" each time it renders a cart (that answer is not shared).
+    shop.evaluate(
+        """(cart) => { window.__detached = document.createElement("vip-join-offer");
+             window.__detached.setAttribute("cart", JSON.stringify(cart)); }""",
+        {"currency": "usd", "items": [TEE], "shipping": {"method": "standard", "amount": 695}},
+    )
+    shop.wait_for_timeout(500)
+    assert calls == []
+    shop.evaluate("document.querySelector('main').append(window.__detached)")
+    wait_until(shop, "!window.__detached.shadowRoot.querySelector('.box').hasAttribute('aria-busy')")
+    assert f"{store_stack.api}/v1/offer/preview" in calls
+
+
+def test_an_unreachable_api_shows_a_short_message_in_the_element_and_no_page_error(
+    chromium: Any, store_stack: Stack
+) -> None:
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    page_errors: list[str] = []
+    tab.on("pageerror", lambda error: page_errors.append(str(error)))
+    tab.goto(store_stack.demo_store + "/demo-store")
+    rendered(tab, "vip-disclosure")
+    # The kit pointed at a closed port: every element says so inside itself.
+    tab.evaluate(
+        """async (api) => (await import(`${api}/kit/vip.js`)).configure({ api: "http://127.0.0.1:9", token: null })""",
+        store_stack.api,
+    )
+    wait_until(
+        tab, "document.querySelector('vip-disclosure').shadowRoot.querySelector('[part=error]') !== null"
+    )
+    assert rendered(tab, "vip-disclosure") == "The club is unreachable right now."
+    tab.wait_for_timeout(300)
+    context.close()
+    assert page_errors == []

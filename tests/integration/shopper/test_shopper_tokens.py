@@ -202,3 +202,15 @@ def test_tokens_never_appear_in_the_logs(client: Any, keys: dict[str, str], log_
     assert len(log_lines) >= 5
     for secret in (token, expired, *(t.split(".")[2] for t in (token, expired))):
         assert not [line for line in log_lines if secret in line]
+
+
+def test_importing_the_app_does_not_import_the_jwt_library() -> None:
+    """Cold start: PyJWT is imported by the first request that mints or checks a token."""
+    import subprocess
+    import sys
+
+    code = "import sys, app; print('jwt' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert found.stdout.strip() == "False"
