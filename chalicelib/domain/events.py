@@ -302,7 +302,7 @@ def membership_moments(before: Standing | None, after: Standing, fact: Fact | No
     moments: list[Moment] = []
     started = after.perks_active and not was.perks_active
     stopped = was.perks_active and not after.perks_active
-    if started and was.paused:
+    if started and (was.paused or was.status == "paused"):
         moments.append(Moment(type=MEMBER_UNPAUSED))
     elif started and was.status not in _LIVE_STATUSES:
         moments.append(Moment(type=MEMBER_JOINED))

@@ -160,6 +160,7 @@ export interface Membership {
   current_period_end: string | null;
   cancel_at_period_end: boolean;
   grace_until: string | null;
+  paused_until: string | null;
   cause_id: string | null;
   member_since: string | null;
   impact: Record<string, DonationSums>;
