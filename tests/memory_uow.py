@@ -31,7 +31,15 @@ from chalicelib.domain.conflicts import (
     StaleMemberError,
     StaleOrderError,
 )
-from chalicelib.domain.donations import Balance, CauseBalance, CauseTotal, Posting, TotalsLine, counted_in
+from chalicelib.domain.donations import (
+    Balance,
+    CauseBalance,
+    CauseTotal,
+    Posting,
+    ShopperImpact,
+    TotalsLine,
+    counted_in,
+)
 from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
@@ -165,6 +173,24 @@ class _Members:
                 lambda t: t.events.add(event_key),
             )
         )
+
+    def value(self, customer_ref: str) -> tuple[dict[tuple[str, str], Balance], dict[str, tuple[int, int]]]:
+        tables = self._uow.tables
+        impact = {
+            (line.currency, line.cause_id): copy.copy(balance)
+            for line, balance in tables.totals.items()
+            if isinstance(line, ShopperImpact) and line.customer_ref == customer_ref
+        }
+        running: dict[str, tuple[int, int]] = {}
+        for effects in tables.program:
+            if effects.customer_ref == customer_ref and effects.saved:
+                saved, fees = running.get(effects.movement.currency, (0, 0))
+                running[effects.movement.currency] = (saved + effects.saved, fees)
+        for ref, _invoice, _month, currency, amount in tables.fees:
+            if ref == customer_ref:
+                saved, fees = running.get(currency, (0, 0))
+                running[currency] = (saved, fees + amount)
+        return impact, running
 
 
 class _Orders:

@@ -25,7 +25,7 @@ from typing import Protocol, TypeVar
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import LostRaceError, Recorded
-from chalicelib.domain.donations import CauseBalance, Posting
+from chalicelib.domain.donations import Balance, CauseBalance, Posting
 from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
@@ -52,6 +52,12 @@ class Members(Protocol):
     def add(self, member: Member, now: datetime) -> None: ...
     def add_fee(self, customer_ref: str, invoice_id: str, month: str, currency: str, amount: int) -> None: ...
     def record_event(self, event_key: str, expires_at: datetime) -> None: ...
+    def value(self, customer_ref: str) -> MemberRunning: ...
+
+
+# A shopper's running sums as stored: (currency, cause_id) → what their purchases and fees pledged and
+# reversed, and currency → (saved, fees_paid).
+MemberRunning = tuple[dict[tuple[str, str], Balance], dict[str, tuple[int, int]]]
 
 
 class Orders(Protocol):

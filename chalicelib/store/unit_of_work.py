@@ -27,7 +27,7 @@ from typing import Protocol
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
-from chalicelib.domain.donations import CauseBalance, Posting
+from chalicelib.domain.donations import Balance, CauseBalance, Posting
 from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
@@ -89,6 +89,11 @@ class Members:
             condition=IdempotencyRecord.key.does_not_exist(),
             on_conflict=lambda _old: EventAlreadyAppliedError(event_key),
         )
+
+    def value(self, customer_ref: str) -> tuple[dict[tuple[str, str], Balance], dict[str, tuple[int, int]]]:
+        """The shopper's running impact (per currency and cause) and value (saved, fees_paid per
+        currency), as committed: two Queries, whatever the length of their history."""
+        return totals.member_totals(customer_ref), program.member_value(customer_ref)
 
     def write_pending(self, pending: _PendingMember) -> MemberRecord:
         """The member item (under the version it was loaded at) and the cohort counters its change moves."""
