@@ -283,6 +283,8 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
 
     invoice_paid: InvoiceData | None = None
     renewal: bool = False
+    # The paid invoice is one whose payment failed before (whatever status Stripe reported since).
+    recovered: bool = False
     recap: Recap | None = None
     invoice_failed: InvoiceData | None = None
     # Stripe's `invoice.upcoming`: the renewal to come (`recap`: the current period so far).
@@ -316,7 +318,7 @@ def membership_moments(before: Standing | None, after: Standing, fact: Fact | No
     if before is not None and after.cause_id != was.cause_id:
         moments.append(Moment(type=MEMBER_CAUSE_CHANGED, extra=CauseChanged(previous_cause_id=was.cause_id)))
     paid = fact.invoice_paid
-    if paid is not None and was.status in ("past_due", "unpaid"):
+    if paid is not None and (fact.recovered or was.status in ("past_due", "unpaid")):
         moments.append(Moment(type=MEMBER_PAYMENT_RECOVERED, extra=PaymentRecovered(invoice=paid)))
     if paid is not None and fact.renewal:
         moments.append(Moment(type=MEMBER_RENEWED, extra=Renewed(invoice=paid, recap=fact.recap)))

@@ -86,6 +86,8 @@ class Member:
     # Per currency, the cumulative value figures when the current period started (its first paid
     # invoice): a recap is "figures now − this mark", whatever the length of the member's history.
     period_marks: dict[str, ValueFigures] = field(default_factory=dict)
+    # The invoice whose payment failed last and is not paid yet (its payment is a recovery).
+    dunning_invoice: str | None = None
     version: int | None = None
     # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
     cohort_moves: list[CohortMove] = field(default_factory=list)

@@ -92,6 +92,7 @@ def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> st
         if facts.paid_invoice is not None:
             account_for_invoice(current, facts.paid_invoice, change)
         if facts.failed_invoice is not None:
+            current.dunning_invoice = facts.failed_invoice.id
             change.note(Fact(invoice_failed=facts.failed_invoice))
         if facts.upcoming is not None:
             change.note(Fact(upcoming=facts.upcoming), recap_in=facts.upcoming.currency)
@@ -125,7 +126,11 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.Me
     if first_time:
         paid = InvoiceData(id=invoice.invoice_id, amount=invoice.amount_paid, currency=invoice.currency,
                            period_start=invoice.period_start, period_end=invoice.period_end)  # fmt: skip
-        change.note(Fact(invoice_paid=paid, renewal=invoice.renewal), period_ends_in=invoice.currency)
+        # Paying the invoice that failed is a recovery, whichever of Stripe's events came first.
+        recovered = member.dunning_invoice == invoice.invoice_id
+        member.dunning_invoice = None if recovered else member.dunning_invoice
+        fact = Fact(invoice_paid=paid, renewal=invoice.renewal, recovered=recovered)
+        change.note(fact, period_ends_in=invoice.currency)
     pledge = member.record_paid_invoice(
         invoice,
         plan.donation.renewal_bps if plan is not None else None,

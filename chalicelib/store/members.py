@@ -132,6 +132,7 @@ class MemberRecord(BaseModel):
     # The sequence of the shopper's last outbound event: concurrent facts serialize on `version`.
     last_sequence = NumberAttribute(default=0)
     period_marks = PeriodMarksAttribute(default=dict)
+    dunning_invoice = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -156,6 +157,7 @@ def to_state(record: MemberRecord) -> MemberState:
         created_at=record.created_at,
         last_sequence=int(record.last_sequence or 0),
         period_marks=dict(record.period_marks or {}),
+        dunning_invoice=record.dunning_invoice,
         version=record.version,
     )
 
@@ -184,6 +186,7 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         cohort=state.cohort,
         last_sequence=state.last_sequence,
         period_marks=state.period_marks,
+        dunning_invoice=state.dunning_invoice,
         created_at=state.created_at or now,
         updated_at=now,
     )

@@ -272,3 +272,14 @@ def test_concurrent_facts_of_one_shopper_have_gapless_sequences(club: Club) -> N
     # Each change names the cause the one before it left (commit order).
     for earlier, later in itertools.pairwise(changes):
         assert later["data"]["previous_cause_id"] == earlier["data"]["membership"]["cause_id"]
+
+
+def test_a_recovery_is_one_event_whichever_of_stripes_events_comes_first(club: Club) -> None:
+    subscription_id = club.join("ada")
+    club.deliver(club.advance(subscription_id, "payment_failed"))
+    retried = club.advance(subscription_id, "paid")
+    # The subscription's `active` first, the invoice's payment after it.
+    assert set(club.deliver(list(reversed(retried)))) == {200}
+
+    events = events_of(club, "ada")
+    assert types(events)[2:] == ["member.payment_recovered", "member.renewed"] and gapless(events)
