@@ -10,7 +10,9 @@ One run, one process, sections printed as they finish (each with its own time; t
   `localdev/black_friday.py`);
 - demo history: order and eligibility latency with a year of demo history loaded against an empty stack
   (`localdev/bench_history.py`);
-- the deployment package (`localdev/bench_package.py`, in a fresh process).
+- the deployment package (`localdev/bench_package.py`, in a fresh process);
+- outbound events: an order's calls unchanged, fact → first delivery attempt, delivery throughput
+  (`localdev/bench_events.py`, in a fresh process on the local stage).
 
 `make bench` fails when a figure breaks its bound: an order answered other than 201, an operation over
 its DynamoDB calls, a report whose calls grow with orders, a Black Friday share over 0.10 or 25 %.
@@ -233,6 +235,13 @@ def deployment_package(stack: Stack) -> None:
     bench_package.report_in_fresh_process()
 
 
+def outbound_events(stack: Stack) -> None:
+    """Outbound events' figures (`localdev/bench_events.py`), in a fresh process on the local stage."""
+    from localdev import bench_events
+
+    bench_events.report_in_fresh_process()
+
+
 def storefront_kit(stack: Stack) -> None:
     """The kit's gzipped size (with everything it imports) against its 15 KB budget and the anchors' sizes."""
     from localdev import kit_size
@@ -250,6 +259,7 @@ SECTIONS: list[tuple[str, Callable[[Stack], None]]] = [
     ("demo history against an empty stack", demo_history),
     ("deployment package", deployment_package),
     ("storefront kit", storefront_kit),
+    ("outbound events", outbound_events),
 ]
 
 

@@ -23,6 +23,7 @@ from chalicelib.domain.conflicts import (
     DuplicateOrderError,
     DuplicateRefundError,
     EventAlreadyAppliedError,
+    EventIdTakenError,
     LedgerEntryExistsError,
     LostRaceError,
     Recorded,
@@ -30,7 +31,16 @@ from chalicelib.domain.conflicts import (
     StaleMemberError,
     StaleOrderError,
 )
-from chalicelib.domain.donations import Balance, CauseBalance, CauseTotal, Posting, TotalsLine, counted_in
+from chalicelib.domain.donations import (
+    Balance,
+    CauseBalance,
+    CauseTotal,
+    Posting,
+    ShopperImpact,
+    TotalsLine,
+    counted_in,
+)
+from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
@@ -63,6 +73,8 @@ class Tables:
     program: list[ProgramEffects] = field(default_factory=list)
     fees: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     events: set[str] = field(default_factory=set)
+    # The outbox: outbound events by id, in commit order.
+    outbox: dict[str, Event] = field(default_factory=dict)
     cohort_moves: list[CohortMove] = field(default_factory=list)
     # (cohort, currency, fees, revenue) added to a cohort's money
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
@@ -161,6 +173,24 @@ class _Members:
                 lambda t: t.events.add(event_key),
             )
         )
+
+    def value(self, customer_ref: str) -> tuple[dict[tuple[str, str], Balance], dict[str, tuple[int, int]]]:
+        tables = self._uow.tables
+        impact = {
+            (line.currency, line.cause_id): copy.copy(balance)
+            for line, balance in tables.totals.items()
+            if isinstance(line, ShopperImpact) and line.customer_ref == customer_ref
+        }
+        running: dict[str, tuple[int, int]] = {}
+        for effects in tables.program:
+            if effects.customer_ref == customer_ref and effects.saved:
+                saved, fees = running.get(effects.movement.currency, (0, 0))
+                running[effects.movement.currency] = (saved + effects.saved, fees)
+        for ref, _invoice, _month, currency, amount in tables.fees:
+            if ref == customer_ref:
+                saved, fees = running.get(currency, (0, 0))
+                running[currency] = (saved, fees + amount)
+        return impact, running
 
 
 class _Orders:
@@ -275,6 +305,20 @@ class _Ledger:
         return self._uow.tables.disbursements.get(disbursement_id)
 
 
+class _Events:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        saved = copy.deepcopy(event)
+        self._uow.pending.append(
+            (
+                lambda t: EventIdTakenError(event.id) if event.id in t.outbox else None,
+                lambda t: t.outbox.__setitem__(saved.id, saved),
+            )
+        )
+
+
 class InMemoryUnitOfWork:
     def __init__(self, catalog: MemoryCatalog | None = None, tables: Tables | None = None) -> None:
         self.catalog = catalog or MemoryCatalog()
@@ -282,6 +326,7 @@ class InMemoryUnitOfWork:
         self.members = _Members(self)
         self.orders = _Orders(self)
         self.ledger = _Ledger(self)
+        self.events = _Events(self)
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []
         self.committed_member: Member | None = None

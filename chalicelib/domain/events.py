@@ -19,8 +19,10 @@ from chalicelib.domain.membership import (
     SubscriptionSnapshot,
     governing_subscription,
     grace_until,
+    is_paused,
     perks_active,
 )
+from chalicelib.domain.membership import paused_until as pause_resumes
 from chalicelib.domain.times import from_epoch
 
 MEMBER_JOINED = "member.joined"
@@ -249,13 +251,14 @@ def standing_of(
 ) -> Standing:
     """A shopper's standing at `now` from their subscriptions (the governing one, as the API shows it).
 
-    Stripe's own pause (status `paused`) counts as paused; a `pause_collection` the service tracks
-    elsewhere is passed as `paused_until`.
+    Stripe's own pause (status `paused`) and a `pause_collection` count as paused; `paused_until`
+    defaults to the pause's `resumes_at`.
     """
     governing = governing_subscription(subscriptions, now, policy)
     if governing is None:
         return Standing(cause_id=cause_id)
-    paused = governing.status == "paused" or paused_until is not None
+    paused_until = paused_until or pause_resumes(governing)
+    paused = is_paused(governing) or paused_until is not None
     return Standing(
         status=governing.status,
         plan_id=governing.plan_id,
@@ -280,8 +283,12 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
 
     invoice_paid: InvoiceData | None = None
     renewal: bool = False
+    # The paid invoice is one whose payment failed before (whatever status Stripe reported since).
+    recovered: bool = False
     recap: Recap | None = None
     invoice_failed: InvoiceData | None = None
+    # Stripe's `invoice.upcoming`: the renewal to come (`recap`: the current period so far).
+    upcoming: UpcomingInvoice | None = None
 
 
 class Moment(msgspec.Struct, frozen=True, kw_only=True):
@@ -311,10 +318,13 @@ def membership_moments(before: Standing | None, after: Standing, fact: Fact | No
     if before is not None and after.cause_id != was.cause_id:
         moments.append(Moment(type=MEMBER_CAUSE_CHANGED, extra=CauseChanged(previous_cause_id=was.cause_id)))
     paid = fact.invoice_paid
-    if paid is not None and was.status in ("past_due", "unpaid"):
+    if paid is not None and (fact.recovered or was.status in ("past_due", "unpaid")):
         moments.append(Moment(type=MEMBER_PAYMENT_RECOVERED, extra=PaymentRecovered(invoice=paid)))
     if paid is not None and fact.renewal:
         moments.append(Moment(type=MEMBER_RENEWED, extra=Renewed(invoice=paid, recap=fact.recap)))
+    if fact.upcoming is not None:
+        upcoming = RenewalUpcoming(invoice=fact.upcoming, recap=fact.recap)
+        moments.append(Moment(type=MEMBER_RENEWAL_UPCOMING, extra=upcoming))
     if fact.invoice_failed is not None:
         failed = PaymentFailed(invoice=fact.invoice_failed, grace_until=after.grace_until)
         moments.append(Moment(type=MEMBER_PAYMENT_FAILED, extra=failed))
@@ -352,6 +362,13 @@ def new_event_id(now: datetime) -> str:
     """
     millis = int(now.timestamp() * 1000)
     return f"evt_{millis:012x}{secrets.token_hex(6)}"
+
+
+def _following(event_id: str, step: int) -> str:
+    """The id `step` after `event_id` in the same millisecond: one fact's events sort in their order."""
+    if step == 0:
+        return event_id
+    return f"{event_id[:16]}{(int(event_id[16:], 16) + step) % (1 << 48):012x}"
 
 
 def created_millis(event_id: str) -> int:
@@ -399,10 +416,11 @@ def events_for_fact(
     The use case stores `last_sequence + len(result)` on the member item and adds each event to the
     fact's transaction (`store.events.add_event`), so sequences have no gaps and none repeats.
     """
+    first = new_event_id(now)
     return [
         event_of(
             moment,
-            event_id=new_event_id(now),
+            event_id=_following(first, offset - 1),
             created_at=now,
             customer_ref=customer_ref,
             sequence=last_sequence + offset,
@@ -410,3 +428,15 @@ def events_for_fact(
         )
         for offset, moment in enumerate(membership_moments(before, after, fact), start=1)
     ]
+
+
+def brand_event(moment: Moment, now: datetime) -> Event:
+    """An event about no shopper (`customer_ref` null, no `sequence`), written with its fact."""
+    return event_of(moment, event_id=new_event_id(now), created_at=now, customer_ref=None, sequence=None)
+
+
+def disbursement_recorded(disbursement: dict[str, Any], now: datetime) -> Event:
+    """`disbursement.recorded`: the disbursement as `GET /v1/disbursements` lists it."""
+    return brand_event(
+        Moment(type=DISBURSEMENT_RECORDED, extra=DisbursementRecorded(disbursement=disbursement)), now
+    )

@@ -15,6 +15,7 @@ from datetime import datetime
 from chalicelib.domain import membership as rules
 from chalicelib.domain.cohorts import CohortMove, CohortStanding, follow
 from chalicelib.domain.donations import PLEDGE, LedgerEntry
+from chalicelib.domain.events import Recap
 from chalicelib.domain.membership import AccessPolicy, SubscriptionSnapshot
 from chalicelib.domain.money import apply_bps
 from chalicelib.domain.times import month_of
@@ -33,6 +34,20 @@ class PaidInvoice:
     amount_paid: int
     currency: str
     paid_at: datetime
+    # A renewal (Stripe's `billing_reason` `subscription_cycle`), and the period it pays for.
+    renewal: bool = False
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueFigures:
+    """A member's cumulative value in one currency: perks' savings (net of refunds), fees paid,
+    donations (net). A recap is the difference of two of these."""
+
+    saved: int = 0
+    fees_paid: int = 0
+    donated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +81,13 @@ class Member:
     # The shopper's cohort and whether the cohort counters count them active (None: never paid).
     cohort: CohortStanding | None = None
     created_at: datetime | None = None
+    # The `sequence` of the shopper's last outbound event (0: none yet); written whole with the member.
+    last_sequence: int = 0
+    # Per currency, the cumulative value figures when the current period started (its first paid
+    # invoice): a recap is "figures now − this mark", whatever the length of the member's history.
+    period_marks: dict[str, ValueFigures] = field(default_factory=dict)
+    # The invoice whose payment failed last and is not paid yet (its payment is a recovery).
+    dunning_invoice: str | None = None
     version: int | None = None
     # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
     cohort_moves: list[CohortMove] = field(default_factory=list)
@@ -129,6 +151,25 @@ class Member:
             return None
         entry = LedgerEntry(PLEDGE, cause_id, invoice.currency, amount, month_of(invoice.paid_at))
         return RenewalPledge(renewal_pledge_id(invoice.invoice_id), entry, invoice.paid_at)
+
+    def recap(self, currency: str, figures: dict[str, ValueFigures]) -> Recap:
+        """The current period's recap so far: the cumulative `figures` (as read now) less the mark
+        taken when the period started (none: the membership's whole history)."""
+        now = figures.get(currency, ValueFigures())
+        mark = self.period_marks.get(currency, ValueFigures())
+        return Recap(
+            saved=now.saved - mark.saved,
+            fees_paid=now.fees_paid - mark.fees_paid,
+            donated=now.donated - mark.donated,
+            currency=currency,
+        )
+
+    def close_period(self, currency: str, figures: dict[str, ValueFigures]) -> Recap:
+        """A period ends with a paid invoice (read before that invoice's own fee and pledge count):
+        the recap of the period that ended, and the mark the next one starts from."""
+        ended = self.recap(currency, figures)
+        self.period_marks = {**self.period_marks, currency: figures.get(currency, ValueFigures())}
+        return ended
 
     def plan_of(self, subscription_id: str | None) -> str | None:
         stored = self.subscription(subscription_id) if subscription_id else None

@@ -87,6 +87,19 @@ class StatusTransitions(msgspec.Struct):
     paid_at: int | None = None
 
 
+class LinePeriod(msgspec.Struct):
+    start: int
+    end: int
+
+
+class InvoiceLine(msgspec.Struct):
+    period: LinePeriod | None = None
+
+
+class InvoiceLines(msgspec.Struct):
+    data: list[InvoiceLine] = []
+
+
 class Invoice(msgspec.Struct):
     id: NonEmpty
     customer: NonEmpty
@@ -95,6 +108,22 @@ class Invoice(msgspec.Struct):
     created: int
     status_transitions: StatusTransitions
     parent: InvoiceParent | None = None
+    # `subscription_create`, `subscription_cycle` (a renewal), `subscription_update`, `upcoming`, ...
+    billing_reason: str | None = None
+    amount_due: int | None = None
+    # An upcoming invoice: when Stripe will try to collect it (the renewal).
+    next_payment_attempt: int | None = None
+    lines: InvoiceLines | None = None
+
+    @property
+    def period(self) -> tuple[int, int] | None:
+        """The period the invoice pays for (its first line's)."""
+        first = self.lines.data[0] if self.lines and self.lines.data else None
+        return (first.period.start, first.period.end) if first and first.period else None
+
+    @property
+    def renews(self) -> bool:
+        return self.billing_reason == "subscription_cycle"
 
     @property
     def subscription_id(self) -> str | None:
@@ -119,6 +148,7 @@ HANDLED_TYPES: dict[str, type[StripeObject]] = {
     "customer.subscription.resumed": Subscription,
     "invoice.paid": Invoice,
     "invoice.payment_failed": Invoice,
+    "invoice.upcoming": Invoice,
 }
 
 

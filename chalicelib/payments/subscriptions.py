@@ -188,6 +188,9 @@ def recent_paid_invoices(subscription_id: str) -> list[PaidInvoice]:
             amount_paid=i.amount_paid,
             currency=i.currency,
             paid_at=from_epoch(i.status_transitions.paid_at or i.created),
+            renewal=i.renews,
+            period_start=from_epoch(i.period[0]) if i.period else None,
+            period_end=from_epoch(i.period[1]) if i.period else None,
         )
         for i in invoices
     ]

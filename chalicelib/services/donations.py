@@ -8,6 +8,7 @@ the same body answers as the first time; with another body it is a conflict.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -15,7 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from chalicelib import clock, invocation, log
-from chalicelib.domain.catalog import ClientId, Url
+from chalicelib.domain.catalog import Cause, ClientId, Url
 from chalicelib.domain.conflicts import (
     BusyError,
     DuplicateDisbursementError,
@@ -23,7 +24,8 @@ from chalicelib.domain.conflicts import (
     DuplicateRefundError,
     Recorded,
 )
-from chalicelib.domain.donations import InsufficientBalanceError
+from chalicelib.domain.donations import Balance, InsufficientBalanceError
+from chalicelib.domain.events import disbursement_recorded
 from chalicelib.domain.facts import check_savings, exceeds_outstanding_message
 from chalicelib.domain.money import Amount, Currency
 from chalicelib.domain.order import Order, RefundExceedsOrderError, SavingsWithoutMembershipError, place_order
@@ -292,6 +294,7 @@ def record_disbursement(disbursement: DisbursementIn, uow: UnitOfWork) -> tuple[
                 ) from None  # fmt: skip
             reply = Recorded(request_hash, msgspec.to_builtins(answer))
             uow.ledger.add_disbursement(balance, posting, reply, now, disbursement.disbursement_id)
+            uow.events.add(disbursement_recorded(reply.response, now))
             try:
                 uow.commit()
             except DuplicateDisbursementError as duplicate:
@@ -317,11 +320,15 @@ def list_disbursements(
     return [msgspec.convert(item, DisbursementOut) for item in items], has_more
 
 
-def member_impact(customer_ref: str) -> dict[str, DonationSums]:
+def member_impact(
+    customer_ref: str,
+    totals: dict[tuple[str, str], Balance] | None = None,
+    causes: Mapping[str, Cause] | None = None,
+) -> dict[str, DonationSums]:
     """Per currency, what the shopper's purchases and fees pledged, reversed and net, per cause in each
-    cause's own unit (one Query)."""
-    totals = totals_store.member_totals(customer_ref)
-    causes = catalog.causes()
+    cause's own unit (one Query, unless the shopper's `totals` are given)."""
+    totals = totals_store.member_totals(customer_ref) if totals is None else totals
+    causes = catalog.causes() if causes is None else causes
     impact: dict[str, DonationSums] = {}
     for (currency, cause_id), b in sorted(totals.items()):
         cause = causes.get(cause_id)
@@ -337,10 +344,12 @@ def member_impact(customer_ref: str) -> dict[str, DonationSums]:
     return impact
 
 
-def member_value(customer_ref: str, impact: dict[str, DonationSums]) -> dict[str, MemberValue]:
+def member_value(
+    customer_ref: str, impact: dict[str, DonationSums], running: dict[str, tuple[int, int]] | None = None
+) -> dict[str, MemberValue]:
     """Per currency: fees paid, perks' savings (net of refunds), donations (net) and saved − fees (one
-    Query; the donations come from `impact`)."""
-    running = program_store.member_value(customer_ref)
+    Query unless the `running` (saved, fees_paid) are given; the donations come from `impact`)."""
+    running = program_store.member_value(customer_ref) if running is None else running
     value = {}
     for currency in sorted(set(running) | set(impact)):
         saved, fees_paid = running.get(currency, (0, 0))

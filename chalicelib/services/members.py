@@ -8,7 +8,7 @@ no-op or a re-read (see `services.stripe_events`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import msgspec
@@ -18,7 +18,8 @@ from chalicelib.domain import membership as rules
 from chalicelib.domain.catalog import Perks, Plan
 from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
 from chalicelib.domain.donations import Posting
-from chalicelib.domain.member import Member, RenewalPledge
+from chalicelib.domain.events import Fact, Standing, events_for_fact, standing_of
+from chalicelib.domain.member import Member, RenewalPledge, ValueFigures
 from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.payments import subscriptions as stripe_subscriptions
@@ -26,6 +27,7 @@ from chalicelib.services import catalog
 from chalicelib.services.access import access_of, access_policy
 from chalicelib.services.donations import DonationSums, MemberValue, member_impact, member_value
 from chalicelib.services.unit_of_work import UnitOfWork, attempts
+from chalicelib.settings import settings
 from chalicelib.store import members as store
 from chalicelib.store.members import MemberState
 
@@ -57,12 +59,19 @@ class CheckoutStarted(msgspec.Struct):
     session_id: str
 
 
-def render(state: MemberState, now: datetime) -> Membership:
-    """The membership as the API shows it, from a stored shopper and the perks rule at `now`."""
+def render(
+    state: MemberState,
+    now: datetime,
+    impact: dict[str, DonationSums] | None = None,
+    value: dict[str, MemberValue] | None = None,
+    plans: Mapping[str, Plan] | None = None,
+) -> Membership:
+    """The membership as the API shows it, from a stored shopper and the perks rule at `now` (the
+    shopper's impact and value read now, and the cached plans, unless given)."""
     access = access_of(state, now)
     subscription = access.subscription
-    plan = catalog.plans().get(access.plan_id or "")
-    impact = member_impact(state.customer_ref)
+    plan = (catalog.plans() if plans is None else plans).get(access.plan_id or "")
+    impact = member_impact(state.customer_ref) if impact is None else impact
     return Membership(
         customer_ref=state.customer_ref,
         status=access.status or "none",
@@ -76,7 +85,7 @@ def render(state: MemberState, now: datetime) -> Membership:
         cause_id=access.cause_id,
         member_since=state.member_since,
         impact=impact,
-        value=member_value(state.customer_ref, impact),
+        value=member_value(state.customer_ref, impact) if value is None else value,
     )
 
 
@@ -214,6 +223,19 @@ class MemberChange:
         self.now = now
         # Ledger entry ids an earlier attempt found already recorded (by the other path).
         self.known_entries = known_entries
+        # What the fact says beyond the standing it leaves (an invoice paid or failed, a renewal
+        # coming): the outbound events it makes besides the standing's moments.
+        self.fact: Fact | None = None
+        # The currency of a period the fact ends (a paid invoice starts the next), or of the current
+        # period whose recap so far the fact carries.
+        self.period_ends_in: str | None = None
+        self.recap_in: str | None = None
+
+    def note(self, fact: Fact, *, period_ends_in: str | None = None, recap_in: str | None = None) -> None:
+        """The fact being committed, for its outbound events (`domain.events.membership_moments`)."""
+        self.fact = fact
+        self.period_ends_in = period_ends_in
+        self.recap_in = recap_in
 
     def record_event(self, event_key: str, expires_at: datetime) -> None:
         """The Stripe event is applied exactly once: its record commits with its effect."""
@@ -251,6 +273,12 @@ def change_member(
     effects through the `MemberChange`; it returns the member to commit, or None to write nothing. It
     must do no I/O: anything read from Stripe is read before, once. `loaded` is a first load made
     by the caller (to decide what to read from Stripe), used for the first attempt.
+
+    The outbound events the change makes (from the shopper's standing before and after it, and the
+    fact it noted) are items of the same transaction, numbered after the member's `last_sequence`,
+    which is written with the member under its version: concurrent facts of one shopper serialize,
+    so sequences have no gaps; a fact that does not commit has no event, and a replayed fact (its
+    Stripe event recorded, or nothing changed) makes none.
     """
     known_entries: set[str] = set()
     policy = access_policy()
@@ -261,10 +289,13 @@ def change_member(
         with uow:
             current = first if first is not None else uow.members.get(customer_ref)
             first = None
-            changed = decide(current, MemberChange(uow, customer_ref, now, known_entries))
+            before = _standing(current, now) if current is not None else None
+            change = MemberChange(uow, customer_ref, now, known_entries)
+            changed = decide(current, change)
             if changed is None:
                 return None
             changed.refresh(now, policy)
+            _add_events(uow, changed, before, change, now)
             uow.members.add(changed, now)
             try:
                 uow.commit()
@@ -277,6 +308,70 @@ def change_member(
     return attempts(
         attempt, MAX_WRITE_ATTEMPTS, "The shopper is being changed by another request; retry shortly."
     )
+
+
+def _standing(member: Member, now: datetime) -> Standing:
+    """What the outbound events compare before and after a fact (pure)."""
+    return standing_of(
+        member.subscriptions, member.cause_id or settings.default_cause_id, now, access_policy()
+    )
+
+
+def _add_events(
+    uow: UnitOfWork, member: Member, before: Standing | None, change: MemberChange, now: datetime
+) -> None:
+    """Add the fact's outbound events to its transaction and move the member's `last_sequence`.
+
+    The member's value (two Queries) is read only for a fact with events or a period's end, inside
+    the attempt: it is the value as of the commit, before the fact's own fee and pledge, which is what
+    the recap of the period that ends (and the mark the next one starts from) is measured on.
+    """
+    after = _standing(member, now)
+    fact = change.fact
+    if before == after and fact is None:
+        return
+    reading: tuple[dict[str, DonationSums], dict[str, MemberValue]] | None = None
+    if change.period_ends_in is not None or change.recap_in is not None:
+        reading = _value_now(uow, member.customer_ref)
+        figures = _figures(reading[1])
+        if fact is not None and change.period_ends_in is not None:
+            ended = member.close_period(change.period_ends_in, figures)
+            fact = msgspec.structs.replace(fact, recap=ended if fact.renewal else None)
+        if fact is not None and change.recap_in is not None:
+            fact = msgspec.structs.replace(fact, recap=member.recap(change.recap_in, figures))
+    # `before` is None for a shopper first written now (a checkout started).
+    events = events_for_fact(
+        before,
+        after,
+        fact,
+        customer_ref=member.customer_ref,
+        last_sequence=member.last_sequence,
+        now=now,
+        membership=None,
+    )
+    if not events:
+        return
+    impact, value = reading or _value_now(uow, member.customer_ref)
+    membership = msgspec.to_builtins(render(member, now, impact, value, uow.catalog.plans()))
+    for event in events:
+        event.data["membership"] = membership
+        uow.events.add(event)
+    member.last_sequence += len(events)
+
+
+def _value_now(uow: UnitOfWork, customer_ref: str) -> tuple[dict[str, DonationSums], dict[str, MemberValue]]:
+    """The shopper's impact and value as committed (before the fact being decided)."""
+    totals, running = uow.members.value(customer_ref)
+    impact = member_impact(customer_ref, totals, uow.catalog.causes())
+    return impact, member_value(customer_ref, impact, running)
+
+
+def _figures(value: dict[str, MemberValue]) -> dict[str, ValueFigures]:
+    """Per currency, the member's cumulative value: what recaps are differences of."""
+    return {
+        currency: ValueFigures(saved=v.saved, fees_paid=v.fees_paid, donated=v.donated)
+        for currency, v in value.items()
+    }
 
 
 def observed_now() -> float:

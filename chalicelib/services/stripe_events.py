@@ -20,6 +20,7 @@ from typing import Protocol
 
 from chalicelib import clock, log
 from chalicelib.domain.conflicts import EventAlreadyAppliedError
+from chalicelib.domain.events import Fact, InvoiceData, UpcomingInvoice
 from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch, month_of
@@ -52,6 +53,9 @@ class Facts:
     stripe_customer_id: str | None = None
     paid_invoice: PaidInvoice | None = None
     snapshots: list[SubscriptionSnapshot] = field(default_factory=list)
+    # For the outbound events: a payment failed, a renewal coming.
+    failed_invoice: InvoiceData | None = None
+    upcoming: UpcomingInvoice | None = None
 
 
 class SubscriptionReader(Protocol):
@@ -96,6 +100,11 @@ def apply_stripe_event(
         current.link_stripe_customer(facts.stripe_customer_id)
         if facts.paid_invoice is not None:
             account_for_invoice(current, facts.paid_invoice, change)
+        if facts.failed_invoice is not None:
+            current.dunning_invoice = facts.failed_invoice.id
+            change.note(Fact(invoice_failed=facts.failed_invoice))
+        if facts.upcoming is not None:
+            change.note(Fact(upcoming=facts.upcoming), recap_in=facts.upcoming.currency)
         change.record_event(key, expires_at)
         return current
 
@@ -115,12 +124,22 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.Me
     Returns True when a pledge was added. Whichever path sees an invoice first (webhook or
     reconciliation) pledges it; the ledger entry's id makes a second pledge impossible. The same
     first time, the fee counts in the program report, the member's `value` and the member's cohort
-    (same transaction).
+    (same transaction), a new period starts, and the payment is noted for the outbound events
+    (`member.renewed` with the recap of the period that ended, `member.payment_recovered`).
     """
     plan = change.uow.catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
     pledged_before = change.recorded_before(renewal_pledge_id(invoice.invoice_id))
-    if not member.has_accounted_for(invoice.invoice_id) and not pledged_before and invoice.amount_paid > 0:
+    first_time = not member.has_accounted_for(invoice.invoice_id) and not pledged_before
+    if first_time and invoice.amount_paid > 0:
         change.add_fee(invoice.invoice_id, month_of(invoice.paid_at), invoice.currency, invoice.amount_paid)
+    if first_time:
+        paid = InvoiceData(id=invoice.invoice_id, amount=invoice.amount_paid, currency=invoice.currency,
+                           period_start=invoice.period_start, period_end=invoice.period_end)  # fmt: skip
+        # Paying the invoice that failed is a recovery, whichever of Stripe's events came first.
+        recovered = member.dunning_invoice == invoice.invoice_id
+        member.dunning_invoice = None if recovered else member.dunning_invoice
+        fact = Fact(invoice_paid=paid, renewal=invoice.renewal, recovered=recovered)
+        change.note(fact, period_ends_in=invoice.currency)
     pledge = member.record_paid_invoice(
         invoice,
         plan.donation.renewal_bps if plan is not None else None,
@@ -159,11 +178,22 @@ def _invoice_facts(event: StripeEvent, member: Member, stripe: SubscriptionReade
     assert isinstance(obj, Invoice)
     subscription_id = obj.subscription_id
     fresh = _read(stripe, subscription_id) if subscription_id else None
-    paid = None
+    facts = Facts(fresh=fresh, snapshots=[fresh] if fresh else [])
+    period = obj.period
+    start, end = (from_epoch(period[0]), from_epoch(period[1])) if period else (None, None)
     if event.type == "invoice.paid":
-        paid_at = obj.status_transitions.paid_at or event.created
-        paid = PaidInvoice(obj.id, subscription_id, obj.amount_paid, obj.currency, from_epoch(paid_at))
-    return Facts(fresh=fresh, paid_invoice=paid, snapshots=[fresh] if fresh else [])
+        paid_at = from_epoch(obj.status_transitions.paid_at or event.created)
+        facts.paid_invoice = PaidInvoice(obj.id, subscription_id, obj.amount_paid, obj.currency, paid_at,
+                                         renewal=obj.renews, period_start=start, period_end=end)  # fmt: skip
+    elif event.type == "invoice.payment_failed":
+        amount = obj.amount_due if obj.amount_due is not None else obj.amount_paid
+        facts.failed_invoice = InvoiceData(id=obj.id, amount=amount, currency=obj.currency,
+                                           period_start=start, period_end=end)  # fmt: skip
+    elif event.type == "invoice.upcoming":
+        renews_at = obj.next_payment_attempt or (period[0] if period else obj.created)
+        facts.upcoming = UpcomingInvoice(amount=obj.amount_due or 0, currency=obj.currency,
+                                         renews_at=from_epoch(renews_at))  # fmt: skip
+    return facts
 
 
 # Event type → what the event tells (reading Stripe at most once, before anything is written).
@@ -176,6 +206,7 @@ FACTS: dict[str, Callable[[StripeEvent, Member, SubscriptionReader], Facts]] = {
     "customer.subscription.resumed": _subscription_facts,
     "invoice.paid": _invoice_facts,
     "invoice.payment_failed": _invoice_facts,
+    "invoice.upcoming": _invoice_facts,
 }
 
 

@@ -22,7 +22,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.domain.cohorts import CohortStanding
 from chalicelib.domain.conflicts import StaleMemberError
-from chalicelib.domain.member import Member
+from chalicelib.domain.member import Member, ValueFigures
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
@@ -32,6 +32,7 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
 _decode_ids = msgspec.json.Decoder(list[str]).decode
 _decode_standing = msgspec.json.Decoder(CohortStanding).decode
+_decode_marks = msgspec.json.Decoder(dict[str, ValueFigures]).decode
 
 
 class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
@@ -68,6 +69,18 @@ class CohortStandingAttribute(Attribute[CohortStanding]):
 
     def deserialize(self, value: str) -> CohortStanding:
         return _decode_standing(value)
+
+
+class PeriodMarksAttribute(Attribute[dict[str, ValueFigures]]):
+    """Per currency, the member's cumulative value figures when the current period started (JSON)."""
+
+    attr_type = STRING
+
+    def serialize(self, value: dict[str, ValueFigures]) -> str:
+        return _encode(value).decode()
+
+    def deserialize(self, value: str) -> dict[str, ValueFigures]:
+        return _decode_marks(value)
 
 
 class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
@@ -116,6 +129,10 @@ class MemberRecord(BaseModel):
     by_reconcile_at = ReconcileIndex()
     paid_invoices = InvoiceIdsAttribute(default=list)
     cohort = CohortStandingAttribute(null=True)
+    # The sequence of the shopper's last outbound event: concurrent facts serialize on `version`.
+    last_sequence = NumberAttribute(default=0)
+    period_marks = PeriodMarksAttribute(default=dict)
+    dunning_invoice = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -138,6 +155,9 @@ def to_state(record: MemberRecord) -> MemberState:
         paid_invoices=list(record.paid_invoices or []),
         cohort=record.cohort,
         created_at=record.created_at,
+        last_sequence=int(record.last_sequence or 0),
+        period_marks=dict(record.period_marks or {}),
+        dunning_invoice=record.dunning_invoice,
         version=record.version,
     )
 
@@ -164,6 +184,9 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         reconcile_at=state.reconcile_at,
         paid_invoices=state.paid_invoices,
         cohort=state.cohort,
+        last_sequence=state.last_sequence,
+        period_marks=state.period_marks,
+        dunning_invoice=state.dunning_invoice,
         created_at=state.created_at or now,
         updated_at=now,
     )

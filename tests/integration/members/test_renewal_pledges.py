@@ -115,7 +115,9 @@ def test_a_duplicate_invoice_paid_changes_nothing(club: Club) -> None:
     assert _pledged(club) == 2 * FEE_PLEDGE
 
 
-def test_invoice_paid_costs_one_read_one_transaction_and_one_stripe_call(club: Club) -> None:
+def test_invoice_paid_costs_one_read_the_value_one_transaction_and_one_stripe_call(club: Club) -> None:
+    """The renewal's event is one more item of the fact's transaction; its recap and membership cost
+    the member's value (two Queries, whatever the length of the member's history)."""
     subscription_id = club.join("ada")  # warms the plan cache, as a running function would be
     paid = _invoice_paid(club.advance(subscription_id))
     transactions: list[list[dict[str, Any]]] = []
@@ -134,10 +136,17 @@ def test_invoice_paid_costs_one_read_one_transaction_and_one_stripe_call(club: C
     finally:
         events.unregister("provide-client-params.dynamodb.TransactWriteItems", capture)
 
-    assert dict(calls) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert dict(calls) == {"GetItem": 1, "Query": 2, "TransactWriteItems": 1}
     assert club.emulator.api_requests[stripe_before:] == [f"GET /v1/subscriptions/{subscription_id}"]
     (items,) = transactions
     puts = {(i["Put"]["TableName"], _key(i["Put"])) for i in items if "Put" in i}
+    events = [
+        json.loads(i["Put"]["Item"]["body"]["S"])
+        for i in items
+        if "Put" in i and "events" in i["Put"]["TableName"]
+    ]
+    assert [event["type"] for event in events] == ["member.renewed"]
+    puts -= {("vip-test-events", event["id"]) for event in events}
     assert puts == {
         ("vip-test-members", "ada"),
         ("vip-test-idempotency", f"stripe-event#{paid['id']}"),
@@ -151,7 +160,8 @@ def test_invoice_paid_costs_one_read_one_transaction_and_one_stripe_call(club: C
     assert _pledged(club) == 2 * FEE_PLEDGE
 
 
-KEYS = {"vip-test-members": "customer_ref", "vip-test-idempotency": "key", "vip-test-ledger": "entry_id"}
+KEYS = {"vip-test-members": "customer_ref", "vip-test-idempotency": "key", "vip-test-ledger": "entry_id",
+        "vip-test-events": "event_id"}  # fmt: skip
 
 
 def _key(put: dict[str, Any]) -> str:
