@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 _now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+_monotonic: Callable[[], float] = time.monotonic
 
 
 def now() -> datetime:
@@ -29,7 +30,14 @@ def epoch_seconds() -> int:
 
 
 def monotonic() -> float:
-    return time.monotonic()
+    """Seconds on a clock that never goes back (cache lifetimes); only differences mean anything."""
+    return _monotonic()
+
+
+def set_monotonic(source: Callable[[], float] | None) -> None:
+    """Replace the monotonic clock (tests); None restores the system's."""
+    global _monotonic
+    _monotonic = source if source is not None else time.monotonic
 
 
 def new_id(prefix: str) -> str:

@@ -138,14 +138,12 @@ def ops_on_test_tables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def stripe_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def stripe_down() -> Iterator[None]:
     """Stripe is unreachable: the client points at a closed loopback port (no retries configured)."""
     import dataclasses
 
-    from chalicelib.payments import client as payments_client
+    from chalicelib.payments.client import stripe_config, use_stripe
 
-    closed = dataclasses.replace(payments_client.settings, stripe_api_base=f"http://127.0.0.1:{_free_port()}")
-    monkeypatch.setattr(payments_client, "settings", closed)
-    payments_client.stripe_client.cache_clear()
-    yield
-    payments_client.stripe_client.cache_clear()
+    closed = dataclasses.replace(stripe_config(), api_base=f"http://127.0.0.1:{_free_port()}")
+    with use_stripe(closed):
+        yield

@@ -11,6 +11,7 @@ from msgspec import Meta
 from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
+from chalicelib.payments.client import stripe_config
 from chalicelib.services import reconcile
 from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
@@ -41,7 +42,10 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     "to continue.",
 )  # fmt: skip
 def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
-    return reconcile.reconcile(on_dynamodb(), call.body.customer_refs, call.body.limit)
+    # The time guard reckons with the budget Stripe calls are made within.
+    return reconcile.reconcile(
+        on_dynamodb(), stripe_config().budget, call.body.customer_refs, call.body.limit
+    )
 
 
 @admin_api.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_members")
@@ -54,6 +58,7 @@ def reconcile_members(event: Any) -> None:
     # The run's time guard reads the invocation's remaining time: record it from Lambda's context.
     invocation.start(request_id, invocation.remaining_ms_of(context), timeout=RECONCILE_TIMEOUT_SECONDS)
     try:
-        reconcile.reconcile(on_dynamodb())  # stopped early: logged; the next hour starts at another bucket
+        # Stopped early: logged; the next hour starts at another bucket.
+        reconcile.reconcile(on_dynamodb(), stripe_config().budget)
     finally:
         invocation.end()

@@ -50,21 +50,19 @@ class _OutOfTimeError(Exception):
     """Not enough time left for one more shopper's worst case; nothing of that shopper was written."""
 
 
-def shopper_worst_case() -> float:
+def shopper_worst_case(limits: budget.Budget) -> float:
     """The longest one shopper can take against a hung Stripe: one Stripe call's worst case and one
     DynamoDB call's, the allowance every request's budget is built on (`chalicelib.budget`)."""
-    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries)
     return limits.stripe.worst_case + limits.dynamodb.worst_case
 
 
-def _time_for_a_shopper() -> bool:
+def _time_for_a_shopper(limits: budget.Budget) -> bool:
     """Whether the invocation can still afford a shopper's worst case and answer in time.
 
     The headroom every answer keeps (Lambda timeout − `answer`) is not spent.
     """
-    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries)
     headroom = limits.lambda_timeout - limits.answer
-    return invocation.remaining_seconds() - headroom >= shopper_worst_case()
+    return invocation.remaining_seconds() - headroom >= shopper_worst_case(limits)
 
 
 def _facts(snapshots: list[SubscriptionSnapshot]) -> set[tuple[object, ...]]:
@@ -88,7 +86,7 @@ def _facts(snapshots: list[SubscriptionSnapshot]) -> set[tuple[object, ...]]:
 ENDED_LOOKBACK = timedelta(days=35)
 
 
-def reconcile_member(customer_ref: str, uow: UnitOfWork) -> int:
+def reconcile_member(customer_ref: str, uow: UnitOfWork, limits: budget.Budget) -> int:
     """Re-read one shopper's subscriptions and recent paid invoices from Stripe; how many fixes it made.
 
     Everything is read from Stripe first. Then one transaction heals the membership (if it was
@@ -106,7 +104,7 @@ def reconcile_member(customer_ref: str, uow: UnitOfWork) -> int:
         fresh = stripe_subscriptions.list_subscriptions(member.stripe_customer_id, members.observed_now())
         for subscription in fresh:
             if _may_have_paid_invoices(subscription, now):
-                if not _time_for_a_shopper():
+                if not _time_for_a_shopper(limits):
                     raise _OutOfTimeError  # nothing written yet: the shopper stays due
                 paid = stripe_subscriptions.recent_paid_invoices(subscription.subscription_id)
                 missing += [i for i in paid if not member.has_accounted_for(i.invoice_id)]
@@ -156,12 +154,16 @@ def next_first_bucket(now_epoch: int) -> int:
 
 
 def reconcile(
-    uow: UnitOfWork, customer_refs: list[str] | None = None, limit: int | None = None
+    uow: UnitOfWork,
+    limits: budget.Budget,
+    customer_refs: list[str] | None = None,
+    limit: int | None = None,
 ) -> ReconcileResult:
     """Reconcile the given shoppers, or up to `limit` (setting `RECONCILE_BATCH_SIZE`) that are due.
 
-    Stops early when the invocation's remaining time no longer covers one shopper's worst case;
-    `left` counts the shoppers of this run not re-read (they stay due).
+    Stops early when the invocation's remaining time no longer covers one shopper's worst case under
+    `limits` (the budget Stripe calls are made within); `left` counts the shoppers of this run not
+    re-read (they stay due).
     """
     if customer_refs is None:
         now_epoch = clock.epoch_seconds()
@@ -172,9 +174,9 @@ def reconcile(
     for position, customer_ref in enumerate(customer_refs):
         log.bind(customer_ref=customer_ref)
         try:
-            if not _time_for_a_shopper():
+            if not _time_for_a_shopper(limits):
                 raise _OutOfTimeError
-            result.fixed += reconcile_member(customer_ref, uow)
+            result.fixed += reconcile_member(customer_ref, uow, limits)
             result.checked += 1
         except _OutOfTimeError:
             result.left = len(customer_refs) - position

@@ -7,12 +7,16 @@ list to `["HS256"]` (so `alg: none` and RS/HS confusion are refused by the libra
 rotated with an overlap: the first key signs, every listed key verifies (docs/storefront.md).
 Locally the keys come from SHOPPER_TOKEN_KEYS (a fixed key on the local stage); deployed, from the
 Stripe secret in Secrets Manager (`shopper_token_keys`), re-read every few minutes so a rotation
-reaches warm containers without a deploy. PyJWT is imported on first use (cold start).
+reaches warm containers without a deploy. Where the keys come from is one `KeySource`, read from the
+settings at import; `use_key_source` is the one place that points the service elsewhere (tests).
+PyJWT is imported on first use (cold start).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +24,7 @@ from chalicelib import aws, budget, clock
 from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.errors import AuthenticationError, UpstreamError
 from chalicelib.services.cache import TtlCache
-from chalicelib.settings import settings
+from chalicelib.settings import Settings, settings
 
 AUDIENCE = "vip-rewards-shopper"
 ALGORITHM = "HS256"
@@ -60,14 +64,57 @@ def parse_keys(listing: str) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
+@dataclass(frozen=True, slots=True)
+class KeySource:
+    """Where the signing keys come from: `keys` when given, else the Stripe secret `secret_arn`."""
+
+    keys: tuple[tuple[str, str], ...]
+    secret_arn: str | None
+    # The time budget the Secrets Manager call is made within (`chalicelib.budget`).
+    lambda_timeout_seconds: float
+    stripe_max_network_retries: int
+
+    @classmethod
+    def from_settings(cls, source: Settings) -> KeySource:
+        return cls(
+            keys=source.shopper_token_keys,
+            secret_arn=source.stripe_secret_arn,
+            lambda_timeout_seconds=source.lambda_timeout_seconds,
+            stripe_max_network_retries=source.stripe_max_network_retries,
+        )
+
+
+_source = KeySource.from_settings(settings)
+
+
+@contextmanager
+def use_key_source(source: KeySource) -> Iterator[KeySource]:
+    """Read the signing keys from `source` until the block ends, then from the configured one again."""
+    global _source
+    previous = _source
+    _source = source
+    invalidate_cache()
+    try:
+        yield source
+    finally:
+        _source = previous
+        invalidate_cache()
+
+
+def key_source() -> KeySource:
+    """Where the service reads its signing keys."""
+    return _source
+
+
 def _load_keys() -> tuple[tuple[str, str], ...]:
-    if settings.stripe_secret_arn and not settings.shopper_token_keys:
+    source = key_source()
+    if source.secret_arn and not source.keys:
         import json
 
-        limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries).dynamodb
-        secret = aws.client("secretsmanager", limits).get_secret_value(SecretId=settings.stripe_secret_arn)
+        limits = budget.derive(source.lambda_timeout_seconds, source.stripe_max_network_retries).dynamodb
+        secret = aws.client("secretsmanager", limits).get_secret_value(SecretId=source.secret_arn)
         return parse_keys(str(json.loads(secret["SecretString"]).get("shopper_token_keys", "")))
-    return settings.shopper_token_keys
+    return source.keys
 
 
 def signing_keys() -> tuple[tuple[str, str], ...]:

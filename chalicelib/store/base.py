@@ -1,11 +1,16 @@
 """What every table shares: region, endpoint, billing mode, one connection and its time budget; and
-error translation."""
+error translation.
+
+The connection's endpoint and time budget are one `DynamoConfig`, read from the settings at import;
+`use_dynamodb` is the one place that points the service's DynamoDB client elsewhere (tests: a hung server).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
@@ -22,7 +27,7 @@ from pynamodb.models import Model
 
 from chalicelib import aws, budget, log
 from chalicelib.errors import InternalError, ServiceUnavailableError
-from chalicelib.settings import settings
+from chalicelib.settings import Settings, settings
 
 logger = log.get_logger("store")
 
@@ -45,11 +50,53 @@ class BaseMeta:
     # follows `chalicelib.budget`.
 
 
+@dataclass(frozen=True, slots=True)
+class DynamoConfig:
+    """Where the service's DynamoDB client connects and the time budget its calls are made within."""
+
+    # None: AWS's endpoint for the region; locally and in tests, the moto server.
+    host: str | None
+    lambda_timeout_seconds: float
+    stripe_max_network_retries: int
+
+    @classmethod
+    def from_settings(cls, source: Settings) -> DynamoConfig:
+        return cls(
+            host=source.dynamodb_host,
+            lambda_timeout_seconds=source.lambda_timeout_seconds,
+            stripe_max_network_retries=source.stripe_max_network_retries,
+        )
+
+
+_config = DynamoConfig.from_settings(settings)
+
+
+def dynamodb_config() -> DynamoConfig:
+    """The DynamoDB the service's client talks to."""
+    return _config
+
+
+@contextmanager
+def use_dynamodb(config: DynamoConfig) -> Iterator[DynamoConfig]:
+    """Send the service's DynamoDB calls as `config` says until the block ends, then as configured again.
+
+    Clients are built once per (endpoint, limits), so each side of the block keeps its own.
+    """
+    global _config
+    previous = _config
+    _config = config
+    try:
+        yield config
+    finally:
+        _config = previous
+
+
 def dynamodb_client(patience: Patience | None = None) -> Any:
     """The container's DynamoDB client for the current request's patience (built once per limits)."""
-    limits = budget.derive(settings.lambda_timeout_seconds, settings.stripe_max_network_retries)
+    config = dynamodb_config()
+    limits = budget.derive(config.lambda_timeout_seconds, config.stripe_max_network_retries)
     chosen = limits.dynamodb_eligibility if (patience or PATIENCE.get()) == "eligibility" else limits.dynamodb
-    return aws.client("dynamodb", chosen, endpoint_url=settings.dynamodb_host)
+    return aws.client("dynamodb", chosen, endpoint_url=config.host)
 
 
 class SharedConnection(Connection):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from chalicelib import clock
@@ -9,10 +11,11 @@ from chalicelib.services.cache import TtlCache
 
 
 @pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def now() -> Iterator[list[float]]:
     moment = [1000.0]
-    monkeypatch.setattr(clock, "monotonic", lambda: moment[0])
-    return moment
+    clock.set_monotonic(lambda: moment[0])
+    yield moment
+    clock.set_monotonic(None)
 
 
 def test_past_its_bound_the_least_recently_used_entry_is_dropped(now: list[float]) -> None:

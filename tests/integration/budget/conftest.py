@@ -6,6 +6,7 @@ seconds, not minutes; every timeout and retry is derived from it exactly as in p
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import threading
@@ -60,39 +61,45 @@ def budget() -> Budget:
 
 
 @pytest.fixture
-def hang_stripe(hung_server: HungServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Call it to make Stripe hang from then on (set up the club first, through the working emulator)."""
-    from chalicelib.payments import client as payments_client
+def hang_stripe(hung_server: HungServer) -> Iterator[Callable[[], None]]:
+    """Call it to make Stripe hang from then on (set up the club first, through the working emulator).
 
-    def hang() -> None:
-        hung = dataclasses.replace(
-            payments_client.settings,
-            stripe_api_base=hung_server.url,
-            lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT,
-            stripe_max_network_retries=STRIPE_RETRIES,
-        )
-        monkeypatch.setattr(payments_client, "settings", hung)
-        payments_client.stripe_client.cache_clear()
+    The hung Stripe is one of a function with the small Lambda timeout and Stripe's retry as deployed;
+    the reconciliation reckons with the budget Stripe calls are made within, so it does too.
+    """
+    from chalicelib.payments.client import stripe_config, use_stripe
 
-    yield hang
-    payments_client.stripe_client.cache_clear()
+    with contextlib.ExitStack() as hung_from_now_on:
+
+        def hang() -> None:
+            hung = dataclasses.replace(
+                stripe_config(),
+                api_base=hung_server.url,
+                lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT,
+                max_network_retries=STRIPE_RETRIES,
+            )
+            hung_from_now_on.enter_context(use_stripe(hung))
+
+        yield hang
 
 
 @pytest.fixture
-def hang_dynamodb(hung_server: HungServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+def hang_dynamodb(hung_server: HungServer) -> Iterator[Callable[[], None]]:
     """Call it to make DynamoDB hang from then on."""
     from chalicelib.store import base
 
-    def hang() -> None:
-        hung = dataclasses.replace(
-            base.settings, dynamodb_host=hung_server.url, lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT
-        )
-        monkeypatch.setattr(base, "settings", hung)
-        # Build the clients now: creating one is cold-start work, not time spent waiting on DynamoDB.
-        base.dynamodb_client("standard")
-        base.dynamodb_client("eligibility")
+    with contextlib.ExitStack() as hung_from_now_on:
 
-    return hang
+        def hang() -> None:
+            hung = dataclasses.replace(
+                base.dynamodb_config(), host=hung_server.url, lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT
+            )
+            hung_from_now_on.enter_context(base.use_dynamodb(hung))
+            # Build the clients now: creating one is cold-start work, not time spent waiting on DynamoDB.
+            base.dynamodb_client("standard")
+            base.dynamodb_client("eligibility")
+
+        yield hang
 
 
 def timed(call: Callable[[], Any]) -> tuple[Any, float]:

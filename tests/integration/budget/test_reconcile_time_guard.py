@@ -3,7 +3,6 @@ covers one shopper's worst case, answers in time and says how many shoppers it l
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ from chalicelib import clock
 from chalicelib.budget import Budget
 from chalicelib.store import members as store
 from tests.helpers import BRAND_KEY, auth, chalice_test_project, lambda_context
-from tests.integration.budget.conftest import HUNG_LAMBDA_TIMEOUT, STRIPE_RETRIES, timed
+from tests.integration.budget.conftest import HUNG_LAMBDA_TIMEOUT, timed
 from tests.integration.conftest import Club
 
 SHOPPERS = ("ada", "bo", "cy", "di")
@@ -36,19 +35,6 @@ def _still_due() -> set[str]:
 
 
 @pytest.fixture
-def short_function(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reconciliation reckons with the hung-dependency tests' small Lambda timeout (and Stripe's retry)."""
-    from chalicelib.services import reconcile
-
-    short = dataclasses.replace(
-        reconcile.settings,
-        lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT,
-        stripe_max_network_retries=STRIPE_RETRIES,
-    )
-    monkeypatch.setattr(reconcile, "settings", short)
-
-
-@pytest.fixture
 def short_client() -> Iterator[Any]:
     """A test client whose requests' Lambda context allows HUNG_LAMBDA_TIMEOUT seconds."""
     from chalice.test import Client
@@ -62,7 +48,7 @@ def short_client() -> Iterator[Any]:
 
 
 def test_reconcile_against_a_hung_stripe_stops_early_in_time_and_says_how_many_it_left(
-    club: Club, short_function: None, short_client: Any, hang_stripe: Callable[[], None], budget: Budget
+    club: Club, short_client: Any, hang_stripe: Callable[[], None], budget: Budget
 ) -> None:
     _all_due(club)
     hang_stripe()
@@ -98,7 +84,6 @@ def test_reconcile_with_a_healthy_stripe_does_every_shopper(club: Club) -> None:
 
 def test_the_hourly_run_stops_early_against_a_hung_stripe_by_the_invocations_own_clock(
     club: Club,
-    short_function: None,
     hang_stripe: Callable[[], None],
     budget: Budget,
     caplog: pytest.LogCaptureFixture,

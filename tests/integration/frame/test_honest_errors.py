@@ -89,19 +89,12 @@ def test_stripe_unreachable_is_502_with_retry_after(
 
 
 def test_stripe_refusing_our_key_is_500_internal_and_nothing_is_written(
-    client: Any, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: Any, keys: dict[str, str]
 ) -> None:
-    from chalicelib.payments import client as payments_client
+    from chalicelib.payments.client import stripe_config, use_stripe
 
-    wrong_key = dataclasses.replace(payments_client.settings, stripe_api_key="not-a-stripe-key")
-    monkeypatch.setattr(payments_client, "settings", wrong_key)
-    for cached in (payments_client.stripe_credentials, payments_client.stripe_client):
-        cached.cache_clear()
-    try:
+    with use_stripe(dataclasses.replace(stripe_config(), api_key="not-a-stripe-key")):
         response = _put_plan(client)
-    finally:
-        for cached in (payments_client.stripe_credentials, payments_client.stripe_client):
-            cached.cache_clear()
 
     assert (response.status_code, json.loads(response.body)["error"]["type"]) == (500, "internal")
     assert "Retry-After" not in response.headers

@@ -27,16 +27,13 @@ def secret(dynamodb_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         Name="vip-test/stripe",
         SecretString=json.dumps({"api_key": "sk_test_x", "shopper_token_keys": f"{OLD[0]}:{OLD[1]}"}),
     )
-    deployed = dataclasses.replace(
-        shopper_tokens.settings, stripe_secret_arn=created["ARN"], shopper_token_keys=()
-    )
-    monkeypatch.setattr(shopper_tokens, "settings", deployed)
+    deployed = dataclasses.replace(shopper_tokens.key_source(), secret_arn=created["ARN"], keys=())
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", dynamodb_url)
-    shopper_tokens.invalidate_cache()
-    yield lambda keys: secrets.put_secret_value(
-        SecretId=created["ARN"], SecretString=json.dumps({"api_key": "sk_test_x", "shopper_token_keys": keys})
-    )
-    shopper_tokens.invalidate_cache()
+    with shopper_tokens.use_key_source(deployed):
+        yield lambda keys: secrets.put_secret_value(
+            SecretId=created["ARN"],
+            SecretString=json.dumps({"api_key": "sk_test_x", "shopper_token_keys": keys}),
+        )
 
 
 def test_tokens_are_signed_with_the_first_key_of_the_secret(secret: Any) -> None:
