@@ -58,16 +58,14 @@ class EventDriver:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            busy = 0
             try:
-                busy = self.pump_stream() + self.pump_queue()
+                self.pump_stream()
+                self.pump_queue()
             except Exception:  # the local stack restarting, tables being recreated: try again
                 logger.warning("event driver poll failed", exc_info=True)
                 self._stream_arn = None
                 self._iterators.clear()
-            if not busy:
-                # Nothing waiting: poll again shortly (a backlog is read without pausing).
-                self._stop.wait(self.poll_seconds)
+            self._stop.wait(self.poll_seconds)
 
     def pump_stream(self) -> int:
         """Fan out every new stream record; how many records were read."""
