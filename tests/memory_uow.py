@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.cohorts import Cohort, CohortMove, CohortSums
 from chalicelib.domain.conflicts import (
     BalanceChangedError,
+    DisbursementAlreadyVoidedError,
     DuplicateDisbursementError,
     DuplicateOrderError,
     DuplicateRefundError,
@@ -30,7 +32,16 @@ from chalicelib.domain.conflicts import (
     StaleMemberError,
     StaleOrderError,
 )
-from chalicelib.domain.donations import Balance, CauseBalance, CauseTotal, Posting, TotalsLine, counted_in
+from chalicelib.domain.donations import (
+    Balance,
+    CauseBalance,
+    CauseTotal,
+    LedgerEntry,
+    Posting,
+    TotalsLine,
+    counted_in,
+    disbursement_entry_id,
+)
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
@@ -273,6 +284,16 @@ class _Ledger:
 
     def recorded_disbursement(self, disbursement_id: str) -> Recorded | None:
         return self._uow.tables.disbursements.get(disbursement_id)
+
+    def disbursement(self, disbursement_id: str) -> tuple[LedgerEntry, dict[str, Any]] | None:
+        posting = self._uow.tables.entries.get(disbursement_entry_id(disbursement_id))
+        recorded = self._uow.tables.disbursements.get(disbursement_id)
+        if posting is None or recorded is None:
+            return None
+        return posting.entry, recorded.response
+
+    def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
+        self.add(posting, now, DisbursementAlreadyVoidedError(disbursement_id))
 
 
 class InMemoryUnitOfWork:

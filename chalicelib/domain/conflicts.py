@@ -41,6 +41,14 @@ class DuplicateDisbursementError(AlreadyRecordedError):
     """The disbursement id was recorded before."""
 
 
+class DisbursementAlreadyVoidedError(Exception):
+    """The disbursement was voided before (a void is never repeated)."""
+
+    def __init__(self, disbursement_id: str) -> None:
+        super().__init__(disbursement_id)
+        self.disbursement_id = disbursement_id
+
+
 class EventAlreadyAppliedError(Exception):
     """The Stripe event was applied before: nothing to do."""
 

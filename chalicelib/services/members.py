@@ -18,6 +18,7 @@ from chalicelib.domain import membership as rules
 from chalicelib.domain.catalog import Perks, Plan
 from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
 from chalicelib.domain.donations import Posting
+from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, RenewalPledge
 from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
@@ -50,6 +51,9 @@ class Membership(msgspec.Struct):
     member_since: datetime | None
     impact: dict[str, DonationSums]
     value: dict[str, MemberValue]
+    # False when the member's chosen cause was deactivated: new pledges go to the default cause until
+    # they pick another (the storefront kit asks them to).
+    cause_active: bool = True
 
 
 class CheckoutStarted(msgspec.Struct):
@@ -77,6 +81,7 @@ def render(state: MemberState, now: datetime) -> Membership:
         member_since=state.member_since,
         impact=impact,
         value=member_value(state.customer_ref, impact),
+        cause_active=cause_active(state.cause_id, catalog.causes()),
     )
 
 

@@ -22,11 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
-from chalicelib.domain.donations import CauseBalance, Posting
+from chalicelib.domain.donations import CauseBalance, LedgerEntry, Posting
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
@@ -157,6 +157,14 @@ class Ledger:
 
     def recorded_disbursement(self, disbursement_id: str) -> Recorded | None:
         return ledger.get_disbursement(disbursement_id)
+
+    def disbursement(self, disbursement_id: str) -> tuple[LedgerEntry, dict[str, Any]] | None:
+        """A recorded disbursement's entry and answer (one GetItem), for voiding it."""
+        return ledger.get_disbursement_entry(disbursement_id)
+
+    def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
+        """A disbursement's reversing entry (once: DisbursementAlreadyVoidedError) and its totals."""
+        ledger.add_void(self._uow.transaction, posting, reason, now, disbursement_id)
 
 
 class CatalogReader(Protocol):
