@@ -52,7 +52,8 @@ _STATEMENT_DESCRIPTION = (
     "Every pledge and reversal of the year, oldest first, with its source (`order_id`, `invoice_id` or "
     "`gift_id`). A pledge is `disbursed` once its cause's disbursements in that currency, applied to its "
     "pledges oldest first (day by day, UTC), cover its day; a reversal shares its pledge's status. "
-    "`totals` are the sums of the lines; `disbursements` the payouts (with receipts) that covered these pledges. A year "
+    "`totals` are the sums of the lines; `disbursements` the payouts (with receipts) that "
+    "covered these pledges. A year "
     "without giving has no lines and no totals."
 )
 
@@ -101,7 +102,8 @@ class PayoutsQuery(msgspec.Struct, forbid_unknown_fields=True):
     ),
     description="Per cause and currency: `outstanding` (net pledged − disbursed), "
     "`oldest_undisbursed_at` (the start of the UTC day of the oldest pledge the disbursements do not cover), "
-    "`days_outstanding` since then and `overdue` when that exceeds `due_days` (setting `PAYOUT_DUE_DAYS`, default 90). Overdue causes first. "
+    "`days_outstanding` since then and `overdue` when that exceeds `due_days` (setting "
+    "`PAYOUT_DUE_DAYS`, default 90). Overdue causes first. "
     "Its cost does not grow with orders.",
 )  # fmt: skip
 def payouts(call: Call[Any, PayoutsQuery]) -> Any:
@@ -124,7 +126,8 @@ def payouts(call: Call[Any, PayoutsQuery]) -> Any:
         },
     ),
     description="Corrects, never edits: appends a reversing entry "
-    "(in the disbursement's month) that gives the amount back to the cause's outstanding balance; the disbursement then lists with `status: voided`. "
+    "(in the disbursement's month) that gives the amount back to the cause's outstanding "
+    "balance; the disbursement then lists with `status: voided`. "
     "A second void → 409 `disbursement_voided`; an unknown id → 404.",
 )  # fmt: skip
 def void(call: Call[VoidIn, Any]) -> DisbursementOut:
@@ -154,7 +157,8 @@ class GivingQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"first": "
         },
     ),
     description="Per month (`from`..`to`, default the last 12 months): what members' purchases "
-    "pledged to the cause (net of refunds) and what was paid to it (voided payments left out), with each payment's receipt. "
+    "pledged to the cause (net of refunds) and what was paid to it (voided payments left out), "
+    "with each payment's receipt. "
     "No shopper data; its cost does not grow with orders.",
 )  # fmt: skip
 def giving_record(call: Call[Any, GivingQuery]) -> GivingRecordOut:
