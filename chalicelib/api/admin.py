@@ -11,7 +11,7 @@ from msgspec import Meta
 from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
-from chalicelib.services import reconcile
+from chalicelib.services import giving, reconcile
 from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
 
@@ -55,5 +55,7 @@ def reconcile_members(event: Any) -> None:
     invocation.start(request_id, invocation.remaining_ms_of(context), timeout=RECONCILE_TIMEOUT_SECONDS)
     try:
         reconcile.reconcile(on_dynamodb())  # stopped early: logged; the next hour starts at another bucket
+        # The same hour: causes whose payout became overdue get `cause.payout_overdue` (once per stretch).
+        giving.check_payouts()
     finally:
         invocation.end()

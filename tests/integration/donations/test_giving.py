@@ -273,3 +273,21 @@ def test_the_statement_costs_the_same_reads_whatever_other_shoppers_order(year: 
     for n in range(5):
         _order(year, f"bob-{n}", 10000, APRIL, customer_ref="bob")
     assert reads() == before
+
+
+def test_the_hourly_job_notifies_a_cause_that_became_overdue(year: Club) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.api.admin import reconcile_members
+    from chalicelib.settings import settings
+    from tests.helpers import lambda_context
+
+    with Client(app) as test_client:
+        event = test_client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="us-east-1"
+        )
+    clock.set_clock(lambda: datetime(YEAR, 4, 10, tzinfo=UTC) + timedelta(days=91))
+    for _ in range(2):
+        reconcile_members(event, lambda_context("reconcile_members", settings.lambda_timeout_seconds))
+    assert [e["data"]["cause_id"] for e in _overdue_events(year)] == ["general-fund"]
