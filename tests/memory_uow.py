@@ -25,6 +25,7 @@ from chalicelib.domain.conflicts import (
     DuplicateOrderError,
     DuplicateRefundError,
     EventAlreadyAppliedError,
+    EventIdTakenError,
     LedgerEntryExistsError,
     LostRaceError,
     Recorded,
@@ -42,6 +43,7 @@ from chalicelib.domain.donations import (
     counted_in,
     disbursement_entry_id,
 )
+from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
@@ -74,6 +76,8 @@ class Tables:
     program: list[ProgramEffects] = field(default_factory=list)
     fees: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     events: set[str] = field(default_factory=set)
+    # The outbox: outbound events by id, in commit order.
+    outbox: dict[str, Event] = field(default_factory=dict)
     cohort_moves: list[CohortMove] = field(default_factory=list)
     # (cohort, currency, fees, revenue) added to a cohort's money
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
@@ -296,6 +300,20 @@ class _Ledger:
         self.add(posting, now, DisbursementAlreadyVoidedError(disbursement_id))
 
 
+class _Events:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        saved = copy.deepcopy(event)
+        self._uow.pending.append(
+            (
+                lambda t: EventIdTakenError(event.id) if event.id in t.outbox else None,
+                lambda t: t.outbox.__setitem__(saved.id, saved),
+            )
+        )
+
+
 class InMemoryUnitOfWork:
     def __init__(self, catalog: MemoryCatalog | None = None, tables: Tables | None = None) -> None:
         self.catalog = catalog or MemoryCatalog()
@@ -303,6 +321,7 @@ class InMemoryUnitOfWork:
         self.members = _Members(self)
         self.orders = _Orders(self)
         self.ledger = _Ledger(self)
+        self.events = _Events(self)
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []
         self.committed_member: Member | None = None

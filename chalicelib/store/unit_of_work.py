@@ -10,6 +10,7 @@ Each repository maps an aggregate's effects to items and keys (shards included) 
 whose condition can fail with the error that failure means (`store/transaction.py`); it decides nothing.
 `commit()` raises `domain.conflicts` errors only: a natural id recorded before (with what it holds, from
 the failed write itself), or a lost race (load again, decide again: `services.unit_of_work.attempts`).
+Outbound events join their fact's transaction with `uow.events.add(event)` (the outbox item).
 Another kind of item joins a fact's transaction with one `uow.transaction.put(...)`.
 
 A unit of work is reusable: entering it starts an empty transaction; leaving it without `commit()`
@@ -27,10 +28,11 @@ from typing import Any, Protocol
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
 from chalicelib.domain.donations import CauseBalance, LedgerEntry, Posting
+from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.store import ledger, orders, program, totals
+from chalicelib.store import events, ledger, orders, program, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import MemberRecord, record_of, to_state
 from chalicelib.store.transaction import Transaction
@@ -167,6 +169,17 @@ class Ledger:
         ledger.add_void(self._uow.transaction, posting, reason, now, disbursement_id)
 
 
+class Events:
+    """Outbound events (the outbox): each one an item of its fact's own transaction."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        """The event commits with the fact or not at all (its id must not exist yet)."""
+        events.add_event(self._uow.transaction, event)
+
+
 class CatalogReader(Protocol):
     """Plans and causes as the use cases read them (the API passes the cached catalog)."""
 
@@ -182,6 +195,7 @@ class DynamoUnitOfWork:
         self.members = Members(self)
         self.orders = Orders(self)
         self.ledger = Ledger(self)
+        self.events = Events(self)
         self.transaction = Transaction()
         self.pending_member: _PendingMember | None = None
         self.pending_fees: list[program.CohortFee] = []
