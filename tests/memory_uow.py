@@ -28,6 +28,7 @@ from chalicelib.domain.conflicts import (
     EventIdTakenError,
     LedgerEntryExistsError,
     LostRaceError,
+    PayoutOverdueRecordedError,
     Recorded,
     StaleHistoryError,
     StaleMemberError,
@@ -81,6 +82,8 @@ class Tables:
     cohort_moves: list[CohortMove] = field(default_factory=list)
     # (cohort, currency, fees, revenue) added to a cohort's money
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
+    # (cause, currency) → when its payout became overdue
+    overdue_stretches: dict[tuple[str, str], datetime] = field(default_factory=dict)
     commits: int = 0
 
     def cohort_sums(self, first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -298,6 +301,17 @@ class _Ledger:
 
     def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
         self.add(posting, now, DisbursementAlreadyVoidedError(disbursement_id))
+
+    def add_overdue_stretch(self, cause_id: str, currency: str, now: datetime) -> None:
+        key = (cause_id, currency)
+        self._uow.pending.append(
+            (
+                lambda t: (
+                    PayoutOverdueRecordedError(cause_id, currency) if key in t.overdue_stretches else None
+                ),
+                lambda t: t.overdue_stretches.__setitem__(key, now),
+            )
+        )
 
 
 class _Events:

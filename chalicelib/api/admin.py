@@ -56,6 +56,6 @@ def reconcile_members(event: Any) -> None:
     try:
         reconcile.reconcile(on_dynamodb())  # stopped early: logged; the next hour starts at another bucket
         # The same hour: causes whose payout became overdue get `cause.payout_overdue` (once per stretch).
-        giving.check_payouts()
+        giving.check_payouts(on_dynamodb())
     finally:
         invocation.end()

@@ -49,6 +49,15 @@ class DisbursementAlreadyVoidedError(Exception):
         self.disbursement_id = disbursement_id
 
 
+class PayoutOverdueRecordedError(Exception):
+    """The cause's current overdue stretch was recorded (and announced) before."""
+
+    def __init__(self, cause_id: str, currency: str) -> None:
+        super().__init__(cause_id, currency)
+        self.cause_id = cause_id
+        self.currency = currency
+
+
 class EventAlreadyAppliedError(Exception):
     """The Stripe event was applied before: nothing to do."""
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from chalicelib import clock, log
-from chalicelib.domain.conflicts import DisbursementAlreadyVoidedError
+from chalicelib.domain.conflicts import DisbursementAlreadyVoidedError, PayoutOverdueRecordedError
 from chalicelib.domain.csv_export import csv_document
 from chalicelib.domain.donations import Posting
 from chalicelib.domain.events import CAUSE_PAYOUT_OVERDUE, Moment, event_of, new_event_id
@@ -252,9 +252,9 @@ class PayoutCheck(msgspec.Struct):
     cleared: int
 
 
-def check_payouts() -> PayoutCheck:
+def check_payouts(uow: UnitOfWork) -> PayoutCheck:
     """The hourly check: a cause that became overdue gets its stretch recorded and `cause.payout_overdue`
-    in the same transaction (once per stretch: the stretch's item must not exist yet); a cause no longer
+    in one transaction (once per stretch: the stretch's record must not exist yet); a cause no longer
     overdue has its stretch closed, so a later one notifies again."""
     now = clock.now()
     current = store.overdue_stretches()
@@ -263,19 +263,29 @@ def check_payouts() -> PayoutCheck:
         key = (o.cause_id, o.currency)
         if o.overdue and o.oldest_undisbursed_at is not None:
             overdue += 1
-            if key in current:
-                continue
-            data = PayoutOverdue(o.cause_id, o.currency, o.outstanding, o.oldest_undisbursed_at)
-            event = event_of(
-                Moment(type=CAUSE_PAYOUT_OVERDUE, extra=data), event_id=new_event_id(now), created_at=now,
-                customer_ref=None, sequence=None,
-            )  # fmt: skip
-            if store.start_overdue_stretch(o.cause_id, o.currency, now, event):
+            if key not in current and _announce_overdue(o, now, uow):
                 notified += 1
         elif key in current:
             store.end_overdue_stretch(o.cause_id, o.currency)
             cleared += 1
     return PayoutCheck(overdue=overdue, notified=notified, cleared=cleared)
+
+
+def _announce_overdue(o: PayoutObligation, now: datetime, uow: UnitOfWork) -> bool:
+    assert o.oldest_undisbursed_at is not None
+    data = PayoutOverdue(o.cause_id, o.currency, o.outstanding, o.oldest_undisbursed_at)
+    event = event_of(
+        Moment(type=CAUSE_PAYOUT_OVERDUE, extra=data), event_id=new_event_id(now), created_at=now,
+        customer_ref=None, sequence=None,
+    )  # fmt: skip
+    with uow:
+        uow.ledger.add_overdue_stretch(o.cause_id, o.currency, now)
+        uow.events.add(event)
+        try:
+            uow.commit()
+        except PayoutOverdueRecordedError:
+            return False  # another run recorded this stretch first
+    return True
 
 
 # --- the public giving record ----------------------------------------------------------------------

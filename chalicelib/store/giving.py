@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from chalicelib.domain.conflicts import PayoutOverdueRecordedError
 from chalicelib.domain.donations import PLEDGE, Posting
-from chalicelib.domain.events import Event
 from chalicelib.domain.giving import ShopperEntry, pledge_day_of, shopper_entry
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel
-from chalicelib.store.events import EventRecord, record_of
 from chalicelib.store.shards import every_shard, totals_shard
 from chalicelib.store.transaction import Transaction
 
@@ -140,25 +139,14 @@ def overdue_stretches() -> dict[tuple[str, str], datetime]:
     return stretches
 
 
-class StretchRecordedError(Exception):
-    """The cause's overdue stretch was recorded before (its event with it)."""
-
-
-def start_overdue_stretch(cause_id: str, currency: str, now: datetime, event: Event) -> bool:
-    """Record that the cause's payout became overdue, with its `cause.payout_overdue` event, in one
-    transaction; False (nothing written) when this stretch was recorded before."""
-    tx = Transaction()
+def add_overdue_stretch(tx: Transaction, cause_id: str, currency: str, now: datetime) -> None:
+    """Record that the cause's payout became overdue (once per stretch: the item must not exist yet, else
+    PayoutOverdueRecordedError); the `cause.payout_overdue` event joins the same transaction."""
     tx.put(
         GivingRecord(OVERDUE, f"{cause_id}#{currency}", since=now),
         condition=GivingRecord.scope.does_not_exist(),
-        on_conflict=lambda _old: StretchRecordedError(),
+        on_conflict=lambda _old: PayoutOverdueRecordedError(cause_id, currency),
     )
-    tx.put(record_of(event), condition=EventRecord.event_id.does_not_exist())
-    try:
-        tx.commit()
-    except StretchRecordedError:
-        return False
-    return True
 
 
 def end_overdue_stretch(cause_id: str, currency: str) -> None:

@@ -32,7 +32,7 @@ from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.store import events, ledger, orders, program, totals
+from chalicelib.store import events, giving, ledger, orders, program, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import MemberRecord, record_of, to_state
 from chalicelib.store.transaction import Transaction
@@ -167,6 +167,10 @@ class Ledger:
     def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
         """A disbursement's reversing entry (once: DisbursementAlreadyVoidedError) and its totals."""
         ledger.add_void(self._uow.transaction, posting, reason, now, disbursement_id)
+
+    def add_overdue_stretch(self, cause_id: str, currency: str, now: datetime) -> None:
+        """A cause's payout became overdue (once per stretch: PayoutOverdueRecordedError)."""
+        giving.add_overdue_stretch(self._uow.transaction, cause_id, currency, now)
 
 
 class Events:

@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.services import giving
+from chalicelib.services.unit_of_work import on_dynamodb
 from localdev.dynamodb_calls import counting_dynamodb_calls
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
@@ -178,8 +179,8 @@ def test_payout_overdue_fires_once_per_stretch(year: Club) -> None:
     april = datetime(YEAR, 4, 10, tzinfo=UTC)
     clock.set_clock(lambda: april + timedelta(days=91))
     # March's pledges are owed too: the oldest uncovered day is March's.
-    assert giving.check_payouts().notified == 1
-    assert giving.check_payouts().notified == 0
+    assert giving.check_payouts(on_dynamodb()).notified == 1
+    assert giving.check_payouts(on_dynamodb()).notified == 0
     (event,) = _overdue_events(year)
     assert event["customer_ref"] is None and event["sequence"] is None
     assert event["data"] == {"cause_id": "general-fund", "currency": "usd", "outstanding": 350,
@@ -187,12 +188,12 @@ def test_payout_overdue_fires_once_per_stretch(year: Club) -> None:
     clock.set_clock(None)
     assert _disburse(year, "d-1", 350).status_code == 201
     clock.set_clock(lambda: april + timedelta(days=91))
-    assert giving.check_payouts().cleared == 1
+    assert giving.check_payouts(on_dynamodb()).cleared == 1
     # Paid up, then a new stretch: a pledge left unpaid past the due days notifies again.
     clock.set_clock(None)
     _order(year, "o-3", 10000, APRIL)
     clock.set_clock(lambda: april + timedelta(days=91))
-    assert giving.check_payouts().notified == 1
+    assert giving.check_payouts(on_dynamodb()).notified == 1
     assert len(_overdue_events(year)) == 2
 
 
