@@ -216,10 +216,12 @@ class Account extends VipElement {
     const end = shopper.current_period_end && `${shopper.cancel_at_period_end ? "Ends" : "Renews"} on ${day(shopper.current_period_end)}`;
     const saved = Object.entries(shopper.value || {}).map(([cur, v]) => `Membership saved you ${money(v.saved, cur)} on ${money(v.fees_paid, cur)} of fees.`);
     const given = Object.entries(shopper.impact || {}).map(([cur, v]) => `Your purchases gave ${money(v.net, cur)}${v.units ? ` (${esc(v.units)})` : ""}.`);
-    const options = club.causes.map((c) => `<option value="${esc(c.cause_id)}"${c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
+    // A cause the brand retired takes no new pledges: ask for another (they go to the default cause meanwhile).
+    const retired = shopper.cause_active === false;
+    const options = (retired ? `<option value="" selected disabled>Choose a cause</option>` : "") + club.causes.map((c) => `<option value="${esc(c.cause_id)}"${!retired && c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
     return `<h2 part="heading">${status}</h2>${end ? `<p>${end}</p>` : ""}
 <p part="saved">${esc(saved.join(" ") || "No savings yet.")}</p><p part="impact">${esc(given.join(" ") || "No donations yet.")}</p>
-${shopper.status === "none" ? "" : `<label part="label" for="cause">Your cause</label><select id="cause" part="select">${options}</select>
+${shopper.status === "none" ? "" : `${retired ? `<p part="notice" id="cause-note">Your cause no longer takes donations. Please pick another.</p>` : ""}<label part="label" for="cause">Your cause</label><select id="cause" part="select"${retired ? ` aria-describedby="cause-note"` : ""}>${options}</select>
 <p><button type="button" part="button">Manage membership</button></p>`}${disclosureHtml(club.disclosure)}`;
   }
 

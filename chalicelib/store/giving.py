@@ -52,31 +52,37 @@ def _moment_key(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def add_giving_lines(tx: Transaction, posting: Posting) -> None:
-    """The pledge day's net and the shopper's line a pledge or reversal adds (nothing for a payout)."""
+def day_line(posting: Posting) -> tuple[tuple[str, str], int] | None:
+    """The pledge-day item (scope, key) a pledge or reversal adds to, and what it adds (None: a payout)."""
     day = pledge_day_of(posting)
     if day is None:
-        return
+        return None
     entry = posting.entry
     delta = entry.amount if entry.kind == PLEDGE else -entry.amount
-    scope = f"day#{totals_shard(posting.entry_id)}"
-    tx.update(
-        GivingRecord(scope, f"{entry.cause_id}#{entry.currency}#{day}"), actions=[GivingRecord.net.add(delta)]
-    )
+    return (f"day#{totals_shard(posting.entry_id)}", f"{entry.cause_id}#{entry.currency}#{day}"), delta
+
+
+def shopper_record(posting: Posting) -> GivingRecord | None:
+    """The shopper's statement line for a pledge or reversal in their name (None otherwise)."""
     line = shopper_entry(posting)
-    if line is not None:
-        tx.put(
-            GivingRecord(
-                f"shopper#{posting.customer_ref}",
-                f"{_moment_key(line.occurred_at)}#{line.entry_id}",
-                kind=line.kind,
-                cause_id=line.cause_id,
-                currency=line.currency,
-                amount=line.amount,
-                occurred_at=line.occurred_at,
-                pledge_day=line.pledge_day,
-            )
-        )
+    if line is None:
+        return None
+    return GivingRecord(
+        f"shopper#{posting.customer_ref}", f"{_moment_key(line.occurred_at)}#{line.entry_id}",
+        kind=line.kind, cause_id=line.cause_id, currency=line.currency, amount=line.amount,
+        occurred_at=line.occurred_at, pledge_day=line.pledge_day,
+    )  # fmt: skip
+
+
+def add_giving_lines(tx: Transaction, posting: Posting) -> None:
+    """The pledge day's net and the shopper's line a pledge or reversal adds (nothing for a payout)."""
+    day = day_line(posting)
+    if day is not None:
+        (scope, key), delta = day
+        tx.update(GivingRecord(scope, key), actions=[GivingRecord.net.add(delta)])
+    record = shopper_record(posting)
+    if record is not None:
+        tx.put(record)
 
 
 def shopper_entries(customer_ref: str, year: int) -> list[ShopperEntry]:
