@@ -24,6 +24,13 @@ from chalicelib.domain.conflicts import (
     Recorded,
 )
 from chalicelib.domain.donations import InsufficientBalanceError
+from chalicelib.domain.events import (
+    DISBURSEMENT_RECORDED,
+    DisbursementRecorded,
+    event_of,
+    new_event_id,
+)
+from chalicelib.domain.events import Moment as EventMoment
 from chalicelib.domain.facts import check_savings, exceeds_outstanding_message
 from chalicelib.domain.giving import pledge_cause
 from chalicelib.domain.money import Amount, Currency
@@ -299,6 +306,18 @@ def record_disbursement(disbursement: DisbursementIn, uow: UnitOfWork) -> tuple[
                 ) from None  # fmt: skip
             reply = Recorded(request_hash, msgspec.to_builtins(answer))
             uow.ledger.add_disbursement(balance, posting, reply, now, disbursement.disbursement_id)
+            # The brand's tools hear of it in the same transaction (`disbursement.recorded`).
+            uow.events.add(
+                event_of(
+                    EventMoment(
+                        type=DISBURSEMENT_RECORDED, extra=DisbursementRecorded(disbursement=reply.response)
+                    ),
+                    event_id=new_event_id(now),
+                    created_at=now,
+                    customer_ref=None,
+                    sequence=None,
+                )
+            )
             try:
                 uow.commit()
             except DuplicateDisbursementError as duplicate:

@@ -18,7 +18,7 @@ from chalicelib import clock, log
 from chalicelib.domain.conflicts import DisbursementAlreadyVoidedError, PayoutOverdueRecordedError
 from chalicelib.domain.csv_export import csv_document
 from chalicelib.domain.donations import Posting
-from chalicelib.domain.events import CAUSE_PAYOUT_OVERDUE, Moment, event_of, new_event_id
+from chalicelib.domain.events import CAUSE_PAYOUT_OVERDUE, Moment, PayoutOverdue, event_of, new_event_id
 from chalicelib.domain.giving import (
     CauseLedger,
     Payout,
@@ -237,15 +237,6 @@ def payouts_csv(report: PayoutsReport) -> str:
     )
 
 
-class PayoutOverdue(msgspec.Struct):
-    """`cause.payout_overdue`'s data."""
-
-    cause_id: str
-    currency: str
-    outstanding: int
-    oldest_undisbursed_at: datetime
-
-
 class PayoutCheck(msgspec.Struct):
     overdue: int
     notified: int
@@ -273,7 +264,10 @@ def check_payouts(uow: UnitOfWork) -> PayoutCheck:
 
 def _announce_overdue(o: PayoutObligation, now: datetime, uow: UnitOfWork) -> bool:
     assert o.oldest_undisbursed_at is not None
-    data = PayoutOverdue(o.cause_id, o.currency, o.outstanding, o.oldest_undisbursed_at)
+    data = PayoutOverdue(
+        cause_id=o.cause_id, currency=o.currency, outstanding=o.outstanding,
+        oldest_undisbursed_at=o.oldest_undisbursed_at,
+    )  # fmt: skip
     event = event_of(
         Moment(type=CAUSE_PAYOUT_OVERDUE, extra=data), event_id=new_event_id(now), created_at=now,
         customer_ref=None, sequence=None,

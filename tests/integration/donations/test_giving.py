@@ -292,3 +292,16 @@ def test_the_hourly_job_notifies_a_cause_that_became_overdue(year: Club) -> None
     for _ in range(2):
         reconcile_members(event, lambda_context("reconcile_members", settings.lambda_timeout_seconds))
     assert [e["data"]["cause_id"] for e in _overdue_events(year)] == ["general-fund"]
+
+
+def test_a_disbursement_is_announced_to_the_brands_tools(year: Club) -> None:
+    assert _disburse(year, "d-1", 150).status_code == 201
+    (event,) = _get(year, "/v1/events?type=disbursement.recorded")["data"]
+    assert event["customer_ref"] is None and event["sequence"] is None
+    assert (event["data"]["disbursement"]["disbursement_id"], event["data"]["disbursement"]["amount"]) == (
+        "d-1",
+        150,
+    )
+    # A retry of the same disbursement records nothing, and announces nothing, again.
+    assert _disburse(year, "d-1", 150).status_code == 200
+    assert len(_get(year, "/v1/events?type=disbursement.recorded")["data"]) == 1
