@@ -11,7 +11,17 @@ from chalice.app import Blueprint
 from msgspec import Meta
 
 from chalicelib import clock
-from chalicelib.api.routing import BRAND, PUBLIC, SHOPPER, STOREFRONT, Call, Example, endpoint, report_reply
+from chalicelib.api.routing import (
+    BRAND,
+    PUBLIC,
+    SHOPPER,
+    STOREFRONT,
+    Call,
+    Example,
+    Reply,
+    endpoint,
+    report_reply,
+)
 from chalicelib.api.schemas import Month, check_month_range
 from chalicelib.services import giving
 from chalicelib.services.donations import DisbursementOut
@@ -48,6 +58,10 @@ _STATEMENT = {
          "receipt_url": "https://example.org/receipts/48213.pdf"},
     ],
 }  # fmt: skip
+HTML = "text/html"
+_PAGE_EXAMPLE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Giving statement 2026</title>…'
+)
 _STATEMENT_DESCRIPTION = (
     "Every pledge and reversal of the year, oldest first, with its source (`order_id`, `invoice_id` or "
     "`gift_id`). A pledge is `disbursed` once its cause's disbursements in that currency, applied to its "
@@ -76,6 +90,19 @@ def impact_statement(call: Call[Any, YearQuery]) -> ImpactStatement:
 def shopper_impact(call: Call[Any, YearQuery]) -> ImpactStatement:
     assert call.caller is not None and call.caller.role == "shopper"
     return giving.statement(call.caller.name, _year(call.query))
+
+
+@endpoint(
+    giving_api, "GET", "/v1/shopper/impact/page", summary="The shopper's impact statement, printable",
+    tag="shopper", roles=SHOPPER, query=YearQuery, response=str, content_type=HTML, errors=(400,),
+    example=Example(query={"year": 2026}, response=_PAGE_EXAMPLE),
+    description="The same statement as one HTML page with print CSS (the storefront kit's account element "
+    "opens it): every line with its source and status, the totals, the payouts with links to their receipts.",
+)  # fmt: skip
+def shopper_impact_page(call: Call[Any, YearQuery]) -> Reply:
+    assert call.caller is not None and call.caller.role == "shopper"
+    page = giving.statement_page(call.caller.name, _year(call.query))
+    return Reply(page, content_type=f"{HTML}; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
 class PayoutsQuery(msgspec.Struct, forbid_unknown_fields=True):

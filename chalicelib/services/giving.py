@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from chalicelib import clock, log
+from chalicelib.domain import giving_page
 from chalicelib.domain.conflicts import DisbursementAlreadyVoidedError, PayoutOverdueRecordedError
 from chalicelib.domain.csv_export import csv_document
 from chalicelib.domain.donations import Posting
@@ -23,6 +24,7 @@ from chalicelib.domain.giving import (
     CauseLedger,
     Payout,
     PayoutObligation,
+    Statement,
     impact_statement,
     payout_obligation,
     void_entry,
@@ -148,12 +150,7 @@ def statement(customer_ref: str, year: int) -> ImpactStatement:
     """The shopper's giving in `year`, line by line. One Query for their lines, then per cause and
     currency they gave to: its pledge days (one Query per shard) and its payouts (one Query, one
     BatchGetItem): the cost grows with the shopper's own entries and causes, never with the store's."""
-    entries = store.shopper_entries(customer_ref, year)
-    ledgers = {}
-    for cause_id, currency in sorted({(e.cause_id, e.currency) for e in entries}):
-        days = store.day_nets(cause_id, currency).get((cause_id, currency), {})
-        ledgers[(cause_id, currency)] = CauseLedger(days, _payouts(cause_id, currency))
-    built = impact_statement(entries, year, ledgers)
+    built = _built_statement(customer_ref, year)
     return ImpactStatement(
         customer_ref=customer_ref,
         year=year,
@@ -165,6 +162,21 @@ def statement(customer_ref: str, year: int) -> ImpactStatement:
             StatementPayout(p.cause_id, p.currency, p.amount, p.paid_at, p.receipt_url) for p in built.payouts
         ],
     )
+
+
+def _built_statement(customer_ref: str, year: int) -> Statement:
+    entries = store.shopper_entries(customer_ref, year)
+    ledgers = {}
+    for cause_id, currency in sorted({(e.cause_id, e.currency) for e in entries}):
+        days = store.day_nets(cause_id, currency).get((cause_id, currency), {})
+        ledgers[(cause_id, currency)] = CauseLedger(days, _payouts(cause_id, currency))
+    return impact_statement(entries, year, ledgers)
+
+
+def statement_page(customer_ref: str, year: int) -> str:
+    """The same statement as a printable HTML page (print CSS, causes by name, receipts linked)."""
+    names = {cause_id: cause.name for cause_id, cause in catalog.causes().items()}
+    return giving_page.statement_page(customer_ref, year, _built_statement(customer_ref, year), names)
 
 
 # --- payouts -----------------------------------------------------------------------------------------

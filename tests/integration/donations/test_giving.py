@@ -305,3 +305,21 @@ def test_a_disbursement_is_announced_to_the_brands_tools(year: Club) -> None:
     # A retry of the same disbursement records nothing, and announces nothing, again.
     assert _disburse(year, "d-1", 150).status_code == 200
     assert len(_get(year, "/v1/events?type=disbursement.recorded")["data"]) == 1
+
+
+def test_the_printable_statement_shows_the_same_lines_and_totals(year: Club) -> None:
+    assert _disburse(year, "d-1", 150).status_code == 201
+    token = json.loads(year.post("/v1/members/ada/session", {}).body)["token"]
+    response = year.client.http.get(f"/v1/shopper/impact/page?year={YEAR}", headers=auth(token))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    page = response.body.decode()
+    assert f"<title>Giving statement {YEAR}</title>" in page and "@media print" in page
+    assert page.count("<tr><td>") == 4 + 1 + 1  # four lines, one total, one payout
+    assert f"<td>{MARCH:%Y-%m-%d}</td><td>Order o-1</td><td>General Fund</td><td>Pledge</td>" in page
+    assert "<td class=n>−0.50 USD</td><td>Paid to the cause</td>" in page
+    assert (
+        "<td>General Fund</td><td class=n>4.00 USD</td><td class=n>0.50 USD</td><td class=n>3.50 USD</td>"
+        in page
+    )
+    assert '<a href="https://example.org/receipts/d-1.pdf">Receipt</a>' in page
