@@ -286,3 +286,21 @@ def test_a_page_on_an_origin_not_allowed_cannot_read_a_shoppers_data(
     )
     context.close()
     assert outcome == "blocked: TypeError"
+
+
+def test_the_account_opens_the_printable_giving_statement(shop: Any, api: Api) -> None:
+    shopper = f"g{uuid.uuid4().hex[:8]}"
+    join(shop, api, shopper)
+    ref = f"demo-{shopper}"
+    api.post(
+        "/v1/orders", {"order_id": f"o-{shopper}", "customer_ref": ref, "currency": "usd", "amount": 4500}
+    )
+    shop.reload()
+    rendered(shop, "vip-account")
+    with shop.context.expect_page() as opened:
+        shop.locator("vip-account").get_by_role("button", name="Giving statement").click()
+    statement = opened.value
+    statement.wait_for_load_state()
+    assert statement.title().startswith("Giving statement ")
+    assert f"Order o-{shopper}" in statement.locator("main").inner_text()
+    statement.close()
