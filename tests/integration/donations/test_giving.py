@@ -323,3 +323,18 @@ def test_the_printable_statement_shows_the_same_lines_and_totals(year: Club) -> 
         in page
     )
     assert '<a href="https://example.org/receipts/d-1.pdf">Receipt</a>' in page
+
+
+def test_a_renewal_adds_its_fee_pledge_to_the_statement_of_its_year(club: Club) -> None:
+    subscription = club.join("ada")
+    assert set(club.deliver(club.advance(subscription))) == {200}
+    lines = []
+    for year in {NOW.year, NOW.year + 1}:
+        lines += _get(club, f"/v1/members/ada/impact_statement?year={year}", STOREFRONT_KEY)["lines"]
+    fees = [line for line in lines if "invoice_id" in line["source"]]
+    assert [(line["amount"], line["cause_id"], line["status"]) for line in fees] == [
+        (100, "general-fund", "pledged"), (100, "general-fund", "pledged")
+    ]  # fmt: skip
+    assert len({line["source"]["invoice_id"] for line in fees}) == 2
+    impact = club.member("ada")["impact"]["usd"]
+    assert impact["pledged"] == sum(line["amount"] for line in fees) == 200
