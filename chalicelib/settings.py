@@ -59,6 +59,8 @@ class Settings:
     grace_days: int
     renewal_leeway_hours: int
     default_cause_id: str | None
+    # A cause's oldest undisbursed pledge is overdue after this many days (payouts report, events).
+    payout_due_days: int
     cache_ttl_seconds: int
     idempotency_ttl_hours: int
     stripe_event_ttl_days: int
@@ -133,6 +135,7 @@ def load_settings() -> Settings:
         grace_days=_int("GRACE_DAYS", 3),
         renewal_leeway_hours=_int("RENEWAL_LEEWAY_HOURS", 48),
         default_cause_id=_optional("DEFAULT_CAUSE_ID"),
+        payout_due_days=_int("PAYOUT_DUE_DAYS", 90),
         cache_ttl_seconds=cache_ttl,
         idempotency_ttl_hours=_int("IDEMPOTENCY_TTL_HOURS", 24),
         stripe_event_ttl_days=_int("STRIPE_EVENT_TTL_DAYS", 35),

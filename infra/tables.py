@@ -47,6 +47,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("orders", ("order_id", "S"), ("record", "S")),
     TableSpec("donation_totals", ("scope", "S"), ("key", "S")),
     TableSpec("program", ("scope", "S"), ("key", "S")),
+    TableSpec("giving", ("scope", "S"), ("key", "S")),
     TableSpec(
         "events",
         ("event_id", "S"),

@@ -31,6 +31,12 @@ REPORTS: list[tuple[str, str]] = [
     ("GET /v1/reports/program", "/v1/reports/program"),
     ("GET /v1/reports/cohorts", "/v1/reports/cohorts"),
 ]
+# Giving transparency, measured the same way with their own queries: what causes are owed (no month range)
+# and a cause's public giving record for the year.
+GIVING_REPORTS: list[tuple[str, str]] = [
+    ("GET /v1/reports/payouts", "/v1/reports/payouts"),
+    ("GET /v1/causes/{id}/giving", "/v1/causes/school-meals/giving?from={year}-01&to={year}-12"),
+]
 
 
 @dataclass
@@ -38,6 +44,8 @@ class _Bulk:
     """Every item the bulk orders add up to so far (rewritten whole at each volume)."""
 
     totals: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # net pledged per pledge-day item (`store.giving.day_line`)
+    days: Counter[tuple[str, str]] = field(default_factory=Counter)
     counters: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
     histories: dict[str, Any] = field(default_factory=dict)
     loaded: int = 0
@@ -45,7 +53,7 @@ class _Bulk:
 
 def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
     from chalicelib.domain.cohorts import Cohort
-    from chalicelib.domain.donations import PLEDGE, Balance, LedgerEntry
+    from chalicelib.domain.donations import PLEDGE, Balance, LedgerEntry, Posting
     from chalicelib.domain.program import (
         MEMBERS,
         NON_MEMBERS,
@@ -56,6 +64,7 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
         count_order,
     )
     from chalicelib.store import program as program_store
+    from chalicelib.store.giving import GivingRecord, day_line, shopper_record
     from chalicelib.store.ledger import LedgerEntryRecord
     from chalicelib.store.totals import totals_contributions
     from ops.totals_layout import replace_totals
@@ -67,7 +76,7 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
     bulk.counters[("cohort#0", f"{program_store.cohort_key(cohort)}#active#{cohort.month}")] = Counter(
         shoppers=SHOPPERS // 4
     )
-    with LedgerEntryRecord.batch_write() as batch:
+    with LedgerEntryRecord.batch_write() as batch, GivingRecord.batch_write() as giving_batch:
         for i in range(bulk.loaded, target):
             order_id, customer_ref = f"volume-{i}", f"volume-shopper-{i % SHOPPERS}"
             month, amount = f"{year}-{1 + i % 12:02d}", 2_000 + i % 50 * 100
@@ -84,6 +93,13 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
                 ))  # fmt: skip
                 for key, balance in totals_contributions(entry_id, entry, customer_ref):
                     bulk.totals.setdefault(key, Balance()).merge(balance)
+                posting = Posting(entry_id, entry, placed, customer_ref)
+                day = day_line(posting)
+                if day is not None:
+                    bulk.days[day[0]] += day[1]
+                line = shopper_record(posting)
+                if line is not None:
+                    giving_batch.save(line)
             discount = amount // 10 if member else 0
             movement = Movement(month, "usd", segment, 1, amount, discount, 595 if member else 0)
             sums = bulk.counters.setdefault(program_store.movement_item(order_id, movement), Counter())
@@ -102,6 +118,9 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
                 ] += delta.delta
     bulk.loaded = target
     replace_totals(bulk.totals)
+    with GivingRecord.batch_write() as batch:
+        for (day_scope, day_key), net in bulk.days.items():
+            batch.save(GivingRecord(day_scope, day_key, net=net))
     with program_store.ProgramRecord.batch_write() as batch:
         for (scope, sort_key), sums in bulk.counters.items():
             record = program_store.ProgramRecord(scope, sort_key)
@@ -117,11 +136,12 @@ def report_calls_by_volume(client: Any, brand_key: str) -> list[tuple[str, list[
     year = datetime.now(UTC).year
     headers = {"Authorization": f"Bearer {brand_key}"}
     bulk = _Bulk()
-    calls: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in REPORTS}
+    calls: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in [*REPORTS, *GIVING_REPORTS]}
+    urls = [(name, f"{path}?from={year}-01&to={year}-12") for name, path in REPORTS]
+    urls += [(name, path.replace("{year}", str(year))) for name, path in GIVING_REPORTS]
     for volume in VOLUMES:
         _add_orders(bulk, volume, year)
-        for name, path in REPORTS:
-            url = f"{path}?from={year}-01&to={year}-12"
+        for name, url in urls:
             assert client.http.get(url, headers=headers).status_code == 200  # warm the caches (API key)
             with counting_dynamodb_calls() as counted:
                 response = client.http.get(url, headers=headers)

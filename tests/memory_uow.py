@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.cohorts import Cohort, CohortMove, CohortSums
 from chalicelib.domain.conflicts import (
     BalanceChangedError,
+    DisbursementAlreadyVoidedError,
     DuplicateDisbursementError,
     DuplicateOrderError,
     DuplicateRefundError,
@@ -26,6 +28,7 @@ from chalicelib.domain.conflicts import (
     EventIdTakenError,
     LedgerEntryExistsError,
     LostRaceError,
+    PayoutOverdueRecordedError,
     Recorded,
     StaleHistoryError,
     StaleMemberError,
@@ -35,10 +38,12 @@ from chalicelib.domain.donations import (
     Balance,
     CauseBalance,
     CauseTotal,
+    LedgerEntry,
     Posting,
     ShopperImpact,
     TotalsLine,
     counted_in,
+    disbursement_entry_id,
 )
 from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
@@ -78,6 +83,8 @@ class Tables:
     cohort_moves: list[CohortMove] = field(default_factory=list)
     # (cohort, currency, fees, revenue) added to a cohort's money
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
+    # (cause, currency) → when its payout became overdue
+    overdue_stretches: dict[tuple[str, str], datetime] = field(default_factory=dict)
     commits: int = 0
 
     def cohort_sums(self, first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -303,6 +310,27 @@ class _Ledger:
 
     def recorded_disbursement(self, disbursement_id: str) -> Recorded | None:
         return self._uow.tables.disbursements.get(disbursement_id)
+
+    def disbursement(self, disbursement_id: str) -> tuple[LedgerEntry, dict[str, Any]] | None:
+        posting = self._uow.tables.entries.get(disbursement_entry_id(disbursement_id))
+        recorded = self._uow.tables.disbursements.get(disbursement_id)
+        if posting is None or recorded is None:
+            return None
+        return posting.entry, recorded.response
+
+    def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
+        self.add(posting, now, DisbursementAlreadyVoidedError(disbursement_id))
+
+    def add_overdue_stretch(self, cause_id: str, currency: str, now: datetime) -> None:
+        key = (cause_id, currency)
+        self._uow.pending.append(
+            (
+                lambda t: (
+                    PayoutOverdueRecordedError(cause_id, currency) if key in t.overdue_stretches else None
+                ),
+                lambda t: t.overdue_stretches.__setitem__(key, now),
+            )
+        )
 
 
 class _Events:

@@ -12,7 +12,7 @@ from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
 from chalicelib.payments.client import stripe_config
-from chalicelib.services import reconcile
+from chalicelib.services import giving, reconcile
 from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
 
@@ -60,5 +60,7 @@ def reconcile_members(event: Any) -> None:
     try:
         # Stopped early: logged; the next hour starts at another bucket.
         reconcile.reconcile(on_dynamodb(), stripe_config().budget)
+        # The same hour: causes whose payout became overdue get `cause.payout_overdue` (once per stretch).
+        giving.check_payouts(on_dynamodb())
     finally:
         invocation.end()

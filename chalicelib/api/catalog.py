@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from chalice.app import Blueprint
 
 from chalicelib.api.routing import BRAND, PUBLIC, Call, Example, endpoint
@@ -81,3 +82,35 @@ def list_causes(call: Call[Any, ListQuery]) -> CauseList:
 )  # fmt: skip
 def put_cause(call: Call[CauseTerms, Any]) -> Cause:
     return catalog.put_cause(call.path["cause_id"], call.body)
+
+
+def _patch_of(terms: type[msgspec.Struct], name: str) -> Any:
+    """A body type with every field of `terms` optional (absent: unchanged), validated as `terms` is."""
+    fields = [(f.name, f.type | msgspec.UnsetType, msgspec.UNSET) for f in msgspec.structs.fields(terms)]
+    return msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True)
+
+
+PlanPatch = _patch_of(PlanTerms, "PlanPatch")
+CausePatch = _patch_of(CauseTerms, "CausePatch")
+
+
+@endpoint(
+    catalog_api, "PATCH", "/v1/plans/{plan_id}", summary="Change some fields of a plan", tag="catalog",
+    roles=BRAND, body=PlanPatch, response=Plan, errors=(400, 404, 502),
+    description="Only the fields sent change (a nested object sent is replaced whole); the plan as merged is "
+    "checked as `PUT` checks it and its Stripe Price follows a new amount.",
+    example=Example(path={"plan_id": "vip-monthly"}, request={"active": True}, response=_PLAN),
+)  # fmt: skip
+def patch_plan(call: Call[Any, Any]) -> Plan:
+    return catalog.patch_plan(call.path["plan_id"], msgspec.to_builtins(call.body))
+
+
+@endpoint(
+    catalog_api, "PATCH", "/v1/causes/{cause_id}", summary="Change some fields of a cause", tag="catalog",
+    roles=BRAND, body=CausePatch, response=Cause, errors=(400, 404),
+    description="Only the fields sent change. An inactive cause (`active: false`) takes no new pledges: its "
+    "members pledge to the default cause and their membership shows `cause_active: false`.",
+    example=Example(path={"cause_id": "school-meals"}, request={"active": True}, response=_CAUSE),
+)  # fmt: skip
+def patch_cause(call: Call[Any, Any]) -> Cause:
+    return catalog.patch_cause(call.path["cause_id"], msgspec.to_builtins(call.body))

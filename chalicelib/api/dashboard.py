@@ -37,12 +37,13 @@ def page() -> tuple[str, str]:
     script = (ASSETS / "dashboard.js").read_text(encoding="utf-8")
     html = (ASSETS / "index.html").read_text(encoding="utf-8")
     webhooks = (ASSETS / "webhooks.js").read_text(encoding="utf-8")
+    giving = (ASSETS / "giving.js").read_text(encoding="utf-8")
     html = html.replace("/*STYLE*/", style, 1).replace("/*SCRIPT*/", script, 1)
-    html = html.replace("/*WEBHOOKS*/", webhooks, 1)
+    html = html.replace("/*WEBHOOKS*/", webhooks, 1).replace("/*GIVING*/", giving, 1)
     policy = "; ".join(
         [
             "default-src 'none'",
-            f"script-src {_sha256(script)} {_sha256(webhooks)}",
+            f"script-src {_sha256(script)} {_sha256(webhooks)} {_sha256(giving)}",
             f"style-src {_sha256(style)}",
             "connect-src 'self'",
             "img-src 'self' data:",

@@ -14,7 +14,7 @@ from chalicelib.domain.catalog import ClientId
 from chalicelib.domain.facts import check_fact_time
 from chalicelib.domain.money import Currency
 from chalicelib.domain.reports import DonationReport, report_csv
-from chalicelib.services import donations, reports
+from chalicelib.services import donations, giving, reports
 from chalicelib.services.donations import (
     DisbursementIn,
     DisbursementOut,
@@ -109,7 +109,8 @@ class DisbursementQuery(ListQuery, forbid_unknown_fields=True):
 @endpoint(
     donations_api, "GET", "/v1/disbursements", summary="List disbursements, newest first", tag="donations",
     roles=BRAND, query=DisbursementQuery, response=DisbursementList, errors=(400,),
-    description="Newest first (by the time they were recorded). `cause_id` and `currency` narrow the list; "
+    description="Newest first (by the time they were recorded), voided ones with `status: voided`, "
+    "`voided_at` and `void_reason`. `cause_id` and `currency` narrow the list; "
     "`starting_after` is the last `disbursement_id` of the previous page (400 if no such disbursement).",
     example=Example(
         query={"limit": 20, "cause_id": "school-meals", "currency": "usd"},
@@ -121,7 +122,7 @@ def disbursements(call: Call[Any, DisbursementQuery]) -> DisbursementList:
     data, has_more = donations.list_disbursements(
         query.limit, query.starting_after, query.cause_id, query.currency
     )
-    return DisbursementList(data=data, has_more=has_more)
+    return DisbursementList(data=giving.with_voids(data), has_more=has_more)
 
 
 class ReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"first": "from", "last": "to"}):

@@ -41,6 +41,23 @@ class DuplicateDisbursementError(AlreadyRecordedError):
     """The disbursement id was recorded before."""
 
 
+class DisbursementAlreadyVoidedError(Exception):
+    """The disbursement was voided before (a void is never repeated)."""
+
+    def __init__(self, disbursement_id: str) -> None:
+        super().__init__(disbursement_id)
+        self.disbursement_id = disbursement_id
+
+
+class PayoutOverdueRecordedError(Exception):
+    """The cause's current overdue stretch was recorded (and announced) before."""
+
+    def __init__(self, cause_id: str, currency: str) -> None:
+        super().__init__(cause_id, currency)
+        self.cause_id = cause_id
+        self.currency = currency
+
+
 class EventAlreadyAppliedError(Exception):
     """The Stripe event was applied before: nothing to do."""
 

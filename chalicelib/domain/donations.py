@@ -16,6 +16,8 @@ from chalicelib.domain.times import month_of
 PLEDGE = "pledge"
 REVERSAL = "reversal"
 DISBURSEMENT = "disbursement"
+# The reversing entry of a mistaken disbursement (it gives the amount back to the outstanding balance).
+VOID = "void"
 
 
 def order_pledge(order_amount: int, order_bps: int) -> int:
@@ -65,6 +67,8 @@ class Balance:
             self.reversed += entry.amount
         elif entry.kind == DISBURSEMENT:
             self.disbursed += entry.amount
+        elif entry.kind == VOID:
+            self.disbursed -= entry.amount
         else:
             raise ValueError(f"unknown ledger entry kind {entry.kind!r}")
         self.orders += entry.orders
@@ -103,6 +107,8 @@ class Posting:
     occurred_at: datetime
     # The shopper whose order or fee it comes from (None for disbursements).
     customer_ref: str | None = None
+    # A reversal: when the pledge it reverses was made (payouts cover pledges by pledge day).
+    pledged_at: datetime | None = None
 
 
 class MonthTotal(NamedTuple):
@@ -140,7 +146,7 @@ def counted_in(entry: LedgerEntry, customer_ref: str | None) -> list[tuple[Total
         (MonthTotal(entry.period, entry.cause_id, entry.currency), delta),
         (CauseTotal(entry.cause_id, entry.currency), delta),
     ]
-    if customer_ref is not None and entry.kind != DISBURSEMENT:
+    if customer_ref is not None and entry.kind not in (DISBURSEMENT, VOID):
         impact = Balance(pledged=delta.pledged, reversed=delta.reversed)
         lines.append((ShopperImpact(customer_ref, entry.currency, entry.cause_id), impact))
     return lines

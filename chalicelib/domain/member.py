@@ -132,6 +132,7 @@ class Member:
         default_cause_id: str | None,
         *,
         pledged_before: bool = False,
+        cause_active: bool = True,
     ) -> RenewalPledge | None:
         """Account for a paid invoice once: the renewal pledge it makes, or None.
 
@@ -143,7 +144,8 @@ class Member:
         if self.has_accounted_for(invoice.invoice_id):
             return None
         self.paid_invoices = [*self.paid_invoices, invoice.invoice_id][-REMEMBERED_INVOICES:]
-        cause_id = self.cause_id or default_cause_id
+        # An inactive cause takes no new pledges: they go to the default cause.
+        cause_id = (self.cause_id if cause_active else None) or default_cause_id
         if pledged_before or renewal_bps is None or cause_id is None:
             return None
         amount = apply_bps(invoice.amount_paid, renewal_bps)

@@ -113,7 +113,13 @@ class Order:
         reversal = None
         if increment > 0 and self.cause_id is not None:
             entry = LedgerEntry(REVERSAL, self.cause_id, self.currency, increment, month)
-            reversal = Posting(f"reversal#{self.order_id}#{refund_id}", entry, now, self.customer_ref)
+            reversal = Posting(
+                f"reversal#{self.order_id}#{refund_id}",
+                entry,
+                now,
+                self.customer_ref,
+                pledged_at=self.placed_at,
+            )
         before = reversed_savings(self.savings, self.amount, self.refunded)
         after = reversed_savings(self.savings, self.amount, refunded)
         discount_back = after.member_discount - before.member_discount

@@ -128,6 +128,14 @@ export interface Impact {
   amount_per_unit: number;
 }
 
+export interface ImpactStatement {
+  customer_ref: string;
+  year: number;
+  lines: StatementLineOut[];
+  totals: StatementTotalOut[];
+  disbursements: StatementPayout[];
+}
+
 export interface JoinOffer {
   join_preview: JoinPreview | null;
 }
@@ -165,6 +173,7 @@ export interface Membership {
   member_since: string | null;
   impact: Record<string, DonationSums>;
   value: Record<string, MemberValue>;
+  cause_active?: boolean;
 }
 
 export interface Offer {
@@ -215,4 +224,36 @@ export interface ShopperCheckoutIn {
 
 export interface ShopperPortalIn {
   return_url: string;
+}
+
+export interface Source {
+  order_id?: string | null;
+  invoice_id?: string | null;
+  gift_id?: string | null;
+}
+
+export interface StatementLineOut {
+  occurred_at: string;
+  kind: "pledge" | "reversal";
+  source: Source;
+  cause_id: string;
+  amount: number;
+  currency: string;
+  status: "disbursed" | "pledged";
+}
+
+export interface StatementPayout {
+  cause_id: string;
+  currency: string;
+  amount: number;
+  paid_at: string;
+  receipt_url: string | null;
+}
+
+export interface StatementTotalOut {
+  cause_id: string;
+  currency: string;
+  pledged: number;
+  reversed: number;
+  net: number;
 }

@@ -29,7 +29,7 @@ const shopperToken = (refresh) => {
   return tokenPromise;
 };
 
-export async function request(path, { method = "GET", body, shopper = false } = {}) {
+export async function request(path, { method = "GET", body, shopper = false, text = false } = {}) {
   for (let attempt = 0; ; attempt++) {
     const headers = {};
     if (shopper) {
@@ -47,7 +47,7 @@ export async function request(path, { method = "GET", body, shopper = false } = 
       throw new VipError("The club is unreachable right now.", 0);
     }
     if (answer.status === 401 && shopper && attempt === 0) continue;
-    const data = await answer.json().catch(() => null);
+    const data = text && answer.ok ? await answer.text() : await answer.json().catch(() => null);
     if (!answer.ok) throw new VipError(data?.error?.message || `Request failed (${answer.status}).`, answer.status);
     return data;
   }
@@ -216,11 +216,13 @@ class Account extends VipElement {
     const end = shopper.current_period_end && `${shopper.cancel_at_period_end ? "Ends" : "Renews"} on ${day(shopper.current_period_end)}`;
     const saved = Object.entries(shopper.value || {}).map(([cur, v]) => `Membership saved you ${money(v.saved, cur)} on ${money(v.fees_paid, cur)} of fees.`);
     const given = Object.entries(shopper.impact || {}).map(([cur, v]) => `Your purchases gave ${money(v.net, cur)}${v.units ? ` (${esc(v.units)})` : ""}.`);
-    const options = club.causes.map((c) => `<option value="${esc(c.cause_id)}"${c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
+    // A cause the brand retired takes no new pledges: ask for another (they go to the default cause meanwhile).
+    const retired = shopper.cause_active === false;
+    const options = (retired ? `<option value="" selected disabled>Choose a cause</option>` : "") + club.causes.map((c) => `<option value="${esc(c.cause_id)}"${!retired && c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
     return `<h2 part="heading">${status}</h2>${end ? `<p>${end}</p>` : ""}
 <p part="saved">${esc(saved.join(" ") || "No savings yet.")}</p><p part="impact">${esc(given.join(" ") || "No donations yet.")}</p>
-${shopper.status === "none" ? "" : `<label part="label" for="cause">Your cause</label><select id="cause" part="select">${options}</select>
-<p><button type="button" part="button">Manage membership</button></p>`}${disclosureHtml(club.disclosure)}`;
+${shopper.status === "none" ? "" : `${retired ? `<p part="notice" id="cause-note">Your cause no longer takes donations. Please pick another.</p>` : ""}<label part="label" for="cause">Your cause</label><select id="cause" part="select"${retired ? ` aria-describedby="cause-note"` : ""}>${options}</select>
+<p><button type="button" part="button">Manage membership</button> <button type="button" part="button" name="statement">Giving statement</button></p>`}${disclosureHtml(club.disclosure)}`;
   }
 
   async change(select) {
@@ -236,7 +238,20 @@ ${shopper.status === "none" ? "" : `<label part="label" for="cause">Your cause</
     select.focus();
   }
 
+  // This year's giving statement as a printable page, in a tab opened on the click itself (popup blockers).
+  async statement() {
+    const tab = window.open("", "_blank");
+    try {
+      const page = await request(`/v1/shopper/impact/page?year=${new Date().getFullYear()}`, { shopper: true, text: true });
+      tab.location = URL.createObjectURL(new Blob([page], { type: "text/html" }));
+    } catch (error) {
+      tab?.close();
+      this.fail(error);
+    }
+  }
+
   async press(button) {
+    if (button.name === "statement") return this.statement();
     button.disabled = true;
     try {
       const portal = await request("/v1/shopper/portal", { method: "POST", shopper: true, body: { return_url: this.getAttribute("return-url") || here() } });

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
+
+import msgspec
 
 from chalicelib import clock
 from chalicelib.domain.catalog import Cause, CauseTerms, Plan, PlanTerms
+from chalicelib.errors import NotFoundError, ValidationError
 from chalicelib.payments.catalog import ensure_plan_price
 from chalicelib.services.cache import TtlCache
 from chalicelib.settings import settings
 from chalicelib.store import catalog as store
 
+T = TypeVar("T", PlanTerms, CauseTerms)
 # Plans and causes change rarely; each container re-reads them at most once a minute.
 _plans: TtlCache[str, dict[str, Plan]] = TtlCache(settings.cache_ttl_seconds)
 _causes: TtlCache[str, dict[str, Cause]] = TtlCache(settings.cache_ttl_seconds)
@@ -67,3 +72,36 @@ def invalidate() -> None:
     """Drop cached plans and causes (tests, and after brand edits in this container)."""
     _plans.invalidate()
     _causes.invalidate()
+
+
+def patch_plan(plan_id: str, changes: dict[str, Any]) -> Plan:
+    """Change only the plan fields sent (`changes`, as JSON values); the rest stay as they are. The
+    merged terms are validated as a whole (400 naming the field) and saved as `put_plan` saves them."""
+    current = store.get_plan(plan_id)
+    if current is None:
+        raise NotFoundError(f"No plan `{plan_id}`.", param="plan_id", code="plan_not_found")
+    return put_plan(plan_id, _merged(current, changes, PlanTerms))
+
+
+def patch_cause(cause_id: str, changes: dict[str, Any]) -> Cause:
+    """Change only the cause fields sent; deactivating a cause sends its members' new pledges to the
+    default cause (their membership shows `cause_active: false`)."""
+    current = store.get_cause(cause_id)
+    if current is None:
+        raise NotFoundError(f"No cause `{cause_id}`.", param="cause_id", code="cause_not_found")
+    return put_cause(cause_id, _merged(current, changes, CauseTerms))
+
+
+def _merged(current: msgspec.Struct, changes: dict[str, Any], terms: type[T]) -> T:
+    fields = {f.name for f in msgspec.structs.fields(terms)}
+    merged = {k: v for k, v in msgspec.to_builtins(current).items() if k in fields}
+    merged.update(changes)
+    try:
+        return msgspec.convert(merged, terms)
+    except msgspec.ValidationError as exc:
+        raise ValidationError(f"Invalid change: {exc}.", param=_field_of(str(exc))) from exc
+
+
+def _field_of(message: str) -> str | None:
+    _, _, where = message.partition(" - at `$.")
+    return where.rstrip("`") or None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -27,6 +27,7 @@ from chalicelib.domain.conflicts import (
 from chalicelib.domain.donations import Balance, InsufficientBalanceError
 from chalicelib.domain.events import disbursement_recorded
 from chalicelib.domain.facts import check_savings, exceeds_outstanding_message
+from chalicelib.domain.giving import pledge_cause
 from chalicelib.domain.money import Amount, Currency
 from chalicelib.domain.order import Order, RefundExceedsOrderError, SavingsWithoutMembershipError, place_order
 from chalicelib.domain.program import Savings
@@ -34,6 +35,7 @@ from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.services import catalog
 from chalicelib.services.access import access_of
 from chalicelib.services.unit_of_work import UnitOfWork, attempts
+from chalicelib.settings import settings
 from chalicelib.store import ledger
 from chalicelib.store import program as program_store
 from chalicelib.store import totals as totals_store
@@ -121,6 +123,10 @@ class DisbursementIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class DisbursementOut(DisbursementIn, kw_only=True):
     recorded_at: datetime
+    # A mistaken disbursement is voided (a reversing entry), never edited or deleted.
+    status: Literal["recorded", "voided"] = "recorded"
+    voided_at: datetime | None = None
+    void_reason: str | None = None
 
 
 def _hash(value: msgspec.Struct) -> str:
@@ -172,7 +178,8 @@ def record_order(order: OrderIn, uow: UnitOfWork) -> tuple[OrderOut, bool]:
                     order_id=order.order_id, customer_ref=order.customer_ref, currency=order.currency,
                     amount=order.amount, placed_at=placed_at, savings=order.savings,
                     perks_active=access.perks_active,
-                    order_bps=plan.donation.order_bps if plan is not None else None, cause_id=access.cause_id,
+                    order_bps=plan.donation.order_bps if plan is not None else None,
+                    cause_id=pledge_cause(access.cause_id, uow.catalog.causes(), settings.default_cause_id),
                     # A shopper who has joined a cohort adds the order's revenue to it.
                     cohort=shopper.member.cohort.cohort
                     if shopper.member is not None and shopper.member.cohort is not None else None,

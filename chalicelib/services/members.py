@@ -19,6 +19,7 @@ from chalicelib.domain.catalog import Perks, Plan
 from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
 from chalicelib.domain.donations import Posting
 from chalicelib.domain.events import Fact, Standing, events_for_fact, standing_of
+from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, RenewalPledge, ValueFigures
 from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
@@ -52,6 +53,9 @@ class Membership(msgspec.Struct):
     member_since: datetime | None
     impact: dict[str, DonationSums]
     value: dict[str, MemberValue]
+    # False when the member's chosen cause was deactivated: new pledges go to the default cause until
+    # they pick another (the storefront kit asks them to).
+    cause_active: bool = True
 
 
 class CheckoutStarted(msgspec.Struct):
@@ -86,6 +90,7 @@ def render(
         member_since=state.member_since,
         impact=impact,
         value=member_value(state.customer_ref, impact) if value is None else value,
+        cause_active=cause_active(state.cause_id, catalog.causes()),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 from chalicelib import clock, log
 from chalicelib.domain.conflicts import EventAlreadyAppliedError
 from chalicelib.domain.events import Fact, InvoiceData, UpcomingInvoice
+from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch, month_of
@@ -145,6 +146,7 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.Me
         plan.donation.renewal_bps if plan is not None else None,
         settings.default_cause_id,
         pledged_before=pledged_before,
+        cause_active=cause_active(member.cause_id, change.uow.catalog.causes()),
     )
     if pledge is not None:
         change.add_ledger_entry(pledge)

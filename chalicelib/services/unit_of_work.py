@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import LostRaceError, Recorded
-from chalicelib.domain.donations import Balance, CauseBalance, Posting
+from chalicelib.domain.donations import Balance, CauseBalance, LedgerEntry, Posting
 from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
@@ -74,6 +74,9 @@ class Ledger(Protocol):
         self, loaded: CauseBalance, posting: Posting, reply: Recorded, now: datetime, disbursement_id: str
     ) -> None: ...
     def recorded_disbursement(self, disbursement_id: str) -> Recorded | None: ...
+    def disbursement(self, disbursement_id: str) -> tuple[LedgerEntry, dict[str, Any]] | None: ...
+    def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None: ...
+    def add_overdue_stretch(self, cause_id: str, currency: str, now: datetime) -> None: ...
 
 
 class Events(Protocol):

@@ -167,6 +167,7 @@ def all_models() -> list[type]:
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.catalog import CatalogRecord
     from chalicelib.store.events import EventRecord
+    from chalicelib.store.giving import GivingRecord
     from chalicelib.store.idempotency import IdempotencyRecord
     from chalicelib.store.ledger import LedgerEntryRecord
     from chalicelib.store.members import MemberRecord
@@ -187,6 +188,7 @@ def all_models() -> list[type]:
         EventRecord,
         WebhookEndpointRecord,
         DeliveryRecord,
+        GivingRecord,
     ]
     return models
 

@@ -19,10 +19,17 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib import invocation
-from chalicelib.domain.conflicts import DuplicateDisbursementError, LedgerEntryExistsError, Recorded
-from chalicelib.domain.donations import CauseBalance, Posting
+from chalicelib.domain.conflicts import (
+    DisbursementAlreadyVoidedError,
+    DuplicateDisbursementError,
+    LedgerEntryExistsError,
+    Recorded,
+)
+from chalicelib.domain.donations import CauseBalance, LedgerEntry, Posting, disbursement_entry_id
+from chalicelib.domain.giving import void_entry_id
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel
+from chalicelib.store.giving import add_giving_lines
 from chalicelib.store.totals import add_posting_totals
 from chalicelib.store.transaction import OnConflict, Transaction
 
@@ -60,6 +67,8 @@ class LedgerEntryRecord(BaseModel):
     response = UnicodeAttribute(null=True)
     # The request that recorded it: a retried commit of that same request answers as its first success.
     request_id = UnicodeAttribute(null=True)
+    # Voids only: why the disbursement was voided (`recorded_at` is when).
+    void_reason = UnicodeAttribute(null=True)
 
 
 class UnknownDisbursementError(Exception):
@@ -93,6 +102,7 @@ def add_posting(
         on_conflict=on_conflict or (lambda _old: LedgerEntryExistsError(entry_id)),
     )
     add_posting_totals(tx, posting, loaded)
+    add_giving_lines(tx, posting)
 
 
 def recorded_of(item: LedgerEntryRecord | None) -> Recorded | None:
@@ -165,3 +175,42 @@ def list_disbursements(
     merged = heapq.merge(*pages, key=lambda item: item.listing_order or "", reverse=True)
     items = [item for _, item in zip(range(limit + 1), merged, strict=False)]
     return [json.loads(item.response or "{}") for item in items[:limit]], len(items) > limit
+
+
+def get_disbursement_entry(disbursement_id: str) -> tuple[LedgerEntry, dict[str, Any]] | None:
+    """A recorded disbursement's entry and what it answered (one strongly consistent GetItem)."""
+    try:
+        item = LedgerEntryRecord.get(disbursement_entry_id(disbursement_id), consistent_read=True)
+    except LedgerEntryRecord.DoesNotExist:
+        return None
+    entry = LedgerEntry(item.kind, item.cause_id, item.currency, int(item.amount), item.period)
+    return entry, json.loads(item.response or "{}")
+
+
+def add_void(tx: Transaction, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
+    """The reversing entry of a disbursement (once: a second void is DisbursementAlreadyVoidedError)."""
+    record = entry_record(posting, now, void_reason=reason)
+    add_posting(
+        tx, posting, now, record=record,
+        on_conflict=lambda _old: DisbursementAlreadyVoidedError(disbursement_id),
+    )  # fmt: skip
+
+
+def voids_of(disbursement_ids: Iterable[str]) -> dict[str, tuple[datetime, str]]:
+    """disbursement id → (voided_at, reason) for those voided: one BatchGetItem per 100 ids."""
+    keys = [void_entry_id(d) for d in sorted(set(disbursement_ids))]
+    voided = {}
+    for item in LedgerEntryRecord.batch_get(keys):
+        voided[item.entry_id.partition("#")[2]] = (item.recorded_at, item.void_reason or "")
+    return voided
+
+
+def cause_disbursements(cause_id: str, currency: str | None = None) -> list[dict[str, Any]]:
+    """Every disbursement recorded to a cause (what it answered), newest first: one Query (grows with the
+    cause's payouts, never with orders)."""
+    items = LedgerEntryRecord.by_cause_listing.query(
+        cause_id,
+        filter_condition=LedgerEntryRecord.currency == currency if currency else None,
+        scan_index_forward=False,
+    )
+    return [json.loads(item.response or "{}") for item in items]

@@ -21,6 +21,7 @@ from pynamodb.transactions import TransactGet
 from chalicelib.domain.conflicts import BalanceChangedError, BusyError
 from chalicelib.domain.donations import (
     DISBURSEMENT,
+    VOID,
     Balance,
     CauseBalance,
     CauseTotal,
@@ -68,7 +69,7 @@ def _item_of(entry_id: str, entry: LedgerEntry, line: TotalsLine) -> TotalsKey:
     if isinstance(line, CauseTotal):
         # The all-time sum of payouts goes to the one item disbursements check.
         return all_scope(
-            PAYOUT_SHARD if entry.kind == DISBURSEMENT else shard
+            PAYOUT_SHARD if entry.kind in (DISBURSEMENT, VOID) else shard
         ), f"{line.cause_id}#{line.currency}"
     return f"member#{line.customer_ref}", f"{line.currency}#{line.cause_id}"
 

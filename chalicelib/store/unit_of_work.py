@@ -23,16 +23,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
-from chalicelib.domain.donations import Balance, CauseBalance, Posting
+from chalicelib.domain.donations import Balance, CauseBalance, LedgerEntry, Posting
 from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.store import events, ledger, orders, program, totals
+from chalicelib.store import events, giving, ledger, orders, program, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import MemberRecord, record_of, to_state
 from chalicelib.store.transaction import Transaction
@@ -164,6 +164,18 @@ class Ledger:
 
     def recorded_disbursement(self, disbursement_id: str) -> Recorded | None:
         return ledger.get_disbursement(disbursement_id)
+
+    def disbursement(self, disbursement_id: str) -> tuple[LedgerEntry, dict[str, Any]] | None:
+        """A recorded disbursement's entry and answer (one GetItem), for voiding it."""
+        return ledger.get_disbursement_entry(disbursement_id)
+
+    def add_void(self, posting: Posting, reason: str, now: datetime, disbursement_id: str) -> None:
+        """A disbursement's reversing entry (once: DisbursementAlreadyVoidedError) and its totals."""
+        ledger.add_void(self._uow.transaction, posting, reason, now, disbursement_id)
+
+    def add_overdue_stretch(self, cause_id: str, currency: str, now: datetime) -> None:
+        """A cause's payout became overdue (once per stretch: PayoutOverdueRecordedError)."""
+        giving.add_overdue_stretch(self._uow.transaction, cause_id, currency, now)
 
 
 class Events:

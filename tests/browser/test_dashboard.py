@@ -478,3 +478,62 @@ def test_no_serious_or_critical_accessibility_violations(page: Any, axe_source: 
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+
+
+# ---------- giving: payouts owed and voids (Donations view) ----------
+
+
+def test_the_payouts_panel_matches_the_payouts_report_and_flags_overdue_causes(
+    page: Any, brand: Brand
+) -> None:
+    signed_in(page)
+    report = brand.get("/v1/reports/payouts")
+    names = cause_names(brand)
+    page.locator("#payouts-table tbody tr").first.wait_for()
+    expected = [
+        [names.get(r["cause_id"], r["cause_id"]), r["currency"].upper(), money(r["outstanding"], r["currency"]),
+         (r["oldest_undisbursed_at"] or "—")[:10], str(r["days_outstanding"]),
+         "Overdue" if r["overdue"] else "Owed" if r["outstanding"] > 0 else "Paid up"]
+        for r in report["data"]
+    ]  # fmt: skip
+    assert table_rows(page, "Payouts owed") == expected
+    overdue = [r for r in report["data"] if r["overdue"]]
+    summary = page.locator("#payouts-summary").inner_text()
+    assert summary.startswith(f"{len(overdue)} overdue") if overdue else summary.startswith("No cause")
+
+
+def test_voiding_a_disbursement_asks_first_then_restores_the_balance(page: Any, brand: Brand) -> None:
+    import requests
+
+    before = brand.totals()
+    cause_id, currency = next(k for k, t in before.items() if t["outstanding"] >= 1000 and k[1] == "usd")
+    recorded = requests.post(
+        f"{brand.base}/v1/disbursements", headers=brand.headers, timeout=30,
+        json={"disbursement_id": "browser-void-1", "cause_id": cause_id, "currency": currency, "amount": 777,
+              "paid_at": "2026-01-15T12:00:00Z", "reference": "Typed twice by mistake"},
+    )  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
+    signed_in(page)
+    row = page.locator("#disbursements-table tbody tr").filter(has_text="Typed twice by mistake")
+    row.get_by_role("button", name=re.compile("^Void ")).click()
+
+    dialog = page.get_by_role("dialog", name="Void this disbursement?")
+    dialog.wait_for()
+    dialog.get_by_role("button", name="Cancel").click()
+    assert (
+        brand.totals()[(cause_id, currency)]["outstanding"]
+        == before[(cause_id, currency)]["outstanding"] - 777
+    )
+
+    row.get_by_role("button", name=re.compile("^Void ")).click()
+    dialog.get_by_role("button", name="Void disbursement").click()
+    dialog.get_by_role("alert").filter(has_text="Say why").wait_for()
+    dialog.get_by_label("Reason").fill("Recorded twice")
+    dialog.get_by_role("button", name="Void disbursement").click()
+
+    page.locator("#void-status").filter(has_text="Voided $7.77").wait_for()
+    page.locator("#disbursements-table tbody tr").filter(has_text="Voided: Recorded twice").wait_for()
+    assert brand.totals()[(cause_id, currency)]["outstanding"] == before[(cause_id, currency)]["outstanding"]
+    listed = brand.get("/v1/disbursements", cause_id=cause_id, limit="100")["data"]
+    (voided,) = [d for d in listed if d["disbursement_id"] == "browser-void-1"]
+    assert (voided["status"], voided["void_reason"]) == ("voided", "Recorded twice")

@@ -6,6 +6,7 @@ and a page on an origin that is not allowed cannot read a shopper's data."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -333,3 +334,21 @@ def test_an_unreachable_api_shows_a_short_message_in_the_element_and_no_page_err
     tab.wait_for_timeout(300)
     context.close()
     assert page_errors == []
+
+
+def test_the_account_opens_the_printable_giving_statement(shop: Any, api: Api) -> None:
+    shopper = f"g{uuid.uuid4().hex[:8]}"
+    join(shop, api, shopper)
+    ref = f"demo-{shopper}"
+    api.post(
+        "/v1/orders", {"order_id": f"o-{shopper}", "customer_ref": ref, "currency": "usd", "amount": 4500}
+    )
+    shop.reload()
+    rendered(shop, "vip-account")
+    with shop.context.expect_page() as opened:
+        shop.locator("vip-account").get_by_role("button", name="Giving statement").click()
+    statement = opened.value
+    statement.wait_for_url(re.compile(r"^blob:"), wait_until="commit")
+    statement.locator("h1").filter(has_text="Giving statement").wait_for()
+    assert f"Order o-{shopper}" in statement.locator("main").inner_text()
+    statement.close()

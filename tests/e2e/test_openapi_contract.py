@@ -82,6 +82,8 @@ UNSTATEABLE_RULES: dict[str, dict[str, str]] = {
     "GET /v1/webhook_endpoints": {"invalid_field": "starting_after"},
     "POST /v1/webhook_endpoints/{id}/replay": {"invalid_field": "event_ids|since|until"},
     "GET /v1/events": {"unknown_event_type": "type", "invalid_field": "starting_after|since"},
+    # A cause's giving record: `from` after `to`, over 120 months.
+    "GET /v1/causes/{cause_id}/giving": {"invalid_month_range": "from|to"},
 }
 # What schema-valid data may answer (schemathesis' default, without 400): a brand-only operation with the
 # storefront key, an id that does not exist, a conflict with what the fuzzer wrote before. 400 only where

@@ -27,11 +27,12 @@ def test_its_security_policy_allows_exactly_the_inlined_script_and_this_origin(c
     policy = dict(
         part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";")
     )
-    # The page's module and the Webhooks view's module (chalicelib/dashboard/webhooks.js).
+    # The page's module, the Webhooks view's (chalicelib/dashboard/webhooks.js) and the giving panels'
+    # (chalicelib/dashboard/giving.js).
     scripts = [part.split("</script>", 1)[0] for part in html.split('<script type="module">')[1:]]
     digests = [base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() for script in scripts]
 
-    assert len(scripts) == 2
+    assert len(scripts) == 3
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == " ".join(f"'sha256-{digest}'" for digest in digests)
     assert policy["connect-src"] == "'self'"
