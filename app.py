@@ -19,6 +19,7 @@ from chalicelib.api.middleware import error_shape
 from chalicelib.api.offer import offer_api
 from chalicelib.api.openapi import openapi_api
 from chalicelib.api.program_report import program_report_api
+from chalicelib.api.referrals import referrals_api
 from chalicelib.api.shopper import shopper_api
 from chalicelib.api.webhook_endpoints import webhook_endpoints_api
 from chalicelib.api.webhooks import webhooks_api
@@ -44,6 +45,7 @@ app.register_blueprint(event_functions)
 app.register_blueprint(shopper_api)
 app.register_blueprint(offer_api)
 app.register_blueprint(kit_api)
+app.register_blueprint(referrals_api)
 app.register_blueprint(cors_api)
 # Last: catch-all answers for unknown paths.
 app.register_blueprint(fallback_api)

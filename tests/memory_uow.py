@@ -31,9 +31,11 @@ from chalicelib.domain.conflicts import (
     StaleOrderError,
 )
 from chalicelib.domain.donations import Balance, CauseBalance, CauseTotal, Posting, TotalsLine, counted_in
+from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
+from chalicelib.domain.referral import Referral
 
 
 @dataclass
@@ -66,6 +68,9 @@ class Tables:
     cohort_moves: list[CohortMove] = field(default_factory=list)
     # (cohort, currency, fees, revenue) added to a cohort's money
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
+    # friend_ref → their referral as the referrer's copy holds it
+    referrals: dict[str, Referral] = field(default_factory=dict)
+    outbound: list[Event] = field(default_factory=list)
     commits: int = 0
 
     def cohort_sums(self, first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -275,6 +280,17 @@ class _Ledger:
         return self._uow.tables.disbursements.get(disbursement_id)
 
 
+class _Referrals:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
+        self._uow.pending.append((lambda _t: None, lambda t: t.referrals.__setitem__(friend_ref, after)))
+
+    def add_event(self, event: Event) -> None:
+        self._uow.pending.append((lambda _t: None, lambda t: t.outbound.append(event)))
+
+
 class InMemoryUnitOfWork:
     def __init__(self, catalog: MemoryCatalog | None = None, tables: Tables | None = None) -> None:
         self.catalog = catalog or MemoryCatalog()
@@ -282,6 +298,7 @@ class InMemoryUnitOfWork:
         self.members = _Members(self)
         self.orders = _Orders(self)
         self.ledger = _Ledger(self)
+        self.referrals = _Referrals(self)
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []
         self.committed_member: Member | None = None

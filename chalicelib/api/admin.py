@@ -11,7 +11,7 @@ from msgspec import Meta
 from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
-from chalicelib.services import reconcile
+from chalicelib.services import reconcile, referrals
 from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
 
@@ -38,10 +38,14 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     "could not be asked about; they stay due. The run stops before the function's time runs out (a slow "
     "or hung Stripe): it stops when the time left no longer covers one shopper's worst case, answers "
     "`stopped_early: true` and `left`, the shoppers of this run not re-read — they stay due; call again "
-    "to continue.",
+    "to continue. A due-walk (no `customer_refs`) also settles the referral rewards whose hold has stood, "
+    "as the hourly job does.",
 )  # fmt: skip
 def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
-    return reconcile.reconcile(on_dynamodb(), call.body.customer_refs, call.body.limit)
+    result = reconcile.reconcile(on_dynamodb(), call.body.customer_refs, call.body.limit)
+    if call.body.customer_refs is None:
+        referrals.reward_due(on_dynamodb())
+    return result
 
 
 @admin_api.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_members")
@@ -55,5 +59,6 @@ def reconcile_members(event: Any) -> None:
     invocation.start(request_id, invocation.remaining_ms_of(context), timeout=RECONCILE_TIMEOUT_SECONDS)
     try:
         reconcile.reconcile(on_dynamodb())  # stopped early: logged; the next hour starts at another bucket
+        referrals.reward_due(on_dynamodb())  # referral rewards whose hold has stood
     finally:
         invocation.end()

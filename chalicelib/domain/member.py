@@ -17,6 +17,7 @@ from chalicelib.domain.cohorts import CohortMove, CohortStanding, follow
 from chalicelib.domain.donations import PLEDGE, LedgerEntry
 from chalicelib.domain.membership import AccessPolicy, SubscriptionSnapshot
 from chalicelib.domain.money import apply_bps
+from chalicelib.domain.referral import Referral
 from chalicelib.domain.times import month_of
 
 # How many paid invoice ids a member remembers: more than reconciliation lists per subscription,
@@ -66,6 +67,10 @@ class Member:
     # The shopper's cohort and whether the cohort counters count them active (None: never paid).
     cohort: CohortStanding | None = None
     created_at: datetime | None = None
+    # The member's own referral code (a Stripe promotion code), once asked for.
+    referral_code: str | None = None
+    # The referral this shopper joined with (None: none).
+    referred: Referral | None = None
     version: int | None = None
     # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
     cohort_moves: list[CohortMove] = field(default_factory=list)

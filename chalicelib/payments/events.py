@@ -107,7 +107,21 @@ class Invoice(msgspec.Struct):
         return (details.metadata or {}) if details else {}
 
 
-StripeObject = Subscription | CheckoutSession | Invoice
+class Charge(msgspec.Struct):
+    """A charge (`charge.refunded`): whose it was."""
+
+    id: NonEmpty
+    customer: str | None = None
+
+
+class Dispute(msgspec.Struct):
+    """A dispute (`charge.dispute.created`) names only its charge."""
+
+    id: NonEmpty
+    charge: NonEmpty
+
+
+StripeObject = Subscription | CheckoutSession | Invoice | Charge | Dispute
 
 # Which object each handled event type carries.
 HANDLED_TYPES: dict[str, type[StripeObject]] = {
@@ -119,6 +133,8 @@ HANDLED_TYPES: dict[str, type[StripeObject]] = {
     "customer.subscription.resumed": Subscription,
     "invoice.paid": Invoice,
     "invoice.payment_failed": Invoice,
+    "charge.refunded": Charge,
+    "charge.dispute.created": Dispute,
 }
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
 from chalicelib import clock, log
 from chalicelib.domain.conflicts import EventAlreadyAppliedError
@@ -23,9 +24,12 @@ from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch, month_of
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.payments import referrals as stripe_referrals
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.payments.events import (
+    Charge,
     CheckoutSession,
+    Dispute,
     IgnoredEvent,
     Invoice,
     StripeEvent,
@@ -51,6 +55,8 @@ class Facts:
     stripe_customer_id: str | None = None
     paid_invoice: PaidInvoice | None = None
     snapshots: list[SubscriptionSnapshot] = field(default_factory=list)
+    # A refund or dispute of one of the shopper's charges: (what, when).
+    charge_trouble: tuple[Literal["refunded", "disputed"], datetime] | None = None
 
 
 def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> str:
@@ -87,6 +93,11 @@ def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> st
         current.link_stripe_customer(facts.stripe_customer_id)
         if facts.paid_invoice is not None:
             account_for_invoice(current, facts.paid_invoice, change)
+        if facts.charge_trouble is not None and current.referred is not None:
+            before = current.referred
+            current.referred = before.charge_troubled(*facts.charge_trouble)
+            if current.referred != before:
+                change.change_referral(before, current.referred)
         change.record_event(key, expires_at)
         return current
 
@@ -110,6 +121,17 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.Me
     """
     plan = change.uow.catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
     pledged_before = change.recorded_before(renewal_pledge_id(invoice.invoice_id))
+    if member.referred is not None and not member.has_accounted_for(invoice.invoice_id):
+        # The friend's payments move their referral on: joined, then the hold of the first one above zero.
+        before = member.referred
+        member.referred = before.paid(
+            invoice.invoice_id,
+            invoice.amount_paid,
+            invoice.paid_at,
+            timedelta(days=settings.referral_hold_days),
+        )
+        if member.referred != before:
+            change.change_referral(before, member.referred)
     if not member.has_accounted_for(invoice.invoice_id) and not pledged_before and invoice.amount_paid > 0:
         change.add_fee(invoice.invoice_id, month_of(invoice.paid_at), invoice.currency, invoice.amount_paid)
     pledge = member.record_paid_invoice(
@@ -157,6 +179,12 @@ def _invoice_facts(event: StripeEvent, member: Member) -> Facts:
     return Facts(fresh=fresh, paid_invoice=paid, snapshots=[fresh] if fresh else [])
 
 
+def _charge_facts(event: StripeEvent, member: Member) -> Facts:
+    """A refund or dispute of the shopper's payment: it withholds a referral reward still on hold."""
+    what: Literal["refunded", "disputed"] = "refunded" if event.type == "charge.refunded" else "disputed"
+    return Facts(charge_trouble=(what, from_epoch(event.created)))
+
+
 # Event type → what the event tells (reading Stripe at most once, before anything is written).
 FACTS: dict[str, Callable[[StripeEvent, Member], Facts]] = {
     "checkout.session.completed": _checkout_facts,
@@ -167,6 +195,8 @@ FACTS: dict[str, Callable[[StripeEvent, Member], Facts]] = {
     "customer.subscription.resumed": _subscription_facts,
     "invoice.paid": _invoice_facts,
     "invoice.payment_failed": _invoice_facts,
+    "charge.refunded": _charge_facts,
+    "charge.dispute.created": _charge_facts,
 }
 
 
@@ -174,8 +204,14 @@ def _read(subscription_id: str) -> SubscriptionSnapshot:
     return stripe_subscriptions.retrieve_subscription(subscription_id, members.observed_now())
 
 
-def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:
+def _customer_ref(obj: Subscription | CheckoutSession | Invoice | Charge | Dispute) -> str | None:
     """Our shopper: from the metadata we set at checkout, else by the Stripe customer id."""
+    if isinstance(obj, Dispute):
+        # A dispute names only its charge: Stripe is asked whose it was (before anything is written).
+        customer = stripe_referrals.customer_of_charge(obj.charge)
+        return store.find_by_stripe_customer(customer) if customer else None
+    if isinstance(obj, Charge):
+        return store.find_by_stripe_customer(obj.customer) if obj.customer else None
     if isinstance(obj, Subscription):
         metadata = obj.metadata
     elif isinstance(obj, Invoice):
@@ -192,4 +228,4 @@ def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:
 
 
 def _customer(event: StripeEvent) -> str | None:
-    return event.object.customer
+    return getattr(event.object, "customer", None)

@@ -24,6 +24,7 @@ from chalicelib.domain.cohorts import CohortStanding
 from chalicelib.domain.conflicts import StaleMemberError
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.referral import Referral
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
 from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
@@ -32,6 +33,7 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
 _decode_ids = msgspec.json.Decoder(list[str]).decode
 _decode_standing = msgspec.json.Decoder(CohortStanding).decode
+_decode_referral = msgspec.json.Decoder(Referral).decode
 
 
 class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
@@ -68,6 +70,18 @@ class CohortStandingAttribute(Attribute[CohortStanding]):
 
     def deserialize(self, value: str) -> CohortStanding:
         return _decode_standing(value)
+
+
+class ReferralAttribute(Attribute[Referral]):
+    """The referral a shopper joined with, as one JSON string."""
+
+    attr_type = STRING
+
+    def serialize(self, value: Referral) -> str:
+        return _encode(value).decode()
+
+    def deserialize(self, value: str) -> Referral:
+        return _decode_referral(value)
 
 
 class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
@@ -116,6 +130,8 @@ class MemberRecord(BaseModel):
     by_reconcile_at = ReconcileIndex()
     paid_invoices = InvoiceIdsAttribute(default=list)
     cohort = CohortStandingAttribute(null=True)
+    referral_code = UnicodeAttribute(null=True)
+    referred = ReferralAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -138,6 +154,8 @@ def to_state(record: MemberRecord) -> MemberState:
         paid_invoices=list(record.paid_invoices or []),
         cohort=record.cohort,
         created_at=record.created_at,
+        referral_code=record.referral_code,
+        referred=record.referred,
         version=record.version,
     )
 
@@ -164,6 +182,8 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         reconcile_at=state.reconcile_at,
         paid_invoices=state.paid_invoices,
         cohort=state.cohort,
+        referral_code=state.referral_code,
+        referred=state.referred,
         created_at=state.created_at or now,
         updated_at=now,
     )

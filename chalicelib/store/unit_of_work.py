@@ -27,10 +27,12 @@ from typing import Protocol
 from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
 from chalicelib.domain.donations import CauseBalance, Posting
+from chalicelib.domain.events import Event
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.store import ledger, orders, program, totals
+from chalicelib.domain.referral import Referral
+from chalicelib.store import events, ledger, orders, program, referrals, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import MemberRecord, record_of, to_state
 from chalicelib.store.transaction import Transaction
@@ -159,6 +161,22 @@ class Ledger:
         return ledger.get_disbursement(disbursement_id)
 
 
+class Referrals:
+    """A friend's referral changed: the referrer's copy, the due pointer and the report counters."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
+        referrals.add_referral_effects(self._uow.transaction, friend_ref, before, after, now)
+
+    def add_event(self, event: Event) -> None:
+        """An outbound event about a referral, in the same transaction as its fact, once."""
+        self._uow.transaction.put(
+            events.record_of(event), condition=events.EventRecord.event_id.does_not_exist()
+        )
+
+
 class CatalogReader(Protocol):
     """Plans and causes as the use cases read them (the API passes the cached catalog)."""
 
@@ -174,6 +192,7 @@ class DynamoUnitOfWork:
         self.members = Members(self)
         self.orders = Orders(self)
         self.ledger = Ledger(self)
+        self.referrals = Referrals(self)
         self.transaction = Transaction()
         self.pending_member: _PendingMember | None = None
         self.pending_fees: list[program.CohortFee] = []
