@@ -23,6 +23,7 @@ from chalicelib.domain.conflicts import (
     DuplicateOrderError,
     DuplicateRefundError,
     EventAlreadyAppliedError,
+    EventIdTakenError,
     LedgerEntryExistsError,
     LostRaceError,
     Recorded,
@@ -65,12 +66,13 @@ class Tables:
     program: list[ProgramEffects] = field(default_factory=list)
     fees: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     events: set[str] = field(default_factory=set)
+    # The outbox: outbound events by id, in commit order.
+    outbox: dict[str, Event] = field(default_factory=dict)
     cohort_moves: list[CohortMove] = field(default_factory=list)
     # (cohort, currency, fees, revenue) added to a cohort's money
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
     # friend_ref → their referral as the referrer's copy holds it
     referrals: dict[str, Referral] = field(default_factory=dict)
-    outbound: list[Event] = field(default_factory=list)
     commits: int = 0
 
     def cohort_sums(self, first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -287,8 +289,19 @@ class _Referrals:
     def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
         self._uow.pending.append((lambda _t: None, lambda t: t.referrals.__setitem__(friend_ref, after)))
 
-    def add_event(self, event: Event) -> None:
-        self._uow.pending.append((lambda _t: None, lambda t: t.outbound.append(event)))
+
+class _Events:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        saved = copy.deepcopy(event)
+        self._uow.pending.append(
+            (
+                lambda t: EventIdTakenError(event.id) if event.id in t.outbox else None,
+                lambda t: t.outbox.__setitem__(saved.id, saved),
+            )
+        )
 
 
 class InMemoryUnitOfWork:
@@ -299,6 +312,7 @@ class InMemoryUnitOfWork:
         self.orders = _Orders(self)
         self.ledger = _Ledger(self)
         self.referrals = _Referrals(self)
+        self.events = _Events(self)
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []
         self.committed_member: Member | None = None

@@ -73,5 +73,9 @@ class BalanceChangedError(LostRaceError):
     """Another disbursement changed the cause's paid-out sum since it was read."""
 
 
+class EventIdTakenError(LostRaceError):
+    """An outbound event's id was taken (ids carry random digits: decide again, with new ids)."""
+
+
 class BusyError(LostRaceError):
     """DynamoDB cancelled the commit because another transaction touched the same items at that moment."""

@@ -264,7 +264,7 @@ class MemberChange:
 
     def add_event(self, event: Event) -> None:
         """An outbound event that commits with this change (or not at all)."""
-        self.uow.referrals.add_event(event)
+        self.uow.events.add(event)
 
 
 Decide = Callable[[Member | None, MemberChange], Member | None]

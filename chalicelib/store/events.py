@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 import msgspec
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.conflicts import EventIdTakenError
 from chalicelib.domain.events import Event, created_millis
 from chalicelib.domain.times import from_epoch
 from chalicelib.settings import settings
-from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
+from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
+from chalicelib.store.transaction import Transaction
 
 # Listable for 30 days (SPEC); kept a little longer so a replay window at the edge still finds them.
 EVENT_RETENTION = timedelta(days=35)
@@ -83,19 +84,24 @@ def record_of(event: Event) -> EventRecord:
     )
 
 
-def add_event(transaction: TransactWrite, event: Event) -> None:
+def add_event(transaction: Transaction, event: Event) -> None:
     """Add `event` to a fact's transaction: it commits with the fact or not at all, and only once.
 
     The does-not-exist condition on the event id makes a transaction that would write the same event
-    twice fail as a whole (pynamodb's `TransactWriteError`, reason `ConditionalCheckFailed`).
+    twice fail as a whole, as `EventIdTakenError` (a lost race: decide again, with new ids).
     """
-    transaction.save(record_of(event), condition=EventRecord.event_id.does_not_exist())
+    transaction.put(
+        record_of(event),
+        condition=EventRecord.event_id.does_not_exist(),
+        on_conflict=lambda _old: EventIdTakenError(event.id),
+    )
 
 
 def put_event(event: Event) -> None:
     """Write one event on its own (brand events without a member fact; tests)."""
-    with storage_errors(), TransactWrite(connection=transaction_connection()) as transaction:
-        add_event(transaction, event)
+    transaction = Transaction()
+    add_event(transaction, event)
+    transaction.commit()
 
 
 def event_from_body(body: str) -> Event:

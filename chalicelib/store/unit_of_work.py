@@ -10,6 +10,7 @@ Each repository maps an aggregate's effects to items and keys (shards included) 
 whose condition can fail with the error that failure means (`store/transaction.py`); it decides nothing.
 `commit()` raises `domain.conflicts` errors only: a natural id recorded before (with what it holds, from
 the failed write itself), or a lost race (load again, decide again: `services.unit_of_work.attempts`).
+Outbound events join their fact's transaction with `uow.events.add(event)` (the outbox item).
 Another kind of item joins a fact's transaction with one `uow.transaction.put(...)`.
 
 A unit of work is reusable: entering it starts an empty transaction; leaving it without `commit()`
@@ -170,11 +171,16 @@ class Referrals:
     def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
         referrals.add_referral_effects(self._uow.transaction, friend_ref, before, after, now)
 
-    def add_event(self, event: Event) -> None:
-        """An outbound event about a referral, in the same transaction as its fact, once."""
-        self._uow.transaction.put(
-            events.record_of(event), condition=events.EventRecord.event_id.does_not_exist()
-        )
+
+class Events:
+    """Outbound events (the outbox): each one an item of its fact's own transaction."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Event) -> None:
+        """The event commits with the fact or not at all (its id must not exist yet)."""
+        events.add_event(self._uow.transaction, event)
 
 
 class CatalogReader(Protocol):
@@ -193,6 +199,7 @@ class DynamoUnitOfWork:
         self.orders = Orders(self)
         self.ledger = Ledger(self)
         self.referrals = Referrals(self)
+        self.events = Events(self)
         self.transaction = Transaction()
         self.pending_member: _PendingMember | None = None
         self.pending_fees: list[program.CohortFee] = []
