@@ -110,6 +110,14 @@ export interface FreeShipping {
   methods?: string[] | null;
 }
 
+export interface Friends {
+  joined: number;
+  rewarded: number;
+  pending: number;
+  withheld: number;
+  withheld_reasons: Record<string, number>;
+}
+
 export interface GivingPeriod {
   from: string | null;
   until?: string | null;
@@ -160,6 +168,7 @@ export interface Membership {
   current_period_end: string | null;
   cancel_at_period_end: boolean;
   grace_until: string | null;
+  paused_until: string | null;
   cause_id: string | null;
   member_since: string | null;
   impact: Record<string, DonationSums>;
@@ -199,6 +208,13 @@ export interface PortalOut {
   portal_url: string;
 }
 
+export interface ReferralAnswer {
+  code: string;
+  friend_free_months: number;
+  referrer_free_months: number;
+  friends: Friends;
+}
+
 export interface Shipping {
   method: string;
   amount: number;
@@ -210,6 +226,7 @@ export interface ShopperCheckoutIn {
   cancel_url: string;
   email?: string | null;
   cause_id?: string | null;
+  referral_code?: string | null;
 }
 
 export interface ShopperPortalIn {

@@ -216,9 +216,12 @@ class Account extends VipElement {
     const end = shopper.current_period_end && `${shopper.cancel_at_period_end ? "Ends" : "Renews"} on ${day(shopper.current_period_end)}`;
     const saved = Object.entries(shopper.value || {}).map(([cur, v]) => `Membership saved you ${money(v.saved, cur)} on ${money(v.fees_paid, cur)} of fees.`);
     const given = Object.entries(shopper.impact || {}).map(([cur, v]) => `Your purchases gave ${money(v.net, cur)}${v.units ? ` (${esc(v.units)})` : ""}.`);
+    // The member's code, when their plan offers referrals (404/409 otherwise: nothing to show).
+    const referral = shopper.perks_active ? await request("/v1/shopper/referral", { shopper: true }).catch(() => null) : null;
     const options = club.causes.map((c) => `<option value="${esc(c.cause_id)}"${c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
     return `<h2 part="heading">${status}</h2>${end ? `<p>${end}</p>` : ""}
 <p part="saved">${esc(saved.join(" ") || "No savings yet.")}</p><p part="impact">${esc(given.join(" ") || "No donations yet.")}</p>
+${referral ? `<p part="referral">Your referral code: <strong>${esc(referral.code)}</strong>. Friends get ${referral.friend_free_months} month${referral.friend_free_months === 1 ? "" : "s"} free.</p>` : ""}
 ${shopper.status === "none" ? "" : `<label part="label" for="cause">Your cause</label><select id="cause" part="select">${options}</select>
 <p><button type="button" part="button">Manage membership</button></p>`}${disclosureHtml(club.disclosure)}`;
   }
