@@ -12,6 +12,7 @@ from chalicelib.api.donations import donations_api
 from chalicelib.api.eligibility import eligibility_api
 from chalicelib.api.event_functions import event_functions
 from chalicelib.api.fallback import fallback_api
+from chalicelib.api.gifts import gifts_api
 from chalicelib.api.kit import kit_api
 from chalicelib.api.members import members_api
 from chalicelib.api.membership_report import membership_report_api
@@ -46,6 +47,7 @@ app.register_blueprint(shopper_api)
 app.register_blueprint(offer_api)
 app.register_blueprint(kit_api)
 app.register_blueprint(referrals_api)
+app.register_blueprint(gifts_api)
 app.register_blueprint(cors_api)
 # Last: catch-all answers for unknown paths.
 app.register_blueprint(fallback_api)

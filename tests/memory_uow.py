@@ -24,6 +24,7 @@ from chalicelib.domain.conflicts import (
     DuplicateRefundError,
     EventAlreadyAppliedError,
     EventIdTakenError,
+    GiftRedeemedError,
     LedgerEntryExistsError,
     LostRaceError,
     Recorded,
@@ -33,6 +34,7 @@ from chalicelib.domain.conflicts import (
 )
 from chalicelib.domain.donations import Balance, CauseBalance, CauseTotal, Posting, TotalsLine, counted_in
 from chalicelib.domain.events import Event
+from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
@@ -73,6 +75,7 @@ class Tables:
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
     # friend_ref → their referral as the referrer's copy holds it
     referrals: dict[str, Referral] = field(default_factory=dict)
+    gifts: dict[str, Gift] = field(default_factory=dict)
     commits: int = 0
 
     def cohort_sums(self, first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -290,6 +293,29 @@ class _Referrals:
         self._uow.pending.append((lambda _t: None, lambda t: t.referrals.__setitem__(friend_ref, after)))
 
 
+class _Gifts:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, code: str) -> Gift | None:
+        return self._uow.tables.gifts.get(code)
+
+    def add(self, gift: Gift, event_key: str) -> None:
+        self._uow.pending.append(
+            (
+                lambda t: EventAlreadyAppliedError(event_key) if gift.code in t.gifts else None,
+                lambda t: t.gifts.__setitem__(gift.code, gift),
+            )
+        )
+
+    def redeem(self, gift: Gift) -> None:
+        def check(t: Tables) -> Exception | None:
+            stored = t.gifts.get(gift.code)
+            return GiftRedeemedError(gift.code) if stored is None or stored.redeemed_by else None
+
+        self._uow.pending.append((check, lambda t: t.gifts.__setitem__(gift.code, gift)))
+
+
 class _Events:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
@@ -312,6 +338,7 @@ class InMemoryUnitOfWork:
         self.orders = _Orders(self)
         self.ledger = _Ledger(self)
         self.referrals = _Referrals(self)
+        self.gifts = _Gifts(self)
         self.events = _Events(self)
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []

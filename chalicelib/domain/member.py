@@ -71,6 +71,9 @@ class Member:
     referral_code: str | None = None
     # The referral this shopper joined with (None: none).
     referred: Referral | None = None
+    # A redeemed gift membership: perks as `gifted_plan_id`'s until then (None: no gift).
+    gifted_until: datetime | None = None
+    gifted_plan_id: str | None = None
     version: int | None = None
     # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
     cohort_moves: list[CohortMove] = field(default_factory=list)

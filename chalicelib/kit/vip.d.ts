@@ -173,6 +173,7 @@ export interface Membership {
   member_since: string | null;
   impact: Record<string, DonationSums>;
   value: Record<string, MemberValue>;
+  gifted_until?: string | null;
 }
 
 export interface Offer {

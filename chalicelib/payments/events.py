@@ -72,6 +72,11 @@ class CheckoutSession(msgspec.Struct):
     subscription: str | None = None
     client_reference_id: str | None = None
     metadata: Metadata | None = None
+    # A one-time payment (a gift membership): mode `payment`, what was paid.
+    mode: str | None = None
+    payment_status: str | None = None
+    amount_total: int | None = None
+    currency: str | None = None
 
 
 class SubscriptionDetails(msgspec.Struct):

@@ -52,6 +52,8 @@ class Membership(msgspec.Struct):
     member_since: datetime | None
     impact: dict[str, DonationSums]
     value: dict[str, MemberValue]
+    # A redeemed gift membership's end (perks as its plan's until then), or null.
+    gifted_until: datetime | None = None
 
 
 class CheckoutStarted(msgspec.Struct):
@@ -79,6 +81,7 @@ def render(state: MemberState, now: datetime) -> Membership:
         member_since=state.member_since,
         impact=impact,
         value=member_value(state.customer_ref, impact),
+        gifted_until=state.gifted_until,
     )
 
 
@@ -139,7 +142,8 @@ def start_checkout(
         _check_cause(cause_id)
     now = clock.now()
     state = store.get_member(customer_ref)
-    if access_of(state, now).perks_active:
+    # A gift's perks do not make a member: they may subscribe, and pay from when the gift ends.
+    if rules.perks_active(access_of(state, now).subscription, now, access_policy()):
         raise ConflictError(
             "This shopper is already an active member; manage the plan through the portal or /plan.",
             param="customer_ref",
@@ -173,7 +177,7 @@ def start_checkout(
                 stripe_customer_id=stripe_customer_id,
                 price_id=plan.stripe_price_id or "",
                 plan_id=plan_id,
-                trial_days=plan.trial_days,
+                trial_days=max(plan.trial_days, _gift_days_left(state, now)),
                 success_url=success_url,
                 cancel_url=cancel_url,
                 cause_id=cause_id,
@@ -205,6 +209,14 @@ def start_checkout(
     change_member(customer_ref, record, now, uow)
     logger.info("checkout started", extra={"customer_ref": customer_ref, "plan_id": plan_id})
     return CheckoutStarted(checkout_url=url, session_id=session_id)
+
+
+def _gift_days_left(state: MemberState | None, now: datetime) -> int:
+    """Whole days (rounded up) until a redeemed gift ends: a subscription started during a gift begins
+    with a trial that long, so nobody pays twice for the same months."""
+    if state is None or state.gifted_until is None or state.gifted_until <= now:
+        return 0
+    return math.ceil((state.gifted_until - now).total_seconds() / 86_400)
 
 
 def apply_snapshots(

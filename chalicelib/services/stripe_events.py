@@ -36,7 +36,7 @@ from chalicelib.payments.events import (
     Subscription,
     snapshot_of,
 )
-from chalicelib.services import members
+from chalicelib.services import gifts, members
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 from chalicelib.store import idempotency
@@ -68,6 +68,8 @@ def apply_stripe_event(event: StripeEvent | IgnoredEvent, uow: UnitOfWork) -> st
     read_facts = FACTS.get(event.type)
     if isinstance(event, IgnoredEvent) or read_facts is None:
         return "ignored"
+    if isinstance(event.object, CheckoutSession) and gifts.is_gift(event.object):
+        return gifts.record_purchase(event, uow)
     customer_ref = _customer_ref(event.object)
     if customer_ref is None:
         logger.info("event for a customer we do not know", extra={"stripe_customer": _customer(event)})

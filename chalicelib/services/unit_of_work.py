@@ -27,6 +27,7 @@ from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import LostRaceError, Recorded
 from chalicelib.domain.donations import CauseBalance, Posting
 from chalicelib.domain.events import Event
+from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
@@ -75,6 +76,12 @@ class Referrals(Protocol):
     def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None: ...
 
 
+class Gifts(Protocol):
+    def get(self, code: str) -> Gift | None: ...
+    def add(self, gift: Gift, event_key: str) -> None: ...
+    def redeem(self, gift: Gift) -> None: ...
+
+
 class Events(Protocol):
     def add(self, event: Event) -> None: ...
 
@@ -95,6 +102,8 @@ class UnitOfWork(Protocol):
     def ledger(self) -> Ledger: ...
     @property
     def referrals(self) -> Referrals: ...
+    @property
+    def gifts(self) -> Gifts: ...
     @property
     def events(self) -> Events: ...
     @property

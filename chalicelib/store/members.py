@@ -132,6 +132,8 @@ class MemberRecord(BaseModel):
     cohort = CohortStandingAttribute(null=True)
     referral_code = UnicodeAttribute(null=True)
     referred = ReferralAttribute(null=True)
+    gifted_until = UTCDateTimeAttribute(null=True)
+    gifted_plan_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -156,6 +158,8 @@ def to_state(record: MemberRecord) -> MemberState:
         created_at=record.created_at,
         referral_code=record.referral_code,
         referred=record.referred,
+        gifted_until=record.gifted_until,
+        gifted_plan_id=record.gifted_plan_id,
         version=record.version,
     )
 
@@ -184,6 +188,8 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         cohort=state.cohort,
         referral_code=state.referral_code,
         referred=state.referred,
+        gifted_until=state.gifted_until,
+        gifted_plan_id=state.gifted_plan_id,
         created_at=state.created_at or now,
         updated_at=now,
     )

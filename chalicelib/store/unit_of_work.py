@@ -29,11 +29,13 @@ from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
 from chalicelib.domain.donations import CauseBalance, Posting
 from chalicelib.domain.events import Event
+from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
 from chalicelib.domain.referral import Referral
-from chalicelib.store import events, ledger, orders, program, referrals, totals
+from chalicelib.domain.times import month_of
+from chalicelib.store import events, gifts, ledger, orders, program, referrals, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import MemberRecord, record_of, to_state
 from chalicelib.store.transaction import Transaction
@@ -172,6 +174,27 @@ class Referrals:
         referrals.add_referral_effects(self._uow.transaction, friend_ref, before, after, now)
 
 
+class Gifts:
+    """Gift memberships: recorded once when paid (with the month's fees), redeemed once."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, code: str) -> Gift | None:
+        return gifts.get_gift(code)
+
+    def add(self, gift: Gift, event_key: str) -> None:
+        """The paid gift (EventAlreadyAppliedError if seen before) and its payment in the program fees."""
+        gifts.add_gift(self._uow.transaction, gift, event_key)
+        program.add_program_fee(
+            self._uow.transaction, gift.gift_id, month_of(gift.paid_at), gift.currency, gift.amount
+        )
+
+    def redeem(self, gift: Gift) -> None:
+        """The gift as redeemed (GiftRedeemedError when someone was first)."""
+        gifts.redeem_gift(self._uow.transaction, gift)
+
+
 class Events:
     """Outbound events (the outbox): each one an item of its fact's own transaction."""
 
@@ -199,6 +222,7 @@ class DynamoUnitOfWork:
         self.orders = Orders(self)
         self.ledger = Ledger(self)
         self.referrals = Referrals(self)
+        self.gifts = Gifts(self)
         self.events = Events(self)
         self.transaction = Transaction()
         self.pending_member: _PendingMember | None = None
