@@ -23,6 +23,7 @@ STOREFRONT_ROUTES: dict[str, tuple[str, ...]] = {
     "/v1/shopper/cause": ("PUT",),
     "/v1/shopper/checkout": ("POST",),
     "/v1/shopper/portal": ("POST",),
+    "/v1/shopper/referral": ("GET",),
     "/v1/offer": ("GET",),
     "/v1/offer/preview": ("POST",),
     "/v1/disclosure": ("GET",),
