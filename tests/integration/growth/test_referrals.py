@@ -253,3 +253,29 @@ def test_referral_report_counts_codes_joins_rewards_and_credit(referral_club: Cl
     )
     assert csv.status_code == 200
     assert csv.body.decode().splitlines()[0].startswith("period,codes_used,joined,rewarded,withheld_")
+
+
+def test_the_shopper_reads_their_code_and_a_friend_joins_with_it_from_the_browser(
+    referral_club: Club, pinned: Time
+) -> None:
+    from tests.integration.shopper.conftest import as_shopper, mint
+
+    club = referral_club
+    join(club, pinned, "ada")
+    answer = club.client.http.get("/v1/shopper/referral", headers=as_shopper(mint(club.client, "ada")))
+    assert answer.status_code == 200, answer.body
+    code = json.loads(answer.body)["code"]
+    assert code == referral(club, "ada")["code"]
+
+    started = club.client.http.post(
+        "/v1/shopper/checkout",
+        body=json.dumps({"plan_id": PLAN, "email": "bea@example.com", "referral_code": code,
+                         "success_url": "https://shop.example.com/welcome",
+                         "cancel_url": "https://shop.example.com/join"}),
+        headers=as_shopper(mint(club.client, "bea")),
+    )  # fmt: skip
+    assert started.status_code == 201, started.body
+    events = club.pay(json.loads(started.body)["session_id"])
+    deliver(club, pinned, events)
+    assert [i["amount_paid"] for i in paid_invoices(events)] == [0]
+    assert referral(club, "ada")["friends"]["joined"] == 1
