@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import msgspec
-
 from chalicelib import clock, log
 from chalicelib.domain import events as outbound
 from chalicelib.domain import gift as rules
@@ -101,6 +99,7 @@ def record_purchase(event: StripeEvent, uow: UnitOfWork) -> str:
     cause_id = (purchaser.cause_id if purchaser else None) or settings.default_cause_id
     pledge = rules.gift_pledge(gift.amount, plan.donation.renewal_bps) if plan is not None else 0
     now = clock.now()
+    purchaser_membership = members.render(purchaser, now) if purchaser is not None else None
     key = idempotency.stripe_event_key(event.id)
 
     def attempt() -> str:
@@ -110,7 +109,7 @@ def record_purchase(event: StripeEvent, uow: UnitOfWork) -> str:
                 entry = LedgerEntry(PLEDGE, cause_id, gift.currency, pledge, month_of(paid_at))
                 uow.ledger.add(Posting(f"pledge#gift#{gift_id}", entry, paid_at, gift.purchaser_ref), now)
             uow.members.record_event(key, now + timedelta(days=settings.stripe_event_ttl_days))
-            uow.events.add(_purchased_event(gift, now))
+            uow.events.add(_purchased_event(gift, now, purchaser_membership))
             uow.commit()
         return "applied"
 
@@ -120,7 +119,9 @@ def record_purchase(event: StripeEvent, uow: UnitOfWork) -> str:
         return "duplicate"
 
 
-def _purchased_event(gift: Gift, now: datetime) -> outbound.Event:
+def _purchased_event(gift: Gift, now: datetime, membership: Membership | None) -> outbound.Event:
+    """`gift.purchased` for the purchaser: `data.membership` (theirs, or null for a shopper never seen)
+    and `data.gift` with the code the brand's e-mail tool sends to the recipient."""
     data = outbound.GiftPurchased(
         gift=outbound.GiftData(
             code=gift.code,
@@ -130,13 +131,13 @@ def _purchased_event(gift: Gift, now: datetime) -> outbound.Event:
             message=gift.message,
         )
     )
-    return outbound.Event(
-        id=outbound.new_event_id(now),
-        type=outbound.GIFT_PURCHASED,
+    return outbound.event_of(
+        outbound.Moment(type=outbound.GIFT_PURCHASED, extra=data),
+        event_id=outbound.new_event_id(now),
         created_at=now,
         customer_ref=gift.purchaser_ref or None,
         sequence=None,
-        data=msgspec.to_builtins(data),
+        membership=membership,
     )
 
 

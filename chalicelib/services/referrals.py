@@ -193,6 +193,7 @@ def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
             idempotency_key=f"vip-referral-reward-{friend_ref}",
             description=f"Referral reward: {friend_ref} joined with your code",
         )
+    referrer_membership = members.render(referrer, now) if referrer is not None else None
     settled: str | None = None
 
     def settle(current: Member | None, change: members.MemberChange) -> Member | None:
@@ -203,7 +204,9 @@ def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
         before = current.referred
         if decision.credit is not None:
             after = before.rewarded(decision.credit, now)
-            change.add_event(_rewarded_event(before.referrer_ref, friend_ref, decision.credit, now))
+            change.add_event(
+                _rewarded_event(before.referrer_ref, friend_ref, decision.credit, now, referrer_membership)
+            )
             settled = "rewarded"
         else:
             after = before.withheld(decision.reason or "withheld", now)
@@ -216,21 +219,23 @@ def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
     return settled
 
 
-def _rewarded_event(referrer_ref: str, friend_ref: str, credit: Credit, now: datetime) -> outbound.Event:
-    return outbound.Event(
-        id=outbound.new_event_id(now),
-        type=outbound.REFERRAL_REWARDED,
+def _rewarded_event(
+    referrer_ref: str, friend_ref: str, credit: Credit, now: datetime, membership: members.Membership | None
+) -> outbound.Event:
+    """`referral.rewarded` for the referrer: `data.membership` (theirs, read before the commit) and
+    `data.referral`. No `sequence`: it commits with the friend's item, not the referrer's."""
+    extra = outbound.ReferralRewarded(
+        referral=outbound.ReferralData(
+            friend_ref=friend_ref, credit=outbound.Credit(amount=credit.amount, currency=credit.currency)
+        )
+    )
+    return outbound.event_of(
+        outbound.Moment(type=outbound.REFERRAL_REWARDED, extra=extra),
+        event_id=outbound.new_event_id(now),
         created_at=now,
         customer_ref=referrer_ref,
         sequence=None,
-        data=msgspec.to_builtins(
-            outbound.ReferralRewarded(
-                referral=outbound.ReferralData(
-                    friend_ref=friend_ref,
-                    credit=outbound.Credit(amount=credit.amount, currency=credit.currency),
-                )
-            )
-        ),
+        membership=membership,
     )
 
 

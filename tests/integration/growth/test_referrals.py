@@ -134,6 +134,7 @@ def test_referred_friend_first_month_costs_nothing_and_referrer_is_credited_once
     (event,) = rewarded_events(club)
     assert event["customer_ref"] == "ada"
     assert event["data"]["referral"] == {"friend_ref": "bea", "credit": {"amount": 999, "currency": "usd"}}
+    assert event["data"]["membership"]["customer_ref"] == "ada"
     assert referral(club, "ada")["friends"] == {
         "joined": 1, "rewarded": 1, "pending": 0, "withheld": 0, "withheld_reasons": {}
     }  # fmt: skip
