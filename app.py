@@ -12,6 +12,7 @@ from chalicelib.api.donations import donations_api
 from chalicelib.api.eligibility import eligibility_api
 from chalicelib.api.event_functions import event_functions
 from chalicelib.api.fallback import fallback_api
+from chalicelib.api.gifts import gifts_api
 from chalicelib.api.giving import giving_api
 from chalicelib.api.kit import kit_api
 from chalicelib.api.members import members_api
@@ -20,6 +21,7 @@ from chalicelib.api.middleware import error_shape
 from chalicelib.api.offer import offer_api
 from chalicelib.api.openapi import openapi_api
 from chalicelib.api.program_report import program_report_api
+from chalicelib.api.referrals import referrals_api
 from chalicelib.api.shopper import shopper_api
 from chalicelib.api.webhook_endpoints import webhook_endpoints_api
 from chalicelib.api.webhooks import webhooks_api
@@ -46,6 +48,8 @@ app.register_blueprint(shopper_api)
 app.register_blueprint(offer_api)
 app.register_blueprint(kit_api)
 app.register_blueprint(giving_api)
+app.register_blueprint(referrals_api)
+app.register_blueprint(gifts_api)
 app.register_blueprint(cors_api)
 # Last: catch-all answers for unknown paths.
 app.register_blueprint(fallback_api)

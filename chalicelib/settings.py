@@ -57,6 +57,9 @@ class Settings:
     stripe_api_base: str | None
     stripe_max_network_retries: int
     grace_days: int
+    # Referrals: how long a friend's first payment must stand before the referrer is credited, and the cap.
+    referral_hold_days: int
+    referral_max_per_year: int
     renewal_leeway_hours: int
     default_cause_id: str | None
     # A cause's oldest undisbursed pledge is overdue after this many days (payouts report, events).
@@ -133,6 +136,8 @@ def load_settings() -> Settings:
         stripe_api_base=_optional("STRIPE_API_BASE"),
         stripe_max_network_retries=_int("STRIPE_MAX_NETWORK_RETRIES", 1),
         grace_days=_int("GRACE_DAYS", 3),
+        referral_hold_days=_int("REFERRAL_HOLD_DAYS", 14),
+        referral_max_per_year=_int("REFERRAL_MAX_PER_YEAR", 12),
         renewal_leeway_hours=_int("RENEWAL_LEEWAY_HOURS", 48),
         default_cause_id=_optional("DEFAULT_CAUSE_ID"),
         payout_due_days=_int("PAYOUT_DUE_DAYS", 90),

@@ -26,6 +26,7 @@ from chalicelib.domain.conflicts import (
     DuplicateRefundError,
     EventAlreadyAppliedError,
     EventIdTakenError,
+    GiftRedeemedError,
     LedgerEntryExistsError,
     LostRaceError,
     PayoutOverdueRecordedError,
@@ -46,9 +47,11 @@ from chalicelib.domain.donations import (
     disbursement_entry_id,
 )
 from chalicelib.domain.events import Event
+from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
+from chalicelib.domain.referral import Referral
 
 
 @dataclass
@@ -85,6 +88,9 @@ class Tables:
     cohort_money: list[tuple[Cohort, str, int, int]] = field(default_factory=list)
     # (cause, currency) → when its payout became overdue
     overdue_stretches: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    # friend_ref → their referral as the referrer's copy holds it
+    referrals: dict[str, Referral] = field(default_factory=dict)
+    gifts: dict[str, Gift] = field(default_factory=dict)
     commits: int = 0
 
     def cohort_sums(self, first: str, last: str) -> dict[tuple[str, str], CohortSums]:
@@ -333,6 +339,37 @@ class _Ledger:
         )
 
 
+class _Referrals:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
+        self._uow.pending.append((lambda _t: None, lambda t: t.referrals.__setitem__(friend_ref, after)))
+
+
+class _Gifts:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, code: str) -> Gift | None:
+        return self._uow.tables.gifts.get(code)
+
+    def add(self, gift: Gift, event_key: str) -> None:
+        self._uow.pending.append(
+            (
+                lambda t: EventAlreadyAppliedError(event_key) if gift.code in t.gifts else None,
+                lambda t: t.gifts.__setitem__(gift.code, gift),
+            )
+        )
+
+    def redeem(self, gift: Gift) -> None:
+        def check(t: Tables) -> Exception | None:
+            stored = t.gifts.get(gift.code)
+            return GiftRedeemedError(gift.code) if stored is None or stored.redeemed_by else None
+
+        self._uow.pending.append((check, lambda t: t.gifts.__setitem__(gift.code, gift)))
+
+
 class _Events:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
@@ -354,6 +391,8 @@ class InMemoryUnitOfWork:
         self.members = _Members(self)
         self.orders = _Orders(self)
         self.ledger = _Ledger(self)
+        self.referrals = _Referrals(self)
+        self.gifts = _Gifts(self)
         self.events = _Events(self)
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []

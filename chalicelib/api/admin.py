@@ -12,7 +12,7 @@ from chalicelib import invocation, log
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
 from chalicelib.payments.client import stripe_config
-from chalicelib.services import giving, reconcile
+from chalicelib.services import giving, reconcile, referrals
 from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
 
@@ -39,13 +39,17 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     "could not be asked about; they stay due. The run stops before the function's time runs out (a slow "
     "or hung Stripe): it stops when the time left no longer covers one shopper's worst case, answers "
     "`stopped_early: true` and `left`, the shoppers of this run not re-read — they stay due; call again "
-    "to continue.",
+    "to continue. A due-walk (no `customer_refs`) also settles the referral rewards whose hold has stood, "
+    "as the hourly job does.",
 )  # fmt: skip
 def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
     # The time guard reckons with the budget Stripe calls are made within.
-    return reconcile.reconcile(
+    result = reconcile.reconcile(
         on_dynamodb(), stripe_config().budget, call.body.customer_refs, call.body.limit
     )
+    if call.body.customer_refs is None:
+        referrals.reward_due(on_dynamodb())
+    return result
 
 
 @admin_api.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_members")
@@ -60,7 +64,9 @@ def reconcile_members(event: Any) -> None:
     try:
         # Stopped early: logged; the next hour starts at another bucket.
         reconcile.reconcile(on_dynamodb(), stripe_config().budget)
-        # The same hour: causes whose payout became overdue get `cause.payout_overdue` (once per stretch).
+        # The same hour: causes whose payout became overdue get `cause.payout_overdue` (once per stretch),
+        # and referral rewards whose hold has stood are credited.
         giving.check_payouts(on_dynamodb())
+        referrals.reward_due(on_dynamodb())
     finally:
         invocation.end()

@@ -25,6 +25,7 @@ STOREFRONT_ROUTES: dict[str, tuple[str, ...]] = {
     "/v1/shopper/portal": ("POST",),
     "/v1/shopper/impact": ("GET",),
     "/v1/shopper/impact/page": ("GET",),
+    "/v1/shopper/referral": ("GET",),
     "/v1/offer": ("GET",),
     "/v1/offer/preview": ("POST",),
     "/v1/disclosure": ("GET",),

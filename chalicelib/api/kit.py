@@ -20,7 +20,7 @@ from chalicelib.errors import NotFoundError
 
 kit_api = Blueprint(__name__)
 
-KIT_VERSION = "1.0.0"
+KIT_VERSION = "1.1.0"
 ASSETS = Path(__file__).resolve().parent.parent / "kit"
 JAVASCRIPT = "text/javascript; charset=utf-8"
 TYPESCRIPT = "application/typescript; charset=utf-8"

@@ -57,6 +57,10 @@ def _membership(**changes: object) -> dict[str, object]:
 # Neither `@` nor a control or space character, as Python's `re` and ECMA-262 both read it (no `\s`).
 _EMAIL_PART = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
 Email = Annotated[str, Meta(max_length=254, pattern=whole(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}"))]
+ReferralCode = Annotated[
+    str,
+    Meta(min_length=3, max_length=64, pattern=whole("[A-Za-z0-9_-]{3,64}"), description="A referral code"),
+]
 
 
 class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -65,6 +69,7 @@ class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     success_url: Url
     cancel_url: Url
     cause_id: ClientId | None = None
+    referral_code: ReferralCode | None = None
 
 
 class PortalIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -110,13 +115,16 @@ class CauseIn(msgspec.Struct, forbid_unknown_fields=True):
     ),
     description="Creates (once) the shopper's Stripe customer and a Checkout Session in subscription mode. "
     "409 `already_member` when the shopper's perks are active, `membership_paused` when their membership is "
-    "paused (unpause it instead).",
+    "paused (unpause it instead). `referral_code`: a member's referral code, applied as the session's "
+    "discount (the friend's first months free); 400 naming `referral_code` for an unknown or inactive code, "
+    "the shopper's own (same shopper or same e-mail), or one Stripe refuses (first-time customers only).",
 )  # fmt: skip
 def checkout(call: Call[CheckoutIn, Any]) -> CheckoutStarted:
     body = call.body
     return members.start_checkout(
         call.path["customer_ref"], plan_id=body.plan_id, email=body.email, success_url=body.success_url,
-        cancel_url=body.cancel_url, cause_id=body.cause_id, uow=on_dynamodb(),
+        cancel_url=body.cancel_url, cause_id=body.cause_id, referral_code=body.referral_code,
+        uow=on_dynamodb(),
     )  # fmt: skip
 
 

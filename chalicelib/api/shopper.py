@@ -13,7 +13,7 @@ import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
-from chalicelib.api.members import _MEMBERSHIP, CauseIn, Email, PortalOut
+from chalicelib.api.members import _MEMBERSHIP, CauseIn, Email, PortalOut, ReferralCode
 from chalicelib.api.routing import SHOPPER, STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
 from chalicelib.services import members, shopper, shopper_tokens
@@ -43,6 +43,7 @@ class ShopperCheckoutIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     cancel_url: Url
     email: Email | None = None
     cause_id: ClientId | None = None
+    referral_code: ReferralCode | None = None
 
 
 class ShopperPortalIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,13 +106,13 @@ def set_cause(call: Call[CauseIn, Any]) -> Membership:
         },
     ),
     description="`success_url` and `cancel_url` must be on one of STOREFRONT_ORIGINS "
-    "(else 400 `invalid_url`).",
+    "(else 400 `invalid_url`). `referral_code` as on the storefront checkout.",
 )  # fmt: skip
 def checkout(call: Call[ShopperCheckoutIn, Any]) -> CheckoutStarted:
     body = call.body
     return shopper.start_checkout(
         _shopper(call), plan_id=body.plan_id, success_url=body.success_url, cancel_url=body.cancel_url,
-        email=body.email, cause_id=body.cause_id, uow=on_dynamodb(),
+        email=body.email, cause_id=body.cause_id, uow=on_dynamodb(), referral_code=body.referral_code,
     )  # fmt: skip
 
 

@@ -270,13 +270,14 @@ async function load() {
     return;
   }
   $("#status").textContent = "Loading…";
-  const [donations, memberships, program] = await Promise.allSettled([
+  const [donations, memberships, program, referrals] = await Promise.allSettled([
     api(`/v1/reports/donations?${query()}`),
     api(`/v1/reports/memberships?${query()}`),
     api(`/v1/reports/program?${query()}`),
+    api(`/v1/reports/referrals?from=${from}&to=${to}`),
   ]);
   if (!sessionStorage.getItem(KEY_STORAGE)) return;
-  state.data = { donations, memberships, program };
+  state.data = { donations, memberships, program, referrals };
   renderDonations();
   renderMemberships();
   renderProgram();
@@ -513,6 +514,35 @@ function renderProgram() {
     parts.push(section);
   }
   body.replaceChildren(...parts);
+  renderReferrals();
+}
+
+// The Referrals panel of the Program view: codes used, friends joined, rewards and the credit granted.
+function renderReferrals() {
+  const body = $("#referrals-body");
+  const result = state.data.referrals;
+  if (!result) return;
+  if (result.status !== "fulfilled") {
+    body.replaceChildren(el("p", {}, `Could not load the referrals report: ${result.reason.message}`));
+    return;
+  }
+  const rows = result.value.data;
+  if (!rows.some((r) => r.codes_used || r.joined || r.rewarded || Object.keys(r.withheld).length)) {
+    body.replaceChildren(el("p", {}, "No referrals in this range."));
+    return;
+  }
+  const withheld = (r) => Object.entries(r.withheld).map(([reason, n]) => `${reason.replace(/_/g, " ")}: ${n}`).join(", ") || "–";
+  const credit = (r) => r.credit.map((c) => formatMoney(c.amount, c.currency)).join(", ") || "–";
+  const table = el("table");
+  fillTable(table, "Referrals per month", [
+    { label: "Month", value: (r) => r.period, text: true },
+    { label: "Codes used", value: (r) => String(r.codes_used) },
+    { label: "Friends joined", value: (r) => String(r.joined) },
+    { label: "Rewarded", value: (r) => String(r.rewarded) },
+    { label: "Withheld", value: withheld, text: true },
+    { label: "Credit granted", value: credit },
+  ], rows);
+  body.replaceChildren(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Referrals per month" }, table));
 }
 
 function show(view) {

@@ -87,6 +87,14 @@ class DonationRule(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     renewal_bps: BasisPoints = 0
 
 
+class ReferralOffer(msgspec.Struct, forbid_unknown_fields=True):
+    """Give a month, get a month: the friend's first months free; the referrer is credited months of their
+    own plan."""
+
+    friend_free_months: Annotated[int, Meta(ge=1, le=12)]
+    referrer_free_months: Annotated[int, Meta(ge=1, le=12)]
+
+
 class PlanTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a brand sets on a plan (the body of `PUT /v1/plans/{plan_id}`)."""
 
@@ -98,6 +106,7 @@ class PlanTerms(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     trial_days: Annotated[int, Meta(ge=0, le=730)] = 0
     perks: Perks = msgspec.field(default_factory=Perks)
     donation: DonationRule = msgspec.field(default_factory=DonationRule)
+    referral: ReferralOffer | None = None
 
 
 class Plan(PlanTerms, kw_only=True):

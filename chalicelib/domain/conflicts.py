@@ -62,6 +62,10 @@ class EventAlreadyAppliedError(Exception):
     """The Stripe event was applied before: nothing to do."""
 
 
+class GiftRedeemedError(Exception):
+    """The gift (its code the argument) was redeemed before."""
+
+
 class LedgerEntryExistsError(Exception):
     """A ledger entry of this commit was recorded before (by another path); its id is the argument."""
 

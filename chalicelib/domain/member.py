@@ -18,6 +18,7 @@ from chalicelib.domain.donations import PLEDGE, LedgerEntry
 from chalicelib.domain.events import Recap
 from chalicelib.domain.membership import AccessPolicy, SubscriptionSnapshot
 from chalicelib.domain.money import apply_bps
+from chalicelib.domain.referral import Referral
 from chalicelib.domain.times import month_of
 
 # How many paid invoice ids a member remembers: more than reconciliation lists per subscription,
@@ -88,6 +89,13 @@ class Member:
     period_marks: dict[str, ValueFigures] = field(default_factory=dict)
     # The invoice whose payment failed last and is not paid yet (its payment is a recovery).
     dunning_invoice: str | None = None
+    # The member's own referral code (a Stripe promotion code), once asked for.
+    referral_code: str | None = None
+    # The referral this shopper joined with (None: none).
+    referred: Referral | None = None
+    # A redeemed gift membership: perks as `gifted_plan_id`'s until then (None: no gift).
+    gifted_until: datetime | None = None
+    gifted_plan_id: str | None = None
     version: int | None = None
     # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
     cohort_moves: list[CohortMove] = field(default_factory=list)

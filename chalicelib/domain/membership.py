@@ -104,6 +104,11 @@ def perks_active(snapshot: SubscriptionSnapshot | None, now: datetime, policy: A
     return until is not None and now < until
 
 
+def gift_active(gifted_until: datetime | None, now: datetime) -> bool:
+    """A redeemed gift membership grants perks (its plan's) while now < `gifted_until`."""
+    return gifted_until is not None and now < gifted_until
+
+
 def governing_subscription(
     snapshots: Iterable[SubscriptionSnapshot], now: datetime, policy: AccessPolicy
 ) -> SubscriptionSnapshot | None:

@@ -110,6 +110,14 @@ export interface FreeShipping {
   methods?: string[] | null;
 }
 
+export interface Friends {
+  joined: number;
+  rewarded: number;
+  pending: number;
+  withheld: number;
+  withheld_reasons: Record<string, number>;
+}
+
 export interface GivingPeriod {
   from: string | null;
   until?: string | null;
@@ -174,6 +182,7 @@ export interface Membership {
   impact: Record<string, DonationSums>;
   value: Record<string, MemberValue>;
   cause_active?: boolean;
+  gifted_until?: string | null;
 }
 
 export interface Offer {
@@ -209,6 +218,13 @@ export interface PortalOut {
   portal_url: string;
 }
 
+export interface ReferralAnswer {
+  code: string;
+  friend_free_months: number;
+  referrer_free_months: number;
+  friends: Friends;
+}
+
 export interface Shipping {
   method: string;
   amount: number;
@@ -220,6 +236,7 @@ export interface ShopperCheckoutIn {
   cancel_url: string;
   email?: string | null;
   cause_id?: string | null;
+  referral_code?: string | null;
 }
 
 export interface ShopperPortalIn {

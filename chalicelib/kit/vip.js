@@ -218,9 +218,12 @@ class Account extends VipElement {
     const given = Object.entries(shopper.impact || {}).map(([cur, v]) => `Your purchases gave ${money(v.net, cur)}${v.units ? ` (${esc(v.units)})` : ""}.`);
     // A cause the brand retired takes no new pledges: ask for another (they go to the default cause meanwhile).
     const retired = shopper.cause_active === false;
+    // The member's code, when their plan offers referrals (404/409 otherwise: nothing to show).
+    const referral = shopper.perks_active ? await request("/v1/shopper/referral", { shopper: true }).catch(() => null) : null;
     const options = (retired ? `<option value="" selected disabled>Choose a cause</option>` : "") + club.causes.map((c) => `<option value="${esc(c.cause_id)}"${!retired && c.cause_id === shopper.cause_id ? " selected" : ""}>${esc(c.name)}</option>`).join("");
     return `<h2 part="heading">${status}</h2>${end ? `<p>${end}</p>` : ""}
 <p part="saved">${esc(saved.join(" ") || "No savings yet.")}</p><p part="impact">${esc(given.join(" ") || "No donations yet.")}</p>
+${referral ? `<p part="referral">Your referral code: <strong>${esc(referral.code)}</strong>. Friends get ${referral.friend_free_months} month${referral.friend_free_months === 1 ? "" : "s"} free.</p>` : ""}
 ${shopper.status === "none" ? "" : `${retired ? `<p part="notice" id="cause-note">Your cause no longer takes donations. Please pick another.</p>` : ""}<label part="label" for="cause">Your cause</label><select id="cause" part="select"${retired ? ` aria-describedby="cause-note"` : ""}>${options}</select>
 <p><button type="button" part="button">Manage membership</button> <button type="button" part="button" name="statement">Giving statement</button></p>`}${disclosureHtml(club.disclosure)}`;
   }

@@ -72,6 +72,11 @@ class CheckoutSession(msgspec.Struct):
     subscription: str | None = None
     client_reference_id: str | None = None
     metadata: Metadata | None = None
+    # A one-time payment (a gift membership): mode `payment`, what was paid.
+    mode: str | None = None
+    payment_status: str | None = None
+    amount_total: int | None = None
+    currency: str | None = None
 
 
 class SubscriptionDetails(msgspec.Struct):
@@ -136,7 +141,21 @@ class Invoice(msgspec.Struct):
         return (details.metadata or {}) if details else {}
 
 
-StripeObject = Subscription | CheckoutSession | Invoice
+class Charge(msgspec.Struct):
+    """A charge (`charge.refunded`): whose it was."""
+
+    id: NonEmpty
+    customer: str | None = None
+
+
+class Dispute(msgspec.Struct):
+    """A dispute (`charge.dispute.created`) names only its charge."""
+
+    id: NonEmpty
+    charge: NonEmpty
+
+
+StripeObject = Subscription | CheckoutSession | Invoice | Charge | Dispute
 
 # Which object each handled event type carries.
 HANDLED_TYPES: dict[str, type[StripeObject]] = {
@@ -149,6 +168,8 @@ HANDLED_TYPES: dict[str, type[StripeObject]] = {
     "invoice.paid": Invoice,
     "invoice.payment_failed": Invoice,
     "invoice.upcoming": Invoice,
+    "charge.refunded": Charge,
+    "charge.dispute.created": Dispute,
 }
 
 

@@ -28,6 +28,8 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     cause_id: str | None
+    # A referral code's promotion code, applied as the session's discount (typed codes are not offered then).
+    promotion_code_id: str | None = None
 
 
 def ensure_customer(customer_ref: str, email: str) -> str:
@@ -48,21 +50,23 @@ def create_checkout_session(request: CheckoutRequest) -> tuple[str, str]:
     subscription_data: dict[str, Any] = {"metadata": metadata}
     if request.trial_days:
         subscription_data["trial_period_days"] = request.trial_days
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "customer": request.stripe_customer_id,
+        "client_reference_id": request.customer_ref,
+        "metadata": metadata,
+        "subscription_data": subscription_data,
+        "line_items": [{"price": request.price_id, "quantity": 1}],
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+    }
+    if request.promotion_code_id is not None:
+        params["discounts"] = [{"promotion_code": request.promotion_code_id}]
+    else:
+        params["allow_promotion_codes"] = True
     client = stripe_client()
     with translate_stripe_errors("create the Checkout Session"):
-        session = client.v1.checkout.sessions.create(
-            params={  # type: ignore[arg-type]
-                "mode": "subscription",
-                "customer": request.stripe_customer_id,
-                "client_reference_id": request.customer_ref,
-                "metadata": metadata,
-                "subscription_data": subscription_data,
-                "line_items": [{"price": request.price_id, "quantity": 1}],
-                "allow_promotion_codes": True,
-                "success_url": request.success_url,
-                "cancel_url": request.cancel_url,
-            }
-        )
+        session = client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
     return str(session.id), str(session.url)
 
 

@@ -13,6 +13,7 @@ from chalicelib.domain.membership import (
     AccessPolicy,
     SubscriptionSnapshot,
     access_until,
+    gift_active,
     governing_subscription,
     perks_active,
 )
@@ -40,6 +41,8 @@ class MemberAccess:
     perks_active: bool
     # When this answer changes without a new Stripe event (end of leeway or grace); None if never.
     access_until: datetime | None
+    # The plan of a redeemed gift, when the gift (not a subscription) grants the perks.
+    gift_plan_id: str | None = None
 
     @property
     def status(self) -> str | None:
@@ -49,6 +52,8 @@ class MemberAccess:
 
     @property
     def plan_id(self) -> str | None:
+        if self.gift_plan_id is not None:
+            return self.gift_plan_id
         return self.subscription.plan_id if self.subscription else None
 
     @property
@@ -66,6 +71,11 @@ def access_of(state: MemberState | None, now: datetime) -> MemberAccess:
     subscription = governing_subscription(state.subscriptions, now, policy)
     active = perks_active(subscription, now, policy)
     until = access_until(subscription, policy) if subscription is not None and active else None
+    if not active and gift_active(state.gifted_until, now):
+        # A redeemed gift: perks as its plan's until `gifted_until` (a paying member's gift is a credit).
+        return MemberAccess(
+            state.customer_ref, state, subscription, True, state.gifted_until, state.gifted_plan_id
+        )
     return MemberAccess(state.customer_ref, state, subscription, active, until)
 
 

@@ -18,9 +18,10 @@ from chalicelib.domain import membership as rules
 from chalicelib.domain.catalog import Perks, Plan
 from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
 from chalicelib.domain.donations import Posting
-from chalicelib.domain.events import Fact, Standing, events_for_fact, standing_of
+from chalicelib.domain.events import Event, Fact, Standing, events_for_fact, standing_of
 from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, RenewalPledge, ValueFigures
+from chalicelib.domain.referral import Referral
 from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.payments import subscriptions as stripe_subscriptions
@@ -56,6 +57,8 @@ class Membership(msgspec.Struct):
     # False when the member's chosen cause was deactivated: new pledges go to the default cause until
     # they pick another (the storefront kit asks them to).
     cause_active: bool = True
+    # A redeemed gift membership's end (perks as its plan's until then), or null.
+    gifted_until: datetime | None = None
 
 
 class CheckoutStarted(msgspec.Struct):
@@ -91,6 +94,7 @@ def render(
         impact=impact,
         value=member_value(state.customer_ref, impact) if value is None else value,
         cause_active=cause_active(state.cause_id, catalog.causes()),
+        gifted_until=state.gifted_until,
     )
 
 
@@ -138,18 +142,21 @@ def start_checkout(
     cancel_url: str,
     cause_id: str | None,
     uow: UnitOfWork,
+    referral_code: str | None = None,
 ) -> CheckoutStarted:
     """A Stripe Checkout Session for the plan, and the shopper recorded with status `none`.
 
     Stripe is called first: if it is unreachable nothing is written. The Stripe customer is
-    created once per shopper and reused for every later checkout.
+    created once per shopper and reused for every later checkout. A `referral_code` (checked in
+    `services.referrals`) is applied as the session's discount and recorded on the shopper.
     """
     plan = _plan(plan_id)
     if cause_id is not None:
         _check_cause(cause_id)
     now = clock.now()
     state = store.get_member(customer_ref)
-    if access_of(state, now).perks_active:
+    # A gift's perks do not make a member: they may subscribe, and pay from when the gift ends.
+    if rules.perks_active(access_of(state, now).subscription, now, access_policy()):
         raise ConflictError(
             "This shopper is already an active member; manage the plan through the portal or /plan.",
             param="customer_ref",
@@ -167,33 +174,62 @@ def start_checkout(
             param="customer_ref",
             code="membership_paused",
         )
+    promotion_code_id: str | None = None
+    referral: Referral | None = None
+    if referral_code is not None:
+        from chalicelib.services import referrals  # referrals builds on this module
+
+        promotion_code_id, referral = referrals.check_code(customer_ref, email, referral_code, state)
     stripe_customer_id = (
         state.stripe_customer_id if state else None
     ) or stripe_subscriptions.ensure_customer(customer_ref, email)
-    session_id, url = stripe_subscriptions.create_checkout_session(
-        stripe_subscriptions.CheckoutRequest(
-            customer_ref=customer_ref,
-            stripe_customer_id=stripe_customer_id,
-            price_id=plan.stripe_price_id or "",
-            plan_id=plan_id,
-            trial_days=plan.trial_days,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            cause_id=cause_id,
+    try:
+        session_id, url = stripe_subscriptions.create_checkout_session(
+            stripe_subscriptions.CheckoutRequest(
+                customer_ref=customer_ref,
+                stripe_customer_id=stripe_customer_id,
+                price_id=plan.stripe_price_id or "",
+                plan_id=plan_id,
+                trial_days=max(plan.trial_days, _gift_days_left(state, now)),
+                success_url=success_url,
+                cancel_url=cancel_url,
+                cause_id=cause_id,
+                promotion_code_id=promotion_code_id,
+            )
         )
-    )
+    except ValidationError as exc:
+        if promotion_code_id is None or not (exc.param or "").startswith("discounts"):
+            raise
+        # Stripe's own checks on the code: first-time customers only, still active.
+        raise ValidationError(
+            f"The referral code cannot be used by this shopper: {exc.message}",
+            param="referral_code",
+            code="referral_code_not_allowed",
+        ) from exc
 
-    def record(current: Member | None, _: MemberChange) -> Member:
+    def record(current: Member | None, change: MemberChange) -> Member:
         member = current or Member(customer_ref=customer_ref)
         member.link_stripe_customer(stripe_customer_id)
-        member.email = email
+        member.email = email or member.email
         member.cause_id = cause_id or member.cause_id
         member.checkout_started_at = now
+        before = member.referred
+        if referral is not None and (before is None or before.state == "started") and before != referral:
+            member.referred = referral
+            change.change_referral(before, referral)
         return member
 
     change_member(customer_ref, record, now, uow)
     logger.info("checkout started", extra={"customer_ref": customer_ref, "plan_id": plan_id})
     return CheckoutStarted(checkout_url=url, session_id=session_id)
+
+
+def _gift_days_left(state: MemberState | None, now: datetime) -> int:
+    """Whole days (rounded up) until a redeemed gift ends: a subscription started during a gift begins
+    with a trial that long, so nobody pays twice for the same months."""
+    if state is None or state.gifted_until is None or state.gifted_until <= now:
+        return 0
+    return math.ceil((state.gifted_until - now).total_seconds() / 86_400)
 
 
 def apply_snapshots(
@@ -259,6 +295,14 @@ class MemberChange:
     def add_fee(self, invoice_id: str, month: str, currency: str, amount: int) -> None:
         """A paid fee in the program's fees, the member's `fees_paid` and the member's cohort."""
         self.uow.members.add_fee(self.customer_ref, invoice_id, month, currency, amount)
+
+    def change_referral(self, before: Referral | None, after: Referral) -> None:
+        """The shopper's referral moved on: the referrer's copy, the hold's due pointer, the report."""
+        self.uow.referrals.add(self.customer_ref, before, after, self.now)
+
+    def add_event(self, event: Event) -> None:
+        """An outbound event that commits with this change (or not at all)."""
+        self.uow.events.add(event)
 
 
 Decide = Callable[[Member | None, MemberChange], Member | None]

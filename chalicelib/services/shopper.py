@@ -47,13 +47,14 @@ def start_checkout(
     email: str | None,
     cause_id: str | None,
     uow: UnitOfWork,
+    referral_code: str | None = None,
 ) -> CheckoutStarted:
     """Checkout for the shopper, returning only to the storefront's own pages."""
     require_storefront_url(success_url, "success_url")
     require_storefront_url(cancel_url, "cancel_url")
     return members.start_checkout(
         customer_ref, plan_id=plan_id, email=email or "", success_url=success_url,
-        cancel_url=cancel_url, cause_id=cause_id, uow=uow,
+        cancel_url=cancel_url, cause_id=cause_id, uow=uow, referral_code=referral_code,
     )  # fmt: skip
 
 

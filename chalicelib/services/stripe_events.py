@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 from chalicelib import clock, log
 from chalicelib.domain.conflicts import EventAlreadyAppliedError
@@ -26,16 +26,19 @@ from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch, month_of
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.payments import referrals as stripe_referrals
 from chalicelib.payments import subscriptions as stripe_subscriptions
 from chalicelib.payments.events import (
+    Charge,
     CheckoutSession,
+    Dispute,
     IgnoredEvent,
     Invoice,
     StripeEvent,
     Subscription,
     snapshot_of,
 )
-from chalicelib.services import members
+from chalicelib.services import gifts, members
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 from chalicelib.store import idempotency
@@ -57,6 +60,8 @@ class Facts:
     # For the outbound events: a payment failed, a renewal coming.
     failed_invoice: InvoiceData | None = None
     upcoming: UpcomingInvoice | None = None
+    # A refund or dispute of one of the shopper's charges: (what, when).
+    charge_trouble: tuple[Literal["refunded", "disputed"], datetime] | None = None
 
 
 class SubscriptionReader(Protocol):
@@ -76,6 +81,8 @@ def apply_stripe_event(
     read_facts = FACTS.get(event.type)
     if isinstance(event, IgnoredEvent) or read_facts is None:
         return "ignored"
+    if isinstance(event.object, CheckoutSession) and gifts.is_gift(event.object):
+        return gifts.record_purchase(event, uow)
     customer_ref = _customer_ref(event.object)
     if customer_ref is None:
         logger.info("event for a customer we do not know", extra={"stripe_customer": _customer(event)})
@@ -106,6 +113,11 @@ def apply_stripe_event(
             change.note(Fact(invoice_failed=facts.failed_invoice))
         if facts.upcoming is not None:
             change.note(Fact(upcoming=facts.upcoming), recap_in=facts.upcoming.currency)
+        if facts.charge_trouble is not None and current.referred is not None:
+            before = current.referred
+            current.referred = before.charge_troubled(*facts.charge_trouble)
+            if current.referred != before:
+                change.change_referral(before, current.referred)
         change.record_event(key, expires_at)
         return current
 
@@ -131,6 +143,17 @@ def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.Me
     plan = change.uow.catalog.plans().get(member.plan_of(invoice.subscription_id) or "")
     pledged_before = change.recorded_before(renewal_pledge_id(invoice.invoice_id))
     first_time = not member.has_accounted_for(invoice.invoice_id) and not pledged_before
+    if member.referred is not None and not member.has_accounted_for(invoice.invoice_id):
+        # The friend's payments move their referral on: joined, then the hold of the first one above zero.
+        before = member.referred
+        member.referred = before.paid(
+            invoice.invoice_id,
+            invoice.amount_paid,
+            invoice.paid_at,
+            timedelta(days=settings.referral_hold_days),
+        )
+        if member.referred != before:
+            change.change_referral(before, member.referred)
     if first_time and invoice.amount_paid > 0:
         change.add_fee(invoice.invoice_id, month_of(invoice.paid_at), invoice.currency, invoice.amount_paid)
     if first_time:
@@ -198,6 +221,12 @@ def _invoice_facts(event: StripeEvent, member: Member, stripe: SubscriptionReade
     return facts
 
 
+def _charge_facts(event: StripeEvent, member: Member, stripe: SubscriptionReader) -> Facts:
+    """A refund or dispute of the shopper's payment: it withholds a referral reward still on hold."""
+    what: Literal["refunded", "disputed"] = "refunded" if event.type == "charge.refunded" else "disputed"
+    return Facts(charge_trouble=(what, from_epoch(event.created)))
+
+
 # Event type → what the event tells (reading Stripe at most once, before anything is written).
 FACTS: dict[str, Callable[[StripeEvent, Member, SubscriptionReader], Facts]] = {
     "checkout.session.completed": _checkout_facts,
@@ -209,6 +238,8 @@ FACTS: dict[str, Callable[[StripeEvent, Member, SubscriptionReader], Facts]] = {
     "invoice.paid": _invoice_facts,
     "invoice.payment_failed": _invoice_facts,
     "invoice.upcoming": _invoice_facts,
+    "charge.refunded": _charge_facts,
+    "charge.dispute.created": _charge_facts,
 }
 
 
@@ -216,8 +247,14 @@ def _read(stripe: SubscriptionReader, subscription_id: str) -> SubscriptionSnaps
     return stripe.retrieve_subscription(subscription_id, members.observed_now())
 
 
-def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:
+def _customer_ref(obj: Subscription | CheckoutSession | Invoice | Charge | Dispute) -> str | None:
     """Our shopper: from the metadata we set at checkout, else by the Stripe customer id."""
+    if isinstance(obj, Dispute):
+        # A dispute names only its charge: Stripe is asked whose it was (before anything is written).
+        customer = stripe_referrals.customer_of_charge(obj.charge)
+        return store.find_by_stripe_customer(customer) if customer else None
+    if isinstance(obj, Charge):
+        return store.find_by_stripe_customer(obj.customer) if obj.customer else None
     if isinstance(obj, Subscription):
         metadata = obj.metadata
     elif isinstance(obj, Invoice):
@@ -234,4 +271,4 @@ def _customer_ref(obj: Subscription | CheckoutSession | Invoice) -> str | None:
 
 
 def _customer(event: StripeEvent) -> str | None:
-    return event.object.customer
+    return getattr(event.object, "customer", None)

@@ -27,9 +27,11 @@ from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import LostRaceError, Recorded
 from chalicelib.domain.donations import Balance, CauseBalance, LedgerEntry, Posting
 from chalicelib.domain.events import Event
+from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
+from chalicelib.domain.referral import Referral
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.services import catalog
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
@@ -79,6 +81,16 @@ class Ledger(Protocol):
     def add_overdue_stretch(self, cause_id: str, currency: str, now: datetime) -> None: ...
 
 
+class Referrals(Protocol):
+    def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None: ...
+
+
+class Gifts(Protocol):
+    def get(self, code: str) -> Gift | None: ...
+    def add(self, gift: Gift, event_key: str) -> None: ...
+    def redeem(self, gift: Gift) -> None: ...
+
+
 class Events(Protocol):
     def add(self, event: Event) -> None: ...
 
@@ -97,6 +109,10 @@ class UnitOfWork(Protocol):
     def orders(self) -> Orders: ...
     @property
     def ledger(self) -> Ledger: ...
+    @property
+    def referrals(self) -> Referrals: ...
+    @property
+    def gifts(self) -> Gifts: ...
     @property
     def events(self) -> Events: ...
     @property

@@ -24,6 +24,7 @@ from chalicelib.domain.cohorts import CohortStanding
 from chalicelib.domain.conflicts import StaleMemberError
 from chalicelib.domain.member import Member, ValueFigures
 from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.referral import Referral
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
 from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
@@ -33,6 +34,7 @@ _decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
 _decode_ids = msgspec.json.Decoder(list[str]).decode
 _decode_standing = msgspec.json.Decoder(CohortStanding).decode
 _decode_marks = msgspec.json.Decoder(dict[str, ValueFigures]).decode
+_decode_referral = msgspec.json.Decoder(Referral).decode
 
 
 class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
@@ -81,6 +83,18 @@ class PeriodMarksAttribute(Attribute[dict[str, ValueFigures]]):
 
     def deserialize(self, value: str) -> dict[str, ValueFigures]:
         return _decode_marks(value)
+
+
+class ReferralAttribute(Attribute[Referral]):
+    """The referral a shopper joined with, as one JSON string."""
+
+    attr_type = STRING
+
+    def serialize(self, value: Referral) -> str:
+        return _encode(value).decode()
+
+    def deserialize(self, value: str) -> Referral:
+        return _decode_referral(value)
 
 
 class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
@@ -133,6 +147,10 @@ class MemberRecord(BaseModel):
     last_sequence = NumberAttribute(default=0)
     period_marks = PeriodMarksAttribute(default=dict)
     dunning_invoice = UnicodeAttribute(null=True)
+    referral_code = UnicodeAttribute(null=True)
+    referred = ReferralAttribute(null=True)
+    gifted_until = UTCDateTimeAttribute(null=True)
+    gifted_plan_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -158,6 +176,10 @@ def to_state(record: MemberRecord) -> MemberState:
         last_sequence=int(record.last_sequence or 0),
         period_marks=dict(record.period_marks or {}),
         dunning_invoice=record.dunning_invoice,
+        referral_code=record.referral_code,
+        referred=record.referred,
+        gifted_until=record.gifted_until,
+        gifted_plan_id=record.gifted_plan_id,
         version=record.version,
     )
 
@@ -187,6 +209,10 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         last_sequence=state.last_sequence,
         period_marks=state.period_marks,
         dunning_invoice=state.dunning_invoice,
+        referral_code=state.referral_code,
+        referred=state.referred,
+        gifted_until=state.gifted_until,
+        gifted_plan_id=state.gifted_plan_id,
         created_at=state.created_at or now,
         updated_at=now,
     )

@@ -123,6 +123,14 @@ def add_fee_effects(
     add_member_value(tx, customer_ref, currency, fees_paid=amount)
 
 
+def add_program_fee(tx: Transaction, token: str, month: str, currency: str, amount: int) -> None:
+    """Money paid to the club that is no member's own fee (a gift membership): the month's fees only."""
+    tx.update(
+        ProgramRecord(_scope(totals_shard(token)), f"{month}#{currency}#fees"),
+        actions=[ProgramRecord.fees.add(amount)],
+    )
+
+
 def add_history(tx: Transaction, change: HistoryChange) -> None:
     """The shopper's new counting history, if nobody wrote it since it was read (else StaleHistoryError)."""
     revision = (change.revision or 0) + 1

@@ -29,10 +29,13 @@ from chalicelib.domain.catalog import Cause, Plan
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, Recorded, StaleMemberError
 from chalicelib.domain.donations import Balance, CauseBalance, LedgerEntry, Posting
 from chalicelib.domain.events import Event
+from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.store import events, giving, ledger, orders, program, totals
+from chalicelib.domain.referral import Referral
+from chalicelib.domain.times import month_of
+from chalicelib.store import events, gifts, giving, ledger, orders, program, referrals, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
 from chalicelib.store.members import MemberRecord, record_of, to_state
 from chalicelib.store.transaction import Transaction
@@ -178,6 +181,37 @@ class Ledger:
         giving.add_overdue_stretch(self._uow.transaction, cause_id, currency, now)
 
 
+class Referrals:
+    """A friend's referral changed: the referrer's copy, the due pointer and the report counters."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
+        referrals.add_referral_effects(self._uow.transaction, friend_ref, before, after, now)
+
+
+class Gifts:
+    """Gift memberships: recorded once when paid (with the month's fees), redeemed once."""
+
+    def __init__(self, uow: DynamoUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, code: str) -> Gift | None:
+        return gifts.get_gift(code)
+
+    def add(self, gift: Gift, event_key: str) -> None:
+        """The paid gift (EventAlreadyAppliedError if seen before) and its payment in the program fees."""
+        gifts.add_gift(self._uow.transaction, gift, event_key)
+        program.add_program_fee(
+            self._uow.transaction, gift.gift_id, month_of(gift.paid_at), gift.currency, gift.amount
+        )
+
+    def redeem(self, gift: Gift) -> None:
+        """The gift as redeemed (GiftRedeemedError when someone was first)."""
+        gifts.redeem_gift(self._uow.transaction, gift)
+
+
 class Events:
     """Outbound events (the outbox): each one an item of its fact's own transaction."""
 
@@ -204,6 +238,8 @@ class DynamoUnitOfWork:
         self.members = Members(self)
         self.orders = Orders(self)
         self.ledger = Ledger(self)
+        self.referrals = Referrals(self)
+        self.gifts = Gifts(self)
         self.events = Events(self)
         self.transaction = Transaction()
         self.pending_member: _PendingMember | None = None

@@ -52,7 +52,15 @@ def _document() -> dict[str, Any]:
 # between the document and the service, and fails.
 UNSTATEABLE_RULES: dict[str, dict[str, str]] = {
     "POST /v1/eligibility": {"invalid_field": r"items\[\d+\]\.launch_at"},  # one sku, two launch times
-    "POST /v1/members/{customer_ref}/checkout": {"unknown_plan": "plan_id", "unknown_cause": "cause_id"},
+    # A referral code must be one this service issued, active, not the shopper's own, allowed by Stripe.
+    "POST /v1/members/{customer_ref}/checkout": {
+        "unknown_plan": "plan_id",
+        "unknown_cause": "cause_id",
+        "invalid_referral_code": "referral_code",
+        "own_referral_code": "referral_code",
+        "referral_code_not_allowed": "referral_code",
+    },
+    "POST /v1/gifts/checkout": {"unknown_plan": "plan_id"},
     "POST /v1/members/{customer_ref}/plan": {"unknown_plan": "plan_id", "currency_mismatch": "plan_id"},
     "PUT /v1/members/{customer_ref}/cause": {"unknown_cause": "cause_id"},
     # A pause ends in the future (measured against the server's clock).
@@ -71,6 +79,7 @@ UNSTATEABLE_RULES: dict[str, dict[str, str]] = {
     "GET /v1/reports/memberships": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
     "GET /v1/reports/program": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
     "GET /v1/reports/cohorts": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
+    "GET /v1/reports/referrals": {"invalid_field": "from|to", "invalid_month_range": "from|to"},
     "POST /v1/webhooks/stripe": {"invalid_signature": "Stripe-Signature"},
     # Outbound events: a URL's resolved class, the event catalog, cursors and events that must exist.
     "POST /v1/webhook_endpoints": {

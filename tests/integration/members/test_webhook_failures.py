@@ -110,7 +110,7 @@ def test_an_event_without_an_object_is_400(club: Club) -> None:
 
 
 def test_an_unknown_event_type_is_200_and_ignored(club: Club, paid: list[dict[str, Any]]) -> None:
-    payload, headers = signed_webhook({**paid[-1], "id": "evt_other", "type": "charge.dispute.created"})
+    payload, headers = signed_webhook({**paid[-1], "id": "evt_other", "type": "payment_method.attached"})
     response = _post(club, payload, headers)
     assert (response.status_code, json.loads(response.body)["result"]) == (200, "ignored")
     _unchanged(club)

@@ -126,7 +126,7 @@ def test_a_signed_body_that_is_not_an_event_is_400(club: Club) -> None:
 
 
 def test_an_unhandled_event_type_needs_only_an_id_and_a_type(club: Club) -> None:
-    payload = json.dumps({"id": "evt_other", "type": "charge.dispute.created", "data": {"object": {}}})
+    payload = json.dumps({"id": "evt_other", "type": "payment_method.attached", "data": {"object": {}}})
     header = sign_payload(payload.encode(), WEBHOOK_SECRET, int(time.time()))
     response = _post(club, payload, header)
     assert (response.status_code, json.loads(response.body)["result"]) == (200, "ignored")

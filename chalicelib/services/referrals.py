@@ -1,0 +1,310 @@
+"""Referrals: a member's code, a friend's checkout with it, and the referrer's credit once the hold has stood.
+
+Money flow: the friend's first `friend_free_months` invoices are paid by a 100 % Stripe coupon (the member's
+promotion code, first-time customers only), so they pay — and the program counts in fees — nothing for
+them. The referrer's reward is a Stripe customer balance credit of `referrer_free_months` × their plan's
+price: Stripe takes it off their next invoice, so their next fee (and the program's fees, and their
+`value.fees_paid`) is that much lower. Nothing else is written to the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from chalicelib import clock, log
+from chalicelib.domain import events as outbound
+from chalicelib.domain import referral as rules
+from chalicelib.domain.catalog import Plan
+from chalicelib.domain.csv_export import Cell, csv_document
+from chalicelib.domain.member import Member
+from chalicelib.domain.membership_report import months_between
+from chalicelib.domain.referral import Credit, Referral, ReferralTerms, same_mailbox
+from chalicelib.errors import ConflictError, NotFoundError, ValidationError
+from chalicelib.payments import referrals as stripe_referrals
+from chalicelib.services import members
+from chalicelib.services.access import access_of
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.settings import settings
+from chalicelib.store import members as store
+from chalicelib.store import referrals as referral_store
+
+logger = log.get_logger("referrals")
+
+
+class Friends(msgspec.Struct):
+    joined: Annotated[int, Meta(description="Friends who started a membership with the code.")]
+    rewarded: int
+    pending: int
+    withheld: int
+    withheld_reasons: dict[str, int]
+
+
+class ReferralAnswer(msgspec.Struct):
+    code: str
+    friend_free_months: int
+    referrer_free_months: int
+    friends: Friends
+
+
+def _terms(plan: Plan | None) -> ReferralTerms | None:
+    if plan is None or plan.referral is None:
+        return None
+    return ReferralTerms(plan.referral.friend_free_months, plan.referral.referrer_free_months)
+
+
+def _plan_of(member: Member, now: datetime, plans: Mapping[str, Plan]) -> Plan | None:
+    subscription = access_of(member, now).subscription
+    return plans.get(subscription.plan_id or "") if subscription is not None else None
+
+
+def referral_of(customer_ref: str, uow: UnitOfWork) -> ReferralAnswer:
+    """The member's code (created in Stripe the first time it is asked for) and their friends so far.
+
+    404 for an unknown shopper; 409 `no_referral_offer` unless the member's plan offers referrals.
+    """
+    now = clock.now()
+    member = store.get_member(customer_ref)
+    if member is None:
+        raise NotFoundError(f"No shopper `{customer_ref}`.", param="customer_ref", code="member_not_found")
+    plan = _plan_of(member, now, uow.catalog.plans())
+    terms = _terms(plan)
+    if terms is None:
+        raise ConflictError(
+            "This shopper's plan offers no referrals (or they have no membership).",
+            param="customer_ref",
+            code="no_referral_offer",
+        )
+    code = member.referral_code
+    if code is None:
+        coupon = stripe_referrals.ensure_coupon(terms.friend_free_months)
+        code = stripe_referrals.create_code(customer_ref, rules.referral_code_for(customer_ref), coupon).code
+
+        def keep(current: Member | None, _: members.MemberChange) -> Member | None:
+            if current is None or current.referral_code is not None:
+                return None
+            current.referral_code = code
+            return current
+
+        members.change_member(customer_ref, keep, now, uow)
+    counted = rules.tally(referral_store.referrals_of(customer_ref))
+    return ReferralAnswer(
+        code=code,
+        friend_free_months=terms.friend_free_months,
+        referrer_free_months=terms.referrer_free_months,
+        friends=Friends(
+            joined=counted.joined,
+            rewarded=counted.rewarded,
+            pending=counted.pending,
+            withheld=counted.withheld,
+            withheld_reasons=counted.withheld_reasons,
+        ),
+    )
+
+
+def _refused(message: str, code: str = "invalid_referral_code") -> ValidationError:
+    return ValidationError(message, param="referral_code", code=code)
+
+
+def check_code(customer_ref: str, email: str, code: str, state: Member | None) -> tuple[str, Referral]:
+    """A referral code a shopper typed at checkout → (its Stripe promotion code id, the friend's referral).
+
+    400 naming `referral_code`: an unknown or inactive code, or one the shopper may not use (their own,
+    or its member's e-mail under another spelling). A returning member may use it; the reward is withheld.
+    """
+    found = stripe_referrals.find_code(code)
+    if found is None:
+        raise _refused(f"`{code}` is not an active referral code.")
+    if found.referrer_ref == customer_ref:
+        raise _refused("A member cannot use their own referral code.", "own_referral_code")
+    referrer = store.get_member(found.referrer_ref)
+    if referrer is None:
+        raise _refused(f"`{code}` is not an active referral code.")
+    if same_mailbox(email or (state.email if state else None), referrer.email):
+        raise _refused("This referral code belongs to the same e-mail address.", "own_referral_code")
+    returning = state is not None and state.member_since is not None
+    return found.promotion_code_id, Referral(found.referrer_ref, found.code, returning=returning)
+
+
+# --- the hourly job ----------------------------------------------------------------------------------
+
+
+class RewardRun(msgspec.Struct):
+    rewarded: int = 0
+    withheld: int = 0
+
+
+def reward_due(uow: UnitOfWork, limit: int = 100) -> RewardRun:
+    """Credit (or withhold) every referral whose hold has stood by now; each friend at most once.
+
+    Per friend: read the friend, the referrer and the referrer's rewards this year; credit the referrer's
+    Stripe balance (idempotency key per friend: a crash between Stripe and the commit, or a second run,
+    credits nothing more); then one transaction marks the referral rewarded with its `referral.rewarded`
+    event, under the friend's version.
+    """
+    now = clock.now()
+    run = RewardRun()
+    for friend_ref in referral_store.due_referrals(now, limit):
+        log.bind(customer_ref=friend_ref)
+        outcome = _settle(friend_ref, now, uow)
+        if outcome == "rewarded":
+            run.rewarded += 1
+        elif outcome == "withheld":
+            run.withheld += 1
+    if run.rewarded or run.withheld:
+        logger.info("referral rewards settled", extra={"rewarded": run.rewarded, "withheld": run.withheld})
+    return run
+
+
+def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
+    friend = store.get_member(friend_ref)
+    if friend is None or friend.referred is None:
+        return None
+    referral = friend.referred
+    referrer = store.get_member(referral.referrer_ref)
+    plans = uow.catalog.plans()
+    credit: Credit | None = None
+    if referrer is not None and referrer.stripe_customer_id is not None:
+        plan = _plan_of(referrer, now, plans)
+        terms = _terms(plan)
+        if plan is not None and terms is not None:
+            credit = Credit(terms.referrer_free_months * plan.amount, plan.currency)
+    decision = rules.decide_reward(
+        referral,
+        now,
+        friend_email=friend.email,
+        referrer_email=referrer.email if referrer else None,
+        referrer_credit=credit,
+        rewards_this_year=referral_store.rewards_in_year(referral.referrer_ref, now.year),
+        max_per_year=settings.referral_max_per_year,
+    )
+    if decision is None:
+        return None
+    if decision.credit is not None:
+        assert referrer is not None and referrer.stripe_customer_id is not None
+        stripe_referrals.credit_balance(
+            referrer.stripe_customer_id,
+            decision.credit.amount,
+            decision.credit.currency,
+            idempotency_key=f"vip-referral-reward-{friend_ref}",
+            description=f"Referral reward: {friend_ref} joined with your code",
+        )
+    referrer_membership = members.render(referrer, now) if referrer is not None else None
+    settled: str | None = None
+
+    def settle(current: Member | None, change: members.MemberChange) -> Member | None:
+        nonlocal settled
+        if current is None or current.referred is None or current.referred != referral:
+            settled = None  # changed since it was read (a refund): the next run decides again
+            return None
+        before = current.referred
+        if decision.credit is not None:
+            after = before.rewarded(decision.credit, now)
+            change.add_event(
+                _rewarded_event(before.referrer_ref, friend_ref, decision.credit, now, referrer_membership)
+            )
+            settled = "rewarded"
+        else:
+            after = before.withheld(decision.reason or "withheld", now)
+            settled = "withheld"
+        current.referred = after
+        change.change_referral(before, after)
+        return current
+
+    members.change_member(friend_ref, settle, now, uow)
+    return settled
+
+
+def _rewarded_event(
+    referrer_ref: str, friend_ref: str, credit: Credit, now: datetime, membership: members.Membership | None
+) -> outbound.Event:
+    """`referral.rewarded` for the referrer: `data.membership` (theirs, read before the commit) and
+    `data.referral`. No `sequence`: it commits with the friend's item, not the referrer's."""
+    extra = outbound.ReferralRewarded(
+        referral=outbound.ReferralData(
+            friend_ref=friend_ref, credit=outbound.Credit(amount=credit.amount, currency=credit.currency)
+        )
+    )
+    return outbound.event_of(
+        outbound.Moment(type=outbound.REFERRAL_REWARDED, extra=extra),
+        event_id=outbound.new_event_id(now),
+        created_at=now,
+        customer_ref=referrer_ref,
+        sequence=None,
+        membership=membership,
+    )
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+
+class CreditGranted(msgspec.Struct):
+    currency: str
+    amount: int
+
+
+class ReferralMonth(msgspec.Struct):
+    period: str
+    codes_used: int
+    joined: int
+    rewarded: int
+    withheld: dict[str, int]
+    credit: list[CreditGranted]
+
+
+class ReferralReport(msgspec.Struct):
+    data: list[ReferralMonth]
+
+
+def build_referral_report(first: str, last: str) -> ReferralReport:
+    """Per month of `first`..`last`: codes used at checkout, friends joined, rewarded, withheld per reason,
+    credit granted per currency (one Query)."""
+    counts = referral_store.report_counts(first, last)
+    rows = []
+    for month in months_between(first, last):
+        month_counts = counts.get(month, {})
+        withheld = {
+            reason: month_counts.get(f"withheld#{reason}", 0)
+            for reason in rules.WITHHELD_REASONS
+            if month_counts.get(f"withheld#{reason}", 0)
+        }
+        credit = [
+            CreditGranted(currency=name.split("#", 1)[1], amount=amount)
+            for name, amount in sorted(month_counts.items())
+            if name.startswith("credit#")
+        ]
+        rows.append(
+            ReferralMonth(
+                period=month,
+                codes_used=month_counts.get("codes_used", 0),
+                joined=month_counts.get("joined", 0),
+                rewarded=month_counts.get("rewarded", 0),
+                withheld=withheld,
+                credit=credit,
+            )
+        )
+    return ReferralReport(data=rows)
+
+
+def referral_csv(report: ReferralReport) -> str:
+    """The report as CSV: one row per month, withheld reasons and credit per currency as columns."""
+    currencies = sorted({c.currency for row in report.data for c in row.credit})
+    header = ["period", "codes_used", "joined", "rewarded"]
+    header += [f"withheld_{reason}" for reason in rules.WITHHELD_REASONS]
+    header += [f"credit_{currency}" for currency in currencies]
+    lines: list[list[Cell]] = []
+    for row in report.data:
+        credit = {c.currency: c.amount for c in row.credit}
+        line: list[Cell] = [row.period, row.codes_used, row.joined, row.rewarded]
+        line += [row.withheld.get(reason, 0) for reason in rules.WITHHELD_REASONS]
+        line += [credit.get(currency, 0) for currency in currencies]
+        lines.append(line)
+    return csv_document(header, lines)
+
+
+def hold() -> timedelta:
+    return timedelta(days=settings.referral_hold_days)
