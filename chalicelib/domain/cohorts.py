@@ -154,6 +154,8 @@ class CohortRow(msgspec.Struct):
 
 class CohortReport(msgspec.Struct):
     data: list[CohortRow]
+    # Every write committed before this moment is counted (the rolled-up totals read, `store.rollups`).
+    as_of: datetime | None = None
 
 
 def cohort_report(

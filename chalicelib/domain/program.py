@@ -231,6 +231,8 @@ class ProgramRow(msgspec.Struct):
 class ProgramReport(msgspec.Struct):
     data: list[ProgramRow]
     totals: list[ProgramRow]
+    # Every write committed before this moment is counted (the rolled-up totals read, `store.rollups`).
+    as_of: datetime | None = None
 
 
 def ratio(numerator: Fraction | int, denominator: Fraction | int) -> str | None:

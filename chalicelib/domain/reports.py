@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from chalicelib.domain.csv_export import Cell, csv_document
@@ -35,6 +37,8 @@ class TotalsRow(msgspec.Struct):
 class DonationReport(msgspec.Struct):
     data: list[ReportRow]
     totals: list[TotalsRow]
+    # Every write committed before this moment is counted (the rolled-up totals read, `store.rollups`).
+    as_of: datetime | None = None
 
 
 def report_csv(rows: list[ReportRow]) -> str:
