@@ -270,17 +270,21 @@ async function load() {
     return;
   }
   $("#status").textContent = "Loading…";
-  const [donations, memberships, program] = await Promise.allSettled([
-    api(`/v1/reports/donations?${query()}`),
-    api(`/v1/reports/memberships?${query()}`),
-    api(`/v1/reports/program?${query()}`),
-  ]);
-  if (!sessionStorage.getItem(KEY_STORAGE)) return;
-  state.data = { donations, memberships, program };
-  renderDonations();
-  renderMemberships();
-  renderProgram();
-  const failed = [donations, memberships, program].find((r) => r.status === "rejected");
+  // Each view is drawn as soon as its own report arrives; a newer load (or signing out) discards the rest.
+  const loading = (state.loading = (state.loading || 0) + 1);
+  state.data = {};
+  const results = await Promise.allSettled(["donations", "memberships", "program"].map(async (view) => {
+    const settled = await api(`/v1/reports/${view}?${query()}`).then(
+      (value) => ({ status: "fulfilled", value }),
+      (reason) => ({ status: "rejected", reason }),
+    );
+    if (loading !== state.loading || !sessionStorage.getItem(KEY_STORAGE)) return settled;
+    state.data[view] = settled;
+    RENDER[view]();
+    return settled;
+  }));
+  if (loading !== state.loading || !sessionStorage.getItem(KEY_STORAGE)) return;
+  const failed = results.map((r) => r.value).find((r) => r.status === "rejected");
   $("#status").textContent = failed ? `Could not load: ${failed.reason.message}` : `Showing ${from} to ${to}.`;
 }
 
@@ -300,7 +304,7 @@ const causeName = (id) => (state.causes.find((c) => c.cause_id === id) || { name
 
 function renderDonations() {
   const result = state.data.donations;
-  if (result.status !== "fulfilled") return;
+  if (!result || result.status !== "fulfilled") return;
   const report = result.value;
   // Currencies by how much was pledged in them, the largest first (and chosen until the user picks another).
   const volume = {};
@@ -350,7 +354,7 @@ function renderDonations() {
 
 function renderMemberships() {
   const result = state.data.memberships;
-  if (result.status !== "fulfilled") return;
+  if (!result || result.status !== "fulfilled") return;
   const report = result.value;
   const members = report.members.reduce((n, r) => n + r.perks_active, 0);
   $("#membership-tiles").replaceChildren(
@@ -417,6 +421,7 @@ const PROGRAM_MONEY = [
 function renderProgram() {
   const body = $("#program-body");
   const result = state.data.program;
+  if (!result) return;  // not arrived yet
   if (result.status !== "fulfilled") {
     body.replaceChildren(el("p", { class: "card" }, `Could not load the program report: ${result.reason.message}`));
     return;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -12,6 +12,9 @@ from chalicelib.domain.membership import SubscriptionSnapshot
 from chalicelib.domain.times import from_epoch
 from chalicelib.payments.client import as_dict, stripe_client, translate_stripe_errors
 from chalicelib.payments.events import Invoice, snapshot_of, subscription_from_api
+
+if TYPE_CHECKING:  # stripe.params is typing only: the package leaves it out (infra/package.py)
+    from stripe.params import SubscriptionUpdateParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +114,6 @@ def pause_collection(
 ) -> SubscriptionSnapshot:
     """Pause collection (the subscription stays `active`, its invoices are voided) until `resumes_at`
     (Unix seconds: Stripe lifts the pause then) or until unpaused."""
-    from stripe.params import SubscriptionUpdateParams
-
     params: SubscriptionUpdateParams = {"pause_collection": {"behavior": "void"}}
     if resumes_at is not None:
         params = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
