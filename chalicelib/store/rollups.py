@@ -30,6 +30,10 @@ from chalicelib.store.base import BaseMeta, BaseModel
 from chalicelib.store.shards import every_shard
 
 ALL = "all"
+# A report renewing more periods than this sums them without storing their rollups, so that one report never
+# writes more than 5 BatchWriteItems (the API allows 120 months per report; the operators' donation command
+# is not bounded).
+STORED_PERIODS = 125
 
 
 class RollupRecord(BaseModel):
@@ -122,6 +126,8 @@ def _refresh(
         period = _period_of(key, kind_is_all)
         if period in wanted:
             by_period[period][key] = row
+    if len(by_period) > STORED_PERIODS:
+        return {p: (rows, now) for p, rows in by_period.items()}
     stamp = now.isoformat()
     with RollupRecord.batch_write() as batch:
         for period, rows in by_period.items():
