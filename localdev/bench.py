@@ -35,6 +35,12 @@ from typing import Any
 CALLS = int(os.environ.get("BENCH_CALLS", "1000"))
 # A report makes 2 × TOTALS_SHARDS Queries, each a round trip to moto: fewer calls keep the run short.
 REPORT_CALLS = int(os.environ.get("BENCH_REPORT_CALLS", "50"))
+# A report's median handler time at most this many times one member GetItem measured in the same run.
+REPORT_RATIO_BOUNDS = {
+    "GET /v1/reports/program": 20,
+    "GET /v1/reports/donations": 15,
+    "GET /v1/reports/cohorts": 15,
+}
 LAUNCH = "2030-01-01T00:00:00Z"
 READS = frozenset({"GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan"})
 
@@ -162,13 +168,27 @@ def hot_paths(stack: Stack) -> None:
     ]
     print(f"handler time: in-process chalice.test.Client, moto server on loopback; "
           f"{CALLS} calls each, reports {REPORT_CALLS}")  # fmt: skip
-    print(f"{'operation':<46} {'DynamoDB calls (warm)':<36} {'median ms':>10} {'p99 ms':>10}", flush=True)
+    print(f"{'operation':<46} {'DynamoDB calls (warm)':<36} {'median ms':>10} {'p99 ms':>10} "
+          f"{'÷ GetItem':>10}", flush=True)  # fmt: skip
+    get_item = 0.0
     for operation, call, runs, bound in operations:
-        call()  # warm the caches
+        call()  # warm the caches (and a report's rollups)
         with counting_dynamodb_calls() as counted:
             call()
         median, p99 = _timed(call, runs)
-        print(f"{operation:<46} {_described(counted):<36} {median:>10.2f} {p99:>10.2f}", flush=True)
+        if call is member_read:
+            get_item = median
+        ratio = f"{median / get_item:>9.1f}×" if get_item else ""
+        print(
+            f"{operation:<46} {_described(counted):<36} {median:>10.2f} {p99:>10.2f} {ratio:>10}", flush=True
+        )
+        limit = next(
+            (bound for path, bound in REPORT_RATIO_BOUNDS.items() if operation.startswith(path)), None
+        )
+        if limit is not None:
+            stack.check(
+                median <= limit * get_item, f"{operation}: {median / get_item:.1f}× a GetItem, over {limit}×"
+            )
         if bound is not None:
             reads = sum(n for op, n in counted.items() if op in READS)
             transactions = counted["TransactWriteItems"]

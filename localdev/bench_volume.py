@@ -12,7 +12,9 @@ local DynamoDB, so the orders are stored in bulk as the items the service writes
 - the cohort counters: the members joined one cohort in January, and each member order's revenue is on the
   item `store.program.cohort_money_item` names.
 
-Every report in `REPORTS` is then asked for the whole year, once at 100 and once at 10,000 orders.
+Every report in `REPORTS` is then asked for the whole year, once at 100 and once at 10,000 orders: from
+fresh rollups (`store.rollups`, what a report normally costs) and with every rollup renewed from the
+shards (what the first report after `REPORTS_MAX_AGE_SECONDS` costs).
 """
 
 from __future__ import annotations
@@ -129,24 +131,44 @@ def _add_orders(bulk: _Bulk, target: int, year: int) -> None:
             batch.save(record)
 
 
+STALE = ", rollups renewed"
+
+
 def report_calls_by_volume(client: Any, brand_key: str) -> list[tuple[str, list[tuple[int, int]]]]:
-    """Per report in `REPORTS`: [(orders stored, DynamoDB calls of one year's report)] at each volume."""
+    """Per report in `REPORTS`: [(orders stored, DynamoDB calls of one year's report)] at each volume, read
+    from fresh rollups, then with every rollup renewed from the shards (what a stale report costs)."""
+    import dataclasses
+
+    from chalicelib.store import rollups
     from localdev.dynamodb_calls import counting_dynamodb_calls
 
     year = datetime.now(UTC).year
     headers = {"Authorization": f"Bearer {brand_key}"}
     bulk = _Bulk()
-    calls: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in [*REPORTS, *GIVING_REPORTS]}
-    urls = [(name, f"{path}?from={year}-01&to={year}-12") for name, path in REPORTS]
-    urls += [(name, path.replace("{year}", str(year))) for name, path in GIVING_REPORTS]
+    calls: dict[str, list[tuple[int, int]]] = {}
+    module = vars(rollups)  # its `settings`, swapped per measurement
+    kept = module["settings"]
     for volume in VOLUMES:
         _add_orders(bulk, volume, year)
-        for name, url in urls:
+        for name, path in REPORTS:
+            url = f"{path}?from={year}-01&to={year}-12"
+            for label, max_age in ((f"{name}{STALE}", 0), (name, kept.reports_max_age_seconds)):
+                module["settings"] = dataclasses.replace(kept, reports_max_age_seconds=max_age)
+                try:
+                    assert client.http.get(url, headers=headers).status_code == 200  # warm caches, rollups
+                    with counting_dynamodb_calls() as counted:
+                        response = client.http.get(url, headers=headers)
+                finally:
+                    module["settings"] = kept
+                assert response.status_code == 200, response.body
+                calls.setdefault(label, []).append((volume, sum(counted.values())))
+        for name, path in GIVING_REPORTS:
+            url = path.replace("{year}", str(year))
             assert client.http.get(url, headers=headers).status_code == 200  # warm the caches (API key)
             with counting_dynamodb_calls() as counted:
                 response = client.http.get(url, headers=headers)
             assert response.status_code == 200, response.body
-            calls[name].append((volume, sum(counted.values())))
+            calls.setdefault(name, []).append((volume, sum(counted.values())))
     return list(calls.items())
 
 
@@ -156,5 +178,5 @@ def lines(measured: list[tuple[str, list[tuple[int, int]]]]) -> list[str]:
     for name, figures in measured:
         counts = ", ".join(f"{calls} at {volume:,} orders" for volume, calls in figures)
         verdict = "equal" if len({calls for _, calls in figures}) == 1 else "GROWS"
-        out.append(f"  {name:<34} {counts}: {verdict}")
+        out.append(f"  {name:<48} {counts}: {verdict}")
     return out

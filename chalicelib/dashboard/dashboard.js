@@ -270,18 +270,28 @@ async function load() {
     return;
   }
   $("#status").textContent = "Loading…";
-  const [donations, memberships, program, referrals] = await Promise.allSettled([
-    api(`/v1/reports/donations?${query()}`),
-    api(`/v1/reports/memberships?${query()}`),
-    api(`/v1/reports/program?${query()}`),
-    api(`/v1/reports/referrals?from=${from}&to=${to}`),
-  ]);
-  if (!sessionStorage.getItem(KEY_STORAGE)) return;
-  state.data = { donations, memberships, program, referrals };
-  renderDonations();
-  renderMemberships();
-  renderProgram();
-  const failed = [donations, memberships, program].find((r) => r.status === "rejected");
+  // Each view is drawn as soon as its own report arrives; a newer load (or signing out) discards the rest.
+  const loading = (state.loading = (state.loading || 0) + 1);
+  state.data = {};
+  const reports = {
+    donations: `/v1/reports/donations?${query()}`,
+    memberships: `/v1/reports/memberships?${query()}`,
+    program: `/v1/reports/program?${query()}`,
+    referrals: `/v1/reports/referrals?from=${from}&to=${to}`,
+  };
+  const results = await Promise.allSettled(Object.entries(reports).map(async ([view, url]) => {
+    const settled = await api(url).then(
+      (value) => ({ status: "fulfilled", value }),
+      (reason) => ({ status: "rejected", reason }),
+    );
+    if (loading !== state.loading || !sessionStorage.getItem(KEY_STORAGE)) return settled;
+    state.data[view] = settled;
+    RENDER[view]();
+    return settled;
+  }));
+  if (loading !== state.loading || !sessionStorage.getItem(KEY_STORAGE)) return;
+  // The referrals panel says itself when its report failed; the status line speaks of the three views.
+  const failed = results.slice(0, 3).map((r) => r.value).find((r) => r.status === "rejected");
   $("#status").textContent = failed ? `Could not load: ${failed.reason.message}` : `Showing ${from} to ${to}.`;
 }
 
@@ -301,7 +311,7 @@ const causeName = (id) => (state.causes.find((c) => c.cause_id === id) || { name
 
 function renderDonations() {
   const result = state.data.donations;
-  if (result.status !== "fulfilled") return;
+  if (!result || result.status !== "fulfilled") return;
   const report = result.value;
   // Currencies by how much was pledged in them, the largest first (and chosen until the user picks another).
   const volume = {};
@@ -351,7 +361,7 @@ function renderDonations() {
 
 function renderMemberships() {
   const result = state.data.memberships;
-  if (result.status !== "fulfilled") return;
+  if (!result || result.status !== "fulfilled") return;
   const report = result.value;
   const members = report.members.reduce((n, r) => n + r.perks_active, 0);
   $("#membership-tiles").replaceChildren(
@@ -418,6 +428,7 @@ const PROGRAM_MONEY = [
 function renderProgram() {
   const body = $("#program-body");
   const result = state.data.program;
+  if (!result) return;  // not arrived yet
   if (result.status !== "fulfilled") {
     body.replaceChildren(el("p", { class: "card" }, `Could not load the program report: ${result.reason.message}`));
     return;
@@ -555,7 +566,7 @@ function show(view) {
   if (state.data[view]) RENDER[view]();  // charts take the width of the now visible view
 }
 
-const RENDER = { donations: renderDonations, memberships: renderMemberships, program: renderProgram };
+const RENDER = { donations: renderDonations, memberships: renderMemberships, program: renderProgram, referrals: renderReferrals };
 
 // ---------- CSV downloads: the API's own CSV, saved under a descriptive name ----------
 

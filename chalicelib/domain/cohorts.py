@@ -152,8 +152,11 @@ class CohortRow(msgspec.Struct):
     revenue: int
 
 
-class CohortReport(msgspec.Struct):
+class CohortReport(msgspec.Struct, omit_defaults=True):
     data: list[CohortRow]
+    # Every write committed before this moment is counted (the rolled-up totals read, `store.rollups`);
+    # omitted where a report is built straight from sums given to it (the domain's own tests).
+    as_of: datetime | None = None
 
 
 def cohort_report(

@@ -228,9 +228,12 @@ class ProgramRow(msgspec.Struct):
     program_net: int
 
 
-class ProgramReport(msgspec.Struct):
+class ProgramReport(msgspec.Struct, omit_defaults=True):
     data: list[ProgramRow]
     totals: list[ProgramRow]
+    # Every write committed before this moment is counted (the rolled-up totals read, `store.rollups`);
+    # omitted where a report is built straight from sums given to it (the domain's own tests).
+    as_of: datetime | None = None
 
 
 def ratio(numerator: Fraction | int, denominator: Fraction | int) -> str | None:

@@ -16,8 +16,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from standardwebhooks.webhooks import Webhook
-
 from chalicelib.outbound.urls import Target, UnsafeUrlError, check_url, resolve_safely
 
 TIMEOUT_SECONDS = 15.0
@@ -27,6 +25,8 @@ USER_AGENT = "vip-rewards-webhooks/1"
 
 def signature_header(secrets: list[str], event_id: str, timestamp: datetime, body: str) -> str:
     """`webhook-signature`: `v1,<base64>` per active secret, space-separated (two during a rotation)."""
+    from standardwebhooks.webhooks import Webhook  # on first delivery: not on the API's cold path
+
     return " ".join(Webhook(secret).sign(event_id, timestamp, body) for secret in secrets)
 
 

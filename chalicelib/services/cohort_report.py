@@ -1,8 +1,8 @@
 """The cohort report: shoppers by the month and plan of their first paid membership, followed since.
 
 Rules in `domain.cohorts`; the counters are kept as memberships start and end and as fees, orders and
-refunds happen (`store.program`, one Query per shard), so the cost stays flat however many shoppers
-and orders there are.
+refunds happen (`store.program`, read through their rollups: one Query), so the cost stays flat however
+many shoppers, orders and shards there are.
 """
 
 from __future__ import annotations
@@ -17,5 +17,7 @@ from chalicelib.store import program as store
 def build_cohort_report(first: str, last: str) -> CohortReport:
     """The cohorts of `first`..`last` (YYYY-MM, both included), each followed up to the current month."""
     check_range(first, last)
-    sums = store.cohort_sums(first, last)
-    return cohort_report(first, last, month_of(clock.now()), sums)
+    sums, as_of = store.cohort_sums(first, last)
+    report = cohort_report(first, last, month_of(clock.now()), sums)
+    report.as_of = as_of
+    return report

@@ -203,9 +203,10 @@ PAYOUT_CSV_COLUMNS = [
 
 
 def obligations(now: datetime) -> list[PayoutObligation]:
-    """Per cause and currency: owed, since when, overdue. One Query per shard of the all-time totals and
-    one per shard of the pledge days: flat in orders."""
+    """Per cause and currency: owed, since when, overdue. The all-time totals (their rollup, as of at most
+    REPORTS_MAX_AGE_SECONDS ago) and one Query per shard of the pledge days: flat in orders."""
     days = store.day_nets()
+    totals, _ = totals_store.all_time_totals()
     return [
         payout_obligation(
             cause_id,
@@ -216,7 +217,7 @@ def obligations(now: datetime) -> list[PayoutObligation]:
             now,
             settings.payout_due_days,
         )
-        for cause_id, currency, balance in totals_store.all_time_totals()
+        for cause_id, currency, balance in totals
     ]
 
 
@@ -321,14 +322,15 @@ class GivingRecordOut(msgspec.Struct):
 
 def giving_record(cause_id: str, first: str, last: str) -> GivingRecordOut:
     """Per month what members' purchases pledged (net) to the cause and what was paid to it, with the
-    payouts' receipts. The month totals (one Query per shard) and the cause's payouts: flat in orders,
+    payouts' receipts. The month totals (their rollups) and the cause's payouts: flat in orders,
     and nothing about any shopper."""
     cause = catalog.causes().get(cause_id)
     if cause is None:
         raise NotFoundError(f"No cause `{cause_id}`.", param="cause_id", code="cause_not_found")
+    totals, _ = totals_store.monthly_totals(first, last)
     months = [
         GivingMonth(period, currency, b.net, b.disbursed)
-        for period, cause, currency, b in totals_store.monthly_totals(first, last)
+        for period, cause, currency, b in totals
         if cause == cause_id
     ]
     months.sort(key=lambda m: (m.period, m.currency))

@@ -1,7 +1,8 @@
 """The program report for brand teams: members against non-members, and what the program earns and costs.
 
-Rules in `domain.program`; the counters come pre-aggregated (`store.program`, one Query per shard) and the
-donations from the donation totals, so the cost stays flat however many orders there are.
+Rules in `domain.program`; the counters come pre-aggregated (`store.program`) and the donations from the
+donation totals' months, both through their rollups (`store.rollups`: one Query each), so the cost stays
+flat however many orders and shards there are.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from chalicelib.domain.membership_report import MAX_MONTHS, MONTH_PATTERN, months_between
 from chalicelib.domain.program import ProgramReport, program_report
 from chalicelib.errors import ValidationError
-from chalicelib.services.reports import donation_report
 from chalicelib.store import program as store
+from chalicelib.store import totals
 
 
 def check_range(first: str, last: str) -> None:
@@ -27,8 +28,12 @@ def check_range(first: str, last: str) -> None:
 def build_program_report(first: str, last: str, currency: str | None = None) -> ProgramReport:
     """Rows per month × currency for `first`..`last` (YYYY-MM, both included) and totals per currency."""
     check_range(first, last)
-    sums = store.month_sums(first, last)
+    sums, as_of = store.month_sums(first, last)
     donations: dict[tuple[str, str], int] = {}
-    for row in donation_report(first, last, currency=currency).data:
-        donations[(row.period, row.currency)] = donations.get((row.period, row.currency), 0) + row.net
-    return program_report(first, last, sums, donations, currency)
+    monthly, donations_as_of = totals.monthly_totals(first, last)
+    for period, _cause, code, balance in monthly:
+        if currency is None or code == currency:
+            donations[(period, code)] = donations.get((period, code), 0) + balance.net
+    report = program_report(first, last, sums, donations, currency)
+    report.as_of = min(as_of, donations_as_of)
+    return report

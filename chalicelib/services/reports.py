@@ -1,4 +1,5 @@
-"""Donation reports, read from the pre-aggregated totals: two Queries whatever the number of orders."""
+"""Donation reports, read from the pre-aggregated totals' rollups: two Queries whatever the number of orders
+and shards."""
 
 from __future__ import annotations
 
@@ -24,16 +25,18 @@ def donation_report(
     def wanted(cause: str, code: str) -> bool:
         return (cause_id is None or cause == cause_id) and (currency is None or code == currency)
 
+    monthly, months_as_of = store.monthly_totals(first, last)
+    all_time, all_as_of = store.all_time_totals()
     rows = [
         ReportRow(period, cause, code, b.pledged, b.reversed, b.net, b.disbursed, b.orders)
-        for period, cause, code, b in store.monthly_totals(first, last)
+        for period, cause, code, b in monthly
         if wanted(cause, code)
     ]
     totals = [
         TotalsRow(cause, code, b.net, b.disbursed, b.outstanding)
-        for cause, code, b in store.all_time_totals()
+        for cause, code, b in all_time
         if wanted(cause, code)
     ]
     rows.sort(key=lambda r: (r.period, r.cause_id, r.currency))
     totals.sort(key=lambda t: (t.cause_id, t.currency))
-    return DonationReport(data=rows, totals=totals)
+    return DonationReport(data=rows, totals=totals, as_of=min(months_as_of, all_as_of))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import msgspec
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -29,12 +30,14 @@ from pynamodb.transactions import TransactGet
 
 from chalicelib.domain.cohorts import Cohort, CohortMove, CohortSums
 from chalicelib.domain.conflicts import StaleHistoryError
+from chalicelib.domain.membership_report import months_between
 from chalicelib.domain.order import HistoryChange, OrderPlaced, ProgramEffects
 from chalicelib.domain.program import CountDelta, MonthSums, Movement, SegmentSums, ShopperHistory
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
 from chalicelib.store.members import MemberRecord, MemberState, to_state
-from chalicelib.store.shards import every_shard, totals_shard
+from chalicelib.store.rollups import rolled
+from chalicelib.store.shards import totals_shard
 from chalicelib.store.transaction import Transaction
 
 HISTORY = "history"
@@ -189,10 +192,21 @@ def member_value(customer_ref: str) -> dict[str, tuple[int, int]]:
     }
 
 
-def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
-    """Counters of the months first..last, summed over the shards: one Query per shard."""
+_PROGRAM_FIELDS = ("orders", "revenue", "member_discount", "shipping_waived", "fees", "shoppers")
+_COHORT_FIELDS = ("shoppers", "fees", "revenue")
+
+
+def month_sums(first: str, last: str) -> tuple[dict[tuple[str, str], MonthSums], datetime]:
+    """Counters of the months first..last summed over the shards, and as of when: one Query of their
+    rollups (`store.rollups`; stale ones are summed from the shards again first)."""
     sums: dict[tuple[str, str], MonthSums] = {}
-    for item in every_shard(lambda shard: _query_months(_scope(shard), first, last)):
+    rows, as_of = rolled(
+        "program",
+        months_between(first, last),
+        lambda shard, lo, hi: _query_months(_scope(shard), lo, hi),
+        _PROGRAM_FIELDS,
+    )
+    for item in rows:
         month, currency, rest = item.key.split("#", 2)
         bucket = sums.setdefault((month, currency), MonthSums())
         parts = rest.split("#")
@@ -208,12 +222,15 @@ def month_sums(first: str, last: str) -> dict[tuple[str, str], MonthSums]:
             segment_name, kind, prev = parts
             count_key = (segment_name, kind, prev)
             bucket.counts[count_key] = bucket.counts.get(count_key, 0) + int(item.shoppers or 0)
-    return sums
+    return sums, as_of
 
 
 def _query_months(scope: str, first: str, last: str) -> Iterator[ProgramRecord]:
-    """The items of one shard whose key starts with a month (YYYY-MM) in first..last."""
-    return ProgramRecord.query(scope, ProgramRecord.key.between(f"{first}#", f"{last}#~"))
+    """The items of one shard whose key starts with a month (YYYY-MM) in first..last (strongly
+    consistent: a rollup counts every write committed before it started reading)."""
+    return ProgramRecord.query(
+        scope, ProgramRecord.key.between(f"{first}#", f"{last}#~"), consistent_read=True
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -288,11 +305,17 @@ def cohort_money_item(token: str, cohort: Cohort, currency: str) -> tuple[str, s
     return _cohort_scope(totals_shard(token)), _cohort_money_key(cohort, currency)
 
 
-def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
-    """The counters of the cohorts first..last (every month of their `active` moves), summed over the
-    shards: one Query per shard."""
+def cohort_sums(first: str, last: str) -> tuple[dict[tuple[str, str], CohortSums], datetime]:
+    """The counters of the cohorts first..last (every month of their `active` moves) summed over the
+    shards, and as of when: one Query of their rollups (`store.rollups`)."""
     sums: dict[tuple[str, str], CohortSums] = {}
-    for item in every_shard(lambda shard: _query_months(_cohort_scope(shard), first, last)):
+    rows, as_of = rolled(
+        "cohort",
+        months_between(first, last),
+        lambda shard, lo, hi: _query_months(_cohort_scope(shard), lo, hi),
+        _COHORT_FIELDS,
+    )
+    for item in rows:
         month, plan_id, kind, *rest = item.key.split("#")
         cohort = sums.setdefault((month, plan_id), CohortSums())
         if kind == "joined":
@@ -302,4 +325,4 @@ def cohort_sums(first: str, last: str) -> dict[tuple[str, str], CohortSums]:
         else:
             fees, revenue = cohort.money.get(rest[0], (0, 0))
             cohort.money[rest[0]] = (fees + int(item.fees or 0), revenue + int(item.revenue or 0))
-    return sums
+    return sums, as_of

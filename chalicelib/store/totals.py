@@ -5,12 +5,14 @@ Scope `month#<shard>` (key `YYYY-MM#cause#currency`), scope `all#<shard>` (key `
 scope `member#<customer_ref>` (key `currency#cause`: a shopper's impact per cause). Which lines an entry
 counts in is the domain's rule (`domain.donations.counted_in`); the store only picks the items: the shard
 from the entry id (`store/shards.py`), except a cause's all-time `disbursed`, which lives on its shard-0
-item only so that a disbursement can condition on one item. Readers sum every shard.
+item only so that a disbursement can condition on one item. Readers sum every shard, through the
+periods' rollups (`store.rollups`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactGetError
@@ -31,9 +33,11 @@ from chalicelib.domain.donations import (
     TotalsLine,
     counted_in,
 )
+from chalicelib.domain.membership_report import months_between
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
-from chalicelib.store.shards import every_shard, totals_shard, totals_shards
+from chalicelib.store.rollups import ALL, Row, ShardQuery, rolled
+from chalicelib.store.shards import totals_shard, totals_shards
 from chalicelib.store.transaction import Transaction
 
 # A cause's all-time disbursed sum lives on this shard only: shard 0 exists whatever TOTALS_SHARDS is.
@@ -149,32 +153,54 @@ def outstanding(cause_id: str, currency: str) -> int:
     return cause_balance(cause_id, currency).balance.outstanding
 
 
-def _folded(scope_of: str, range_key_condition: Condition | None = None) -> dict[str, Balance]:
-    """The items of every shard of a scope (`month`, `all`), summed per key."""
-    sums: dict[str, Balance] = {}
-    items = every_shard(lambda shard: DonationTotalsRecord.query(f"{scope_of}#{shard}", range_key_condition))
-    for item in items:
-        sums.setdefault(item.key, Balance()).merge(balance_of(item))
-    return sums
+_TOTALS_FIELDS = ("pledged", "reversed", "disbursed", "orders")
 
 
-def monthly_totals(first: str, last: str) -> Iterator[tuple[str, str, str, Balance]]:
-    """(period, cause_id, currency, balance) for the months first..last, in key order.
+def _shard_items(scope_of: str) -> ShardQuery:
+    """One shard's items of a scope (`month` between two months, `all`), strongly consistent."""
 
-    One Query per shard: the cost grows with shards × causes × months, never with orders.
+    def query(shard: int, first: str, last: str) -> Iterable[DonationTotalsRecord]:
+        condition = (
+            DonationTotalsRecord.key.between(f"{first}#", f"{last}#~") if scope_of == "month" else None
+        )
+        return DonationTotalsRecord.query(f"{scope_of}#{shard}", condition, consistent_read=True)
+
+    return query
+
+
+def _balances(rows: Iterable[Row]) -> dict[str, Balance]:
+    return {
+        row.key: Balance(
+            int(row.pledged or 0), int(row.reversed or 0), int(row.disbursed or 0), int(row.orders or 0)
+        )
+        for row in rows
+    }
+
+
+def monthly_totals(first: str, last: str) -> tuple[list[tuple[str, str, str, Balance]], datetime]:
+    """(period, cause_id, currency, balance) for the months first..last, in key order, and as of when.
+
+    One Query of the months' rollups (`store.rollups`): the cost grows with causes × months, never
+    with orders or shards.
     """
-    sums = _folded("month", DonationTotalsRecord.key.between(f"{first}#", f"{last}#~"))
+    rows, as_of = rolled("month", months_between(first, last), _shard_items("month"), _TOTALS_FIELDS)
+    sums = _balances(rows)
+    listed = []
     for key in sorted(sums):
         period, cause_id, currency = key.split("#")
-        yield period, cause_id, currency, sums[key]
+        listed.append((period, cause_id, currency, sums[key]))
+    return listed, as_of
 
 
-def all_time_totals() -> Iterator[tuple[str, str, Balance]]:
-    """(cause_id, currency, balance) over all time: one Query per shard."""
-    sums = _folded("all")
+def all_time_totals() -> tuple[list[tuple[str, str, Balance]], datetime]:
+    """(cause_id, currency, balance) over all time, and as of when: one Query of its rollup."""
+    rows, as_of = rolled(ALL, [ALL], _shard_items("all"), _TOTALS_FIELDS)
+    sums = _balances(rows)
+    listed = []
     for key in sorted(sums):
         cause_id, currency = key.split("#")
-        yield cause_id, currency, sums[key]
+        listed.append((cause_id, currency, sums[key]))
+    return listed, as_of
 
 
 def member_totals(customer_ref: str) -> dict[tuple[str, str], Balance]:

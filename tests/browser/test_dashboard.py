@@ -537,3 +537,25 @@ def test_voiding_a_disbursement_asks_first_then_restores_the_balance(page: Any, 
     listed = brand.get("/v1/disbursements", cause_id=cause_id, limit="100")["data"]
     (voided,) = [d for d in listed if d["disbursement_id"] == "browser-void-1"]
     assert (voided["status"], voided["void_reason"]) == ("voided", "Recorded twice")
+
+
+def test_each_view_is_drawn_as_soon_as_its_own_report_arrives(page: Any, brand: Brand) -> None:
+    # The program report held back in the page's own fetch until the test releases it.
+    page.evaluate("""() => {
+        const fetch = window.fetch.bind(window);
+        let release;
+        window.releaseProgram = new Promise((resolve) => { release = resolve; });
+        window.letProgramThrough = () => release();
+        window.fetch = (path, init) => String(path).startsWith("/v1/reports/program")
+            ? window.releaseProgram.then(() => fetch(path, init))
+            : fetch(path, init);
+    }""")
+    sign_in(page)
+    outstanding = page.get_by_role("region", name="Outstanding per cause").locator("tbody tr")
+    outstanding.first.wait_for()  # the donations view, drawn while the program report is on its way
+    assert page.get_by_role("status").inner_text() == "Loading…"
+    assert page.locator("#program-body").inner_text().strip() == ""
+
+    page.evaluate("() => window.letProgramThrough()")
+    page.get_by_role("status").filter(has_text="Showing").wait_for()
+    assert page.locator("#program-body").inner_text().strip() != ""
