@@ -233,7 +233,15 @@ def black_friday(stack: Stack) -> None:
         f"hottest partition key over 0.10 writes/order: {peak.hottest_partition}",
     )
     for index, (key, share) in peak.index_shares.items():
+        if index == "by-day":
+            continue  # the outbox's listing by UTC day: held to writes per order below
         stack.check(share <= 0.25, f"index {index}: {share:.1%} of its items under {key}")
+    from chalicelib.store.events import EventRecord
+
+    events = sum(1 for _ in EventRecord.scan())
+    print(f"outbound events: {events} for {peak.orders} orders = {events / peak.orders:.3f} writes/order "
+          f"on the outbox's day key (orders emit none)")  # fmt: skip
+    stack.check(events / peak.orders <= 0.10, f"outbox day key over 0.10 writes/order: {events}")
 
 
 def demo_history(stack: Stack) -> None:
