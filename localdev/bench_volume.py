@@ -137,8 +137,6 @@ STALE = ", rollups renewed"
 def report_calls_by_volume(client: Any, brand_key: str) -> list[tuple[str, list[tuple[int, int]]]]:
     """Per report in `REPORTS`: [(orders stored, DynamoDB calls of one year's report)] at each volume, read
     from fresh rollups, then with every rollup renewed from the shards (what a stale report costs)."""
-    import dataclasses
-
     from chalicelib.store import rollups
     from localdev.dynamodb_calls import counting_dynamodb_calls
 
@@ -146,20 +144,16 @@ def report_calls_by_volume(client: Any, brand_key: str) -> list[tuple[str, list[
     headers = {"Authorization": f"Bearer {brand_key}"}
     bulk = _Bulk()
     calls: dict[str, list[tuple[int, int]]] = {}
-    module = vars(rollups)  # its `settings`, swapped per measurement
-    kept = module["settings"]
+    kept = rollups.max_age_seconds()
     for volume in VOLUMES:
         _add_orders(bulk, volume, year)
         for name, path in REPORTS:
             url = f"{path}?from={year}-01&to={year}-12"
-            for label, max_age in ((f"{name}{STALE}", 0), (name, kept.reports_max_age_seconds)):
-                module["settings"] = dataclasses.replace(kept, reports_max_age_seconds=max_age)
-                try:
+            for label, max_age in ((f"{name}{STALE}", 0), (name, kept)):
+                with rollups.kept_for(max_age):
                     assert client.http.get(url, headers=headers).status_code == 200  # warm caches, rollups
                     with counting_dynamodb_calls() as counted:
                         response = client.http.get(url, headers=headers)
-                finally:
-                    module["settings"] = kept
                 assert response.status_code == 200, response.body
                 calls.setdefault(label, []).append((volume, sum(counted.values())))
         for name, path in GIVING_REPORTS:

@@ -11,14 +11,16 @@ A rollup is a snapshot, never added to: whoever refreshes it sums the shards aga
 any period (a backdated order, a refund of an old order, a cohort's later revenue) counts at the next
 refresh exactly as it does in the shards. Readers refresh the periods whose rollup is missing or older
 than `REPORTS_MAX_AGE_SECONDS` (in one pass: one Query per shard over the stale periods, one
-BatchWriteItem per 25 periods); the scheduled `refresh_rollups` keeps the dashboard's periods fresher
-than that, so a report normally costs one Query per kind it reads. Writers are untouched: no write of an
-order, refund, fee or payout touches a rollup, so no new item or key is shared by writes.
+BatchWriteItem per 25 periods), so a report normally costs one Query per kind it reads. Orders, refunds
+and fees never touch a rollup, so no item or key is shared by the busy writes. The brand's own rare
+writes — a payout and its void — drop the donation rollups they change (`forget_donations`) in their own
+transaction, so the finance person sees the balance they just changed at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,12 +30,30 @@ from chalicelib import clock
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel
 from chalicelib.store.shards import every_shard
+from chalicelib.store.transaction import Transaction
 
 ALL = "all"
 # A report renewing more periods than this sums them without storing their rollups, so that one report never
 # writes more than 5 BatchWriteItems (the API allows 120 months per report; the operators' donation command
 # is not bounded).
 STORED_PERIODS = 125
+# How long a rollup answers for its period (0: never; every report sums the shards).
+_max_age_seconds = settings.reports_max_age_seconds
+
+
+@contextmanager
+def kept_for(seconds: int) -> Iterator[None]:
+    """Rollups answer for `seconds` until the block ends (tests and the bench measure both ways)."""
+    global _max_age_seconds
+    previous, _max_age_seconds = _max_age_seconds, seconds
+    try:
+        yield
+    finally:
+        _max_age_seconds = previous
+
+
+def max_age_seconds() -> int:
+    return _max_age_seconds
 
 
 class RollupRecord(BaseModel):
@@ -101,9 +121,9 @@ def rolled(
     scope = f"rollup#{kind}"
     first, last = periods[0], periods[-1]
     now = clock.now()
-    oldest = now - timedelta(seconds=settings.reports_max_age_seconds)
+    oldest = now - timedelta(seconds=_max_age_seconds)
     found: dict[str, tuple[dict[str, dict[str, int]], datetime]] = {}
-    if not refresh and settings.reports_max_age_seconds > 0:
+    if not refresh and _max_age_seconds > 0:
         for record in RollupRecord.query(scope, RollupRecord.key.between(first, last)):
             as_of = datetime.fromisoformat(record.as_of)
             if as_of >= oldest:
@@ -133,3 +153,11 @@ def _refresh(
         for period, rows in by_period.items():
             batch.save(RollupRecord(scope, period, rows=_encode(rows), as_of=stamp))
     return {p: (rows, now) for p, rows in by_period.items()}
+
+
+def forget_donations(tx: Transaction, period: str) -> None:
+    """Drop the donation rollups a payout (or its void) in `period` changes — that month's and the all-time
+    sums — in the payout's own transaction: the next report sums the shards again and shows it. Only for
+    the brand's rare writes; an order doing this would make the rollups one hot key."""
+    tx.delete(RollupRecord("rollup#month", period))
+    tx.delete(RollupRecord(f"rollup#{ALL}", ALL))

@@ -3,7 +3,6 @@ when, and any write into a rolled-up month (a backdated order) counts exactly on
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,14 +25,12 @@ REPORTS = ("donations", "program", "cohorts")
 
 
 @pytest.fixture
-def kept(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
+def kept() -> Iterator[list[datetime]]:
     """Rollups kept for MAX_AGE seconds (the suite keeps none), on a clock the test moves."""
-    monkeypatch.setattr(
-        rollups, "settings", dataclasses.replace(rollups.settings, reports_max_age_seconds=MAX_AGE)
-    )
     moment = [NOW]
     clock.set_clock(lambda: moment[0])
-    yield moment
+    with rollups.kept_for(MAX_AGE):
+        yield moment
     clock.set_clock(None)
 
 
@@ -58,10 +55,9 @@ def _revenue(program: dict[str, Any], month: str) -> int:
     return int(row["members"]["revenue"]) + int(row["non_members"]["revenue"])
 
 
-def _live(club: Club, monkeypatch: pytest.MonkeyPatch, report: str) -> dict[str, Any]:
+def _live(club: Club, report: str) -> dict[str, Any]:
     """The report summed from the shards at this moment (no rollup kept), as the rest of the suite reads it."""
-    with monkeypatch.context() as patch:
-        patch.setattr(rollups, "settings", dataclasses.replace(rollups.settings, reports_max_age_seconds=0))
+    with rollups.kept_for(0):
         return _get(club, report)
 
 
@@ -81,7 +77,7 @@ def test_a_fresh_rollup_answers_in_one_query_per_kind_and_says_as_of_when(
 
 
 def test_a_late_write_into_a_rolled_up_month_counts_exactly_once_the_rollup_is_renewed(
-    club: Club, kept: list[datetime], monkeypatch: pytest.MonkeyPatch
+    club: Club, kept: list[datetime]
 ) -> None:
     club.join("ada")
     _order(club, "o-1", 10_000, NOW)
@@ -99,4 +95,31 @@ def test_a_late_write_into_a_rolled_up_month_counts_exactly_once_the_rollup_is_r
     assert _revenue(after["program"], MONTH) == _revenue(before["program"], MONTH)
     for report in REPORTS:  # to the cent: what the shards sum to now
         assert after[report]["as_of"] == kept[0].isoformat().replace("+00:00", "Z")
-        assert after[report] == _live(club, monkeypatch, report)
+        assert after[report] == _live(club, report)
+
+
+def test_a_payout_and_its_void_show_in_the_next_report_at_once(club: Club, kept: list[datetime]) -> None:
+    club.join("ada")
+    _order(club, "o-1", 10_000, NOW)
+    [before] = _get(club, "donations")["totals"]  # rolled up: the next reports answer from the rollup
+    assert before["disbursed"] == 0 and before["outstanding"] > 50
+
+    kept[0] = NOW + timedelta(seconds=10)
+    paid = {
+        "disbursement_id": "d-1", "cause_id": before["cause_id"], "currency": "usd", "amount": 50,
+        "paid_at": NOW.isoformat().replace("+00:00", "Z"), "reference": "wire 1",
+    }  # fmt: skip
+    assert club.post("/v1/disbursements", paid, key=BRAND_KEY).status_code == 201
+    [after] = _get(club, "donations")["totals"]
+    assert (after["disbursed"], after["outstanding"]) == (50, before["outstanding"] - 50)
+    [month] = [r for r in _get(club, "donations")["data"] if r["period"] == MONTH]
+    assert month["disbursed"] == 50
+
+    kept[0] = NOW + timedelta(seconds=20)
+    voided = club.post("/v1/disbursements/d-1/void", {"reason": "typed twice"}, key=BRAND_KEY)
+    assert voided.status_code == 200, voided.body
+    [restored] = _get(club, "donations")["totals"]
+    assert (restored["disbursed"], restored["outstanding"]) == (0, before["outstanding"])
+    rolled, live = _get(club, "donations"), _live(club, "donations")
+    # To the cent; `as_of` is the oldest rollup used (the earlier month's, which no payout changed).
+    assert (rolled["data"], rolled["totals"]) == (live["data"], live["totals"])
