@@ -10,7 +10,8 @@ this module then makes the zip fit for a cold start:
   and only their entries in botocore's endpoint table (`endpoints.json`, 1.2 MB that every new client
   parses, about 4 MiB in memory for the container's life);
 - nothing test-only or typing-only (third-party test suites, `.pyi` stubs, stripe's parameter
-  TypedDicts, API usage examples).
+  TypedDicts, API usage examples), nor installers' bookkeeping (each wheel's `RECORD`, the list pip
+  uninstalls from; licenses and metadata stay).
 
 The zip is written reproducibly (sorted entries, fixed dates), so the same sources give the same bytes
 and CloudFormation sees no change when nothing changed.
@@ -48,6 +49,8 @@ BOTOCORE_DOC_FILES = frozenset({"examples-1.json"})
 # Third-party files that are never imported at run time.
 TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
 DROPPED_SUFFIXES = (".pyi",)
+# What pip keeps to uninstall a wheel; nothing reads it at run time (stripe, botocore: 150 KB zipped).
+DROPPED_DIST_INFO = frozenset({"RECORD"})
 # Packages only type checkers read: stripe's request-parameter TypedDicts (a third of stripe's size) are
 # imported under `if TYPE_CHECKING` only; the build fails if a module starts importing them at run time.
 TYPING_ONLY_PACKAGES = ("stripe.params",)
@@ -176,7 +179,8 @@ def trim(root: Path) -> None:
         if directory.is_dir() and directory.name in TEST_DIRECTORIES and directory.parent != root:
             shutil.rmtree(directory)
     for path in list(_files(root)):
-        if path.suffix in DROPPED_SUFFIXES or "__pycache__" in path.parts:
+        installer_only = path.parent.name.endswith(".dist-info") and path.name in DROPPED_DIST_INFO
+        if path.suffix in DROPPED_SUFFIXES or "__pycache__" in path.parts or installer_only:
             path.unlink()
     for package in TYPING_ONLY_PACKAGES:
         shutil.rmtree(root.joinpath(*package.split(".")))
