@@ -553,7 +553,7 @@ def test_each_view_is_drawn_as_soon_as_its_own_report_arrives(page: Any, brand: 
     sign_in(page)
     outstanding = page.get_by_role("region", name="Outstanding per cause").locator("tbody tr")
     outstanding.first.wait_for()  # the donations view, drawn while the program report is on its way
-    assert page.get_by_role("status").inner_text() == "Loading…"
+    assert page.locator("#status").inner_text() == "Loading…"
     assert page.locator("#program-body").inner_text().strip() == ""
 
     page.evaluate("() => window.letProgramThrough()")
