@@ -11,6 +11,7 @@ from msgspec import Meta
 from chalicelib.api.members import _MEMBERSHIP, Email
 from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
+from chalicelib.domain.patterns import whole
 from chalicelib.services import gifts
 from chalicelib.services.members import CheckoutStarted, Membership
 from chalicelib.services.unit_of_work import on_dynamodb
@@ -30,7 +31,7 @@ class GiftCheckoutIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class RedeemIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, Meta(min_length=1, max_length=64, pattern="^[A-Za-z0-9-]+$")]
+    code: Annotated[str, Meta(min_length=1, max_length=64, pattern=whole("[A-Za-z0-9-]+"))]
 
 
 @endpoint(

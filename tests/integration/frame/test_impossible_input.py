@@ -109,7 +109,9 @@ def test_a_signed_deep_webhook_is_a_400(client: Any) -> None:
     from localdev.stripe_emulator.signing import sign_payload
     from tests.helpers import WEBHOOK_SECRET
 
-    headers["Stripe-Signature"] = sign_payload(DEEP_OBJECT.encode(), WEBHOOK_SECRET, int(NOW.timestamp()))
+    headers["Stripe-Signature"] = sign_payload(
+        DEEP_OBJECT.encode(), WEBHOOK_SECRET, int(datetime.now(UTC).timestamp())
+    )
     error = _error(client.http.post("/v1/webhooks/stripe", body=DEEP_OBJECT, headers=headers))
     assert error["code"] == "body_too_deep"
 

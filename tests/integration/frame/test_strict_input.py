@@ -125,7 +125,7 @@ def test_a_known_path_with_another_method_is_405_and_lists_the_allowed_ones(clie
 
     assert response.status_code == 405
     assert _error(response)["code"] == "method_not_allowed"
-    assert response.headers.get("Allow") == "PUT"
+    assert response.headers.get("Allow") == "PUT, PATCH"
 
 
 def test_a_query_parameter_given_as_null_is_400_not_an_absent_filter(

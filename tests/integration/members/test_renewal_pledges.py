@@ -147,21 +147,26 @@ def test_invoice_paid_costs_one_read_the_value_one_transaction_and_one_stripe_ca
     ]
     assert [event["type"] for event in events] == ["member.renewed"]
     puts -= {("vip-test-events", event["id"]) for event in events}
-    assert puts == {
+    # The pledge's line in the shopper's impact statement (`store.giving`): the same transaction.
+    statement = {p for p in puts if p[0] == "vip-test-giving"}
+    assert len(statement) == 1
+    assert puts - statement == {
         ("vip-test-members", "ada"),
         ("vip-test-idempotency", f"stripe-event#{paid['id']}"),
         ("vip-test-ledger", renewal_pledge_id(paid["data"]["object"]["id"])),
     }
-    # The pledge's totals, and the fee's program counters and the member's value: the same transaction.
+    # The pledge's totals and its cause's pledge day, and the fee's program counters and the member's
+    # value: the same transaction.
     assert {i["Update"]["TableName"] for i in items if "Update" in i} == {
         "vip-test-donation_totals",
+        "vip-test-giving",
         "vip-test-program",
     }
     assert _pledged(club) == 2 * FEE_PLEDGE
 
 
 KEYS = {"vip-test-members": "customer_ref", "vip-test-idempotency": "key", "vip-test-ledger": "entry_id",
-        "vip-test-events": "event_id"}  # fmt: skip
+        "vip-test-events": "event_id", "vip-test-giving": "key"}  # fmt: skip
 
 
 def _key(put: dict[str, Any]) -> str:
