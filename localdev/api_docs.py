@@ -28,7 +28,10 @@ route declarations, so it shows the same examples as `GET /v1/openapi.json`.
 
 
 WIDTH = 100
-TAG_ORDER = ["catalog", "members", "eligibility", "donations", "reports", "admin", "webhooks", "meta"]
+TAG_ORDER = [
+    "catalog", "members", "shopper", "eligibility", "offer", "donations", "giving", "gifts", "referrals",
+    "reports", "events", "admin", "webhooks", "kit", "dashboard", "meta",
+]  # fmt: skip
 
 
 def _json(value: Any, indent: int = 0, column: int = 0) -> str:
@@ -110,8 +113,10 @@ def endpoints_markdown() -> str:
     import app  # noqa: F401  (registers every route)
     from chalicelib.api.routing import REGISTRY
 
+    # By tag, then as declared within a tag (one module each), whatever order the modules were imported in.
     specs = sorted(
-        REGISTRY, key=lambda spec: TAG_ORDER.index(spec.tag) if spec.tag in TAG_ORDER else len(TAG_ORDER)
+        REGISTRY,
+        key=lambda spec: (TAG_ORDER.index(spec.tag) if spec.tag in TAG_ORDER else len(TAG_ORDER), spec.tag),
     )
     return INTRO + "\n" + "\n".join(_section(spec) for spec in specs)
 
