@@ -15,7 +15,7 @@ import msgspec
 
 from chalicelib import clock, log
 from chalicelib.domain import membership as rules
-from chalicelib.domain.catalog import Perks, Plan
+from chalicelib.domain.catalog import Cause, Perks, Plan
 from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
 from chalicelib.domain.donations import Posting
 from chalicelib.domain.events import Event, Fact, Standing, events_for_fact, standing_of
@@ -72,9 +72,10 @@ def render(
     impact: dict[str, DonationSums] | None = None,
     value: dict[str, MemberValue] | None = None,
     plans: Mapping[str, Plan] | None = None,
+    causes: Mapping[str, Cause] | None = None,
 ) -> Membership:
     """The membership as the API shows it, from a stored shopper and the perks rule at `now` (the
-    shopper's impact and value read now, and the cached plans, unless given)."""
+    shopper's impact and value read now, and the cached plans and causes, unless given)."""
     access = access_of(state, now)
     subscription = access.subscription
     plan = (catalog.plans() if plans is None else plans).get(access.plan_id or "")
@@ -93,7 +94,7 @@ def render(
         member_since=state.member_since,
         impact=impact,
         value=member_value(state.customer_ref, impact) if value is None else value,
-        cause_active=cause_active(state.cause_id, catalog.causes()),
+        cause_active=cause_active(state.cause_id, catalog.causes() if causes is None else causes),
         gifted_until=state.gifted_until,
     )
 
@@ -401,7 +402,9 @@ def _add_events(
     if not events:
         return
     impact, value = reading or _value_now(uow, member.customer_ref)
-    membership = msgspec.to_builtins(render(member, now, impact, value, uow.catalog.plans()))
+    membership = msgspec.to_builtins(
+        render(member, now, impact, value, uow.catalog.plans(), uow.catalog.causes())
+    )
     for event in events:
         event.data["membership"] = membership
         uow.events.add(event)
