@@ -86,8 +86,8 @@ def _secrets_json(secrets: tuple[SigningSecret, ...] | list[SigningSecret]) -> s
     return msgspec.json.encode(list(secrets)).decode()
 
 
-def create_endpoint(endpoint: Endpoint) -> None:
-    record = WebhookEndpointRecord(
+def _record(endpoint: Endpoint) -> WebhookEndpointRecord:
+    return WebhookEndpointRecord(
         endpoint.endpoint_id,
         url=endpoint.url,
         events=set(endpoint.events),
@@ -97,6 +97,10 @@ def create_endpoint(endpoint: Endpoint) -> None:
         updated_at=endpoint.updated_at,
         signing_secrets=_secrets_json(endpoint.secrets),
     )
+
+
+def create_endpoint(endpoint: Endpoint) -> None:
+    record = _record(endpoint)
     try:
         record.save(condition=WebhookEndpointRecord.endpoint_id.does_not_exist())
     except PutError as exc:
@@ -120,16 +124,7 @@ def list_endpoints() -> list[Endpoint]:
 
 def save_endpoint(endpoint: Endpoint) -> None:
     """Replace an existing endpoint (PATCH, rotation); it must still exist."""
-    record = WebhookEndpointRecord(
-        endpoint.endpoint_id,
-        url=endpoint.url,
-        events=set(endpoint.events),
-        enabled=endpoint.enabled,
-        description=endpoint.description,
-        created_at=endpoint.created_at,
-        updated_at=endpoint.updated_at,
-        signing_secrets=_secrets_json(endpoint.secrets),
-    )
+    record = _record(endpoint)
     with storage_errors():
         record.save(condition=WebhookEndpointRecord.endpoint_id.exists())
 
