@@ -7,6 +7,7 @@ hot path reads one item and decides perks with `domain.membership`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 import msgspec
 from pynamodb.attributes import (
@@ -29,72 +30,26 @@ from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
 from chalicelib.store.shards import reconcile_bucket, reconcile_buckets
 
+T = TypeVar("T")
 _encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder(list[SubscriptionSnapshot]).decode
-_decode_ids = msgspec.json.Decoder(list[str]).decode
-_decode_standing = msgspec.json.Decoder(CohortStanding).decode
-_decode_marks = msgspec.json.Decoder(dict[str, ValueFigures]).decode
-_decode_referral = msgspec.json.Decoder(Referral).decode
 
 
-class SnapshotsAttribute(Attribute[list[SubscriptionSnapshot]]):
-    """The shopper's subscriptions, stored as one JSON string."""
+class JsonAttribute(Attribute[T]):
+    """A typed value of the member (subscriptions, invoice ids, cohort, period marks, referral) stored
+    as one JSON string and decoded back to its type."""
 
     attr_type = STRING
 
-    def serialize(self, value: list[SubscriptionSnapshot]) -> str:
+    def __init__(self, type_: type[T], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._decode = msgspec.json.Decoder(type_).decode
+
+    def serialize(self, value: T) -> str:
         return _encode(value).decode()
 
-    def deserialize(self, value: str) -> list[SubscriptionSnapshot]:
-        return _decode(value)
-
-
-class InvoiceIdsAttribute(Attribute[list[str]]):
-    """The ids of the shopper's paid invoices already accounted for, as one JSON string."""
-
-    attr_type = STRING
-
-    def serialize(self, value: list[str]) -> str:
-        return _encode(value).decode()
-
-    def deserialize(self, value: str) -> list[str]:
-        return _decode_ids(value)
-
-
-class CohortStandingAttribute(Attribute[CohortStanding]):
-    """The shopper's cohort and whether the cohort counters count them active, as one JSON string."""
-
-    attr_type = STRING
-
-    def serialize(self, value: CohortStanding) -> str:
-        return _encode(value).decode()
-
-    def deserialize(self, value: str) -> CohortStanding:
-        return _decode_standing(value)
-
-
-class PeriodMarksAttribute(Attribute[dict[str, ValueFigures]]):
-    """Per currency, the member's cumulative value figures when the current period started (JSON)."""
-
-    attr_type = STRING
-
-    def serialize(self, value: dict[str, ValueFigures]) -> str:
-        return _encode(value).decode()
-
-    def deserialize(self, value: str) -> dict[str, ValueFigures]:
-        return _decode_marks(value)
-
-
-class ReferralAttribute(Attribute[Referral]):
-    """The referral a shopper joined with, as one JSON string."""
-
-    attr_type = STRING
-
-    def serialize(self, value: Referral) -> str:
-        return _encode(value).decode()
-
-    def deserialize(self, value: str) -> Referral:
-        return _decode_referral(value)
+    def deserialize(self, value: str) -> T:
+        decoded: T = self._decode(value)
+        return decoded
 
 
 class StripeCustomerIndex(GlobalSecondaryIndex["MemberRecord"]):  # type: ignore[no-untyped-call]
@@ -135,20 +90,20 @@ class MemberRecord(BaseModel):
     by_stripe_customer = StripeCustomerIndex()
     email = UnicodeAttribute(null=True)
     cause_id = UnicodeAttribute(null=True)
-    subscriptions = SnapshotsAttribute(default=list)
+    subscriptions = JsonAttribute(list[SubscriptionSnapshot], default=list)
     member_since = UTCDateTimeAttribute(null=True)
     checkout_started_at = UTCDateTimeAttribute(null=True)
     reconcile_shard = UnicodeAttribute(null=True)
     reconcile_at = NumberAttribute(null=True)
     by_reconcile_at = ReconcileIndex()
-    paid_invoices = InvoiceIdsAttribute(default=list)
-    cohort = CohortStandingAttribute(null=True)
+    paid_invoices = JsonAttribute(list[str], default=list)
+    cohort = JsonAttribute(CohortStanding, null=True)
     # The sequence of the shopper's last outbound event: concurrent facts serialize on `version`.
     last_sequence = NumberAttribute(default=0)
-    period_marks = PeriodMarksAttribute(default=dict)
+    period_marks = JsonAttribute(dict[str, ValueFigures], default=dict)
     dunning_invoice = UnicodeAttribute(null=True)
     referral_code = UnicodeAttribute(null=True)
-    referred = ReferralAttribute(null=True)
+    referred = JsonAttribute(Referral, null=True)
     gifted_until = UTCDateTimeAttribute(null=True)
     gifted_plan_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
