@@ -84,13 +84,20 @@ class Emulator:
         return self.events[count:]
 
     def complete_checkout(
-        self, session_id: str, outcome: str = "succeeded", promotion_code: str | None = None
+        self,
+        session_id: str,
+        outcome: str = "succeeded",
+        promotion_code: str | None = None,
+        card: str | None = None,
     ) -> dict[str, Any]:
         """The shopper pays (or is declined) on the hosted page, through the control endpoint, having typed
-        `promotion_code` if given (sessions with `allow_promotion_codes`)."""
+        `promotion_code` if given (sessions with `allow_promotion_codes`), with the test card number `card`
+        if given (the customer keeps it for later invoices) or else the customer's own card."""
         body: dict[str, Any] = {"outcome": outcome}
         if promotion_code is not None:
             body["promotion_code"] = promotion_code
+        if card is not None:
+            body["card"] = card
         return self._control(f"/_emulator/checkout_sessions/{session_id}/complete", body)
 
     def advance(

@@ -42,8 +42,10 @@ class Account:
     charges: dict[str, Obj] = field(default_factory=dict)
     refunds: dict[str, Obj] = field(default_factory=dict)
     disputes: dict[str, Obj] = field(default_factory=dict)
-    # Invoice id → the charge that paid it (endive's invoices reach payments only through `payments`).
-    invoice_charges: dict[str, str] = field(default_factory=dict)
+    # Endive's invoices reach their payments only through these (`GET /v1/invoice_payments?invoice=`).
+    invoice_payments: dict[str, Obj] = field(default_factory=dict)
+    # Customer id → the card they pay with (kept off the customer object; see resources/payments.py).
+    customer_cards: dict[str, Obj] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
     # Idempotency-Key → (request fingerprint, status, response body)
     idempotency: dict[str, tuple[str, int, Obj]] = field(default_factory=dict)

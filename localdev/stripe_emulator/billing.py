@@ -28,7 +28,7 @@ def pay(stripe: Stripe, invoice: Obj) -> list[Obj]:
     """The card is charged (a Charge when anything is due): `invoice.paid`, `invoice.payment_succeeded`."""
     if invoice["amount_due"] > 0:
         subscription = stripe.account.subscriptions.get(invoices.subscription_of(invoice) or "")
-        _, paid = payments.charge(
+        intent, _ = payments.charge(
             stripe,
             invoice["amount_due"],
             invoice["currency"],
@@ -37,7 +37,7 @@ def pay(stripe: Stripe, invoice: Obj) -> list[Obj]:
             description="Subscription update" if invoice["billing_reason"] == "subscription_update" else None,
             email=invoice["customer_email"],
         )
-        stripe.account.invoice_charges[invoice["id"]] = paid["id"]
+        payments.record_invoice_payment(stripe, invoice, intent)
     invoice.update(
         {
             "amount_paid": invoice["amount_due"],

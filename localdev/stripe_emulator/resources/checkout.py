@@ -232,10 +232,15 @@ def enter_code(stripe: Stripe, session: Obj, entered: str) -> None:
 
 
 def complete(
-    stripe: Stripe, session_id: str, outcome: str, promotion_code: str | None = None
+    stripe: Stripe,
+    session_id: str,
+    outcome: str,
+    promotion_code: str | None = None,
+    card: str | None = None,
 ) -> tuple[Obj, list[Obj]]:
-    """The shopper pays on the hosted page (having typed `promotion_code`, if any): a subscription and its
-    first invoice, a one-time payment, or a decline."""
+    """The shopper pays on the hosted page (having typed `promotion_code`, if any, and paying with the test
+    card number `card`, else the customer's own card): a subscription and its first invoice, a one-time
+    payment, or a decline."""
     session = stripe.get("checkout_sessions", "checkout.session", session_id)
     if session["status"] != "open":
         raise StripeError(
@@ -254,7 +259,7 @@ def complete(
         raise StripeError("outcome must be `succeeded` or `card_declined`.", param="outcome")
     terms = stripe.account.checkout_terms[session_id]
     if session["mode"] == "payment":
-        return _complete_payment(stripe, session, terms)
+        return _complete_payment(stripe, session, terms, card)
     events: list[Obj] = []
     customer_id = session["customer"]
     if customer_id is None:
@@ -262,6 +267,7 @@ def complete(
         customer_id = customer["id"]
         events += created
     customer = stripe.account.customers[customer_id]
+    payments.keep_card(stripe, customer_id, card)
     payment_method = new_id("pm")
     customer["invoice_settings"]["default_payment_method"] = payment_method
     subscription_data = terms["subscription_data"]
@@ -306,7 +312,7 @@ def _customer_details(email: str | None, name: str | None) -> Obj:
     }
 
 
-def _complete_payment(stripe: Stripe, session: Obj, terms: Obj) -> tuple[Obj, list[Obj]]:
+def _complete_payment(stripe: Stripe, session: Obj, terms: Obj, card: str | None) -> tuple[Obj, list[Obj]]:
     """A one-time payment: a PaymentIntent and its Charge, then `checkout.session.completed` (paid)."""
     customer = stripe.account.customers.get(session["customer"] or "")
     email = terms["email"] or (customer["email"] if customer else None)
@@ -327,6 +333,11 @@ def _complete_payment(stripe: Stripe, session: Obj, terms: Obj) -> tuple[Obj, li
         description=intent_data.get("description"),
         metadata=intent_data.get("metadata"),
         email=email,
+        card=(
+            payments.keep_card(stripe, session["customer"], card)
+            if session["customer"]
+            else (payments.card_of_number(card) if card else None)
+        ),
     )
     session.update(
         {
@@ -376,7 +387,8 @@ def _expire(req: Request) -> Result:
 @ROUTES.add("POST", "/_emulator/checkout_sessions/{id}/complete")
 def _complete(req: Request) -> Result:
     outcome = req.params.get("outcome", "succeeded")
-    session, events = complete(req.stripe, req["id"], outcome, req.params.get("promotion_code"))
+    card = payments.card_number(req.params["card"]) if req.params.get("card") is not None else None
+    session, events = complete(req.stripe, req["id"], outcome, req.params.get("promotion_code"), card)
     if outcome == "card_declined":
         error = StripeError(
             "Your card was declined.", status=402, type="card_error", code="card_declined"

@@ -1,10 +1,13 @@
 """Payments: the PaymentIntent and Charge behind a paid invoice or a one-time Checkout, and what later
 happens to a charge: refunds (`charge.refunded`) and disputes (`charge.dispute.created`), through
 `POST /_emulator/invoices/{id}/refund` and `.../dispute` (a paid invoice's charge); `GET /v1/charges/{id}`,
-`/v1/payment_intents/{id}`, `/v1/refunds/{id}` and `/v1/disputes/{id}` read them.
+`GET /v1/charges` (`customer`, `payment_intent`), `/v1/payment_intents/{id}`, `/v1/refunds/{id}` and
+`/v1/disputes/{id}` read them.
 
-There is one test card (Visa 4242, `payment_method_details.card.fingerprint` always the same), so the same
-shopper paying twice shows the same fingerprint, as Stripe does for one card.
+Cards: every customer pays with a card of their own (a Visa number derived from the customer id), unless
+the shopper typed a test card number at Checkout (`card` on the control endpoint); the customer keeps that
+card for their later invoices. A card's `fingerprint`, `last4`, brand and expiry all follow from its
+number, so one number paid by two customers shows the same fingerprint, as on Stripe.
 """
 
 from __future__ import annotations
@@ -15,18 +18,76 @@ from localdev.stripe_emulator import params as p
 from localdev.stripe_emulator.account import Stripe
 from localdev.stripe_emulator.errors import Obj, StripeError
 from localdev.stripe_emulator.objects import build, new_id
-from localdev.stripe_emulator.routing import Request, Result, Routes, one
+from localdev.stripe_emulator.routing import Request, Result, Routes, one, page
 
-TEST_CARD = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034, "country": "US"}
 DISPUTE_REASONS = ("fraudulent", "product_not_received", "subscription_canceled", "duplicate", "general")
+# Card brands by the number's first digits, as Stripe names them (first match wins).
+_BRANDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("34", "37"), "amex"),
+    (("300", "301", "302", "303", "304", "305", "36", "38"), "diners"),
+    (("6011", "644", "645", "646", "647", "648", "649", "65"), "discover"),
+    (("35",), "jcb"),
+    (tuple(str(n) for n in [*range(51, 56), *range(2221, 2721)]), "mastercard"),
+    (("62",), "unionpay"),
+    (("4",), "visa"),
+)
 
 
-def fingerprint(card: Obj) -> str:
-    """A stable fake of Stripe's card fingerprint: the same card always gives the same one."""
-    digest = hashlib.sha256(
-        f"{card['brand']}:{card['last4']}:{card['exp_month']}/{card['exp_year']}".encode()
-    )
-    return digest.hexdigest()[:16]
+def luhn_valid(number: str) -> bool:
+    """The card number's check digit is right (every real and test card number passes)."""
+    total = 0
+    for index, digit in enumerate(reversed(number)):
+        value = int(digit) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def card_number(value: object, param: str = "card") -> str:
+    """A test card number as the shopper typed it (digits, spaces or dashes allowed), or Stripe's 400."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    number = value.replace(" ", "").replace("-", "") if isinstance(value, str) else ""
+    if not (number.isdigit() and 12 <= len(number) <= 19 and luhn_valid(number)):
+        raise StripeError(
+            f"{param} must be a card number: 12 to 19 digits passing the Luhn check (e.g. 4242424242424242).",
+            param=param,
+            code="parameter_invalid",
+        )
+    return number
+
+
+def card_of_number(number: str) -> Obj:
+    """The card a number stands for: brand, last4, a plausible expiry and a fingerprint, all from the number
+    (Stripe's fingerprint identifies the card number, whoever pays with it)."""
+    digest = hashlib.sha256(f"card:{number}".encode()).hexdigest()
+    return {
+        "brand": next((name for prefixes, name in _BRANDS if number.startswith(prefixes)), "unknown"),
+        "country": "US",
+        "exp_month": 1 + int(digest[16:20], 16) % 12,
+        "exp_year": 2030 + int(digest[20:24], 16) % 6,
+        "fingerprint": digest[:16],
+        "funding": "credit",
+        "last4": number[-4:],
+    }
+
+
+def own_card_number(owner: str) -> str:
+    """The Visa number a customer (or a guest's payment) pays with unless they typed one: one per owner."""
+    digits = str(int(hashlib.sha256(f"own-card:{owner}".encode()).hexdigest(), 16))[:14]
+    body = "4" + digits
+    check = next(d for d in "0123456789" if luhn_valid(body + d))
+    return body + check
+
+
+def keep_card(stripe: Stripe, customer: str, number: str | None) -> Obj:
+    """The card `customer` pays with from now on: `number` if the shopper typed one, else the card they
+    already have, else their own."""
+    cards = stripe.account.customer_cards
+    if number is not None:
+        cards[customer] = card_of_number(number)
+    elif customer not in cards:
+        cards[customer] = card_of_number(own_card_number(customer))
+    return cards[customer]
 
 
 def charge(
@@ -39,17 +100,19 @@ def charge(
     description: str | None = None,
     metadata: Obj | None = None,
     email: str | None = None,
+    card: Obj | None = None,
 ) -> tuple[Obj, Obj]:
-    """The test card is charged `amount`: a succeeded PaymentIntent and its Charge (callers emit events)."""
+    """`card` is charged `amount` (by default the customer's card, or a guest's own): a succeeded
+    PaymentIntent and its Charge (callers emit events)."""
     now = stripe.now()
     payment_method = payment_method or new_id("pm")
     intent_id, charge_id = new_id("pi"), new_id("ch")
+    if card is None:
+        card = keep_card(stripe, customer, None) if customer else card_of_number(own_card_number(intent_id))
     card = {
-        **TEST_CARD,
+        **card,
         "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
-        "fingerprint": fingerprint(TEST_CARD),
-        "funding": "credit",
-        "network": "visa",
+        "network": card["brand"] if card["brand"] != "unknown" else None,
     }
     paid = build(
         "charge",
@@ -92,12 +155,37 @@ def build_billing(email: str | None) -> Obj:
     return {"address": address, "email": email, "name": None, "phone": None, "tax_id": None}
 
 
+def record_invoice_payment(stripe: Stripe, invoice: Obj, intent: Obj) -> Obj:
+    """The InvoicePayment that says which PaymentIntent paid `invoice` (endive's invoices name no charge:
+    `GET /v1/invoice_payments?invoice=` is the way from an invoice to its payment)."""
+    now = stripe.now()
+    payment = build(
+        "invoice_payment",
+        id=new_id("inpay"),
+        amount_paid=intent["amount_received"],
+        amount_requested=invoice["amount_due"],
+        created=now,
+        currency=invoice["currency"],
+        invoice=invoice["id"],
+        is_default=True,
+        payment={"type": "payment_intent", "payment_intent": intent["id"]},
+        status="paid",
+        status_transitions={"canceled_at": None, "paid_at": now},
+    )
+    stripe.account.invoice_payments[payment["id"]] = payment
+    return payment
+
+
 def charge_of_invoice(stripe: Stripe, invoice_id: str) -> Obj:
     invoice = stripe.get("invoices", "invoice", invoice_id)
-    charge_id = stripe.account.invoice_charges.get(invoice_id)
-    if invoice["status"] != "paid" or charge_id is None:
+    intents = [
+        payment["payment"]["payment_intent"]
+        for payment in stripe.account.invoice_payments.values()
+        if payment["invoice"] == invoice_id and payment["status"] == "paid"
+    ]
+    if invoice["status"] != "paid" or not intents:
         raise StripeError(f"Invoice {invoice_id} has no charge to refund or dispute ({invoice['status']}).")
-    return stripe.account.charges[charge_id]
+    return stripe.account.charges[stripe.account.payment_intents[intents[-1]]["latest_charge"]]
 
 
 def refund(stripe: Stripe, paid: Obj, amount: int | None, reason: str | None) -> tuple[Obj, list[Obj]]:
@@ -153,9 +241,9 @@ def dispute(stripe: Stripe, paid: Obj, reason: str) -> tuple[Obj, list[Obj]]:
         payment_intent=paid["payment_intent"],
         payment_method_details={
             "card": {
-                "brand": "visa",
+                "brand": paid["payment_method_details"]["card"]["brand"],
                 "case_type": "chargeback",
-                "network": "visa",
+                "network": paid["payment_method_details"]["card"]["network"],
                 "network_reason_code": "10.4",
             },
             "type": "card",
@@ -168,6 +256,48 @@ def dispute(stripe: Stripe, paid: Obj, reason: str) -> tuple[Obj, list[Obj]]:
 
 
 ROUTES = Routes()
+
+
+CHARGE_LIST: p.Spec = {**p.LIST, "customer": p.string, "payment_intent": p.string}
+INVOICE_PAYMENT_LIST: p.Spec = {
+    **p.LIST,
+    "invoice": p.string,
+    "status": p.one_of("canceled", "open", "paid"),
+    "payment": {"type": p.one_of("payment_intent"), "payment_intent": p.string},
+}
+
+
+@ROUTES.add("GET", "/v1/charges")
+def _list_charges(req: Request) -> Result:
+    params = req.params = p.parse(req.params, CHARGE_LIST)
+    found = [
+        c
+        for c in req.stripe.account.charges.values()
+        if params.get("customer") in (None, c["customer"])
+        and params.get("payment_intent") in (None, c["payment_intent"])
+    ]
+    return page(req, found, "/v1/charges")
+
+
+@ROUTES.add("GET", "/v1/invoice_payments")
+def _list_invoice_payments(req: Request) -> Result:
+    params = req.params = p.parse(req.params, INVOICE_PAYMENT_LIST)
+    wanted = params.get("payment") or {}
+    found = [
+        ip
+        for ip in req.stripe.account.invoice_payments.values()
+        if params.get("invoice") in (None, ip["invoice"])
+        and params.get("status") in (None, ip["status"])
+        and wanted.get("type") in (None, ip["payment"]["type"])
+        and wanted.get("payment_intent") in (None, ip["payment"].get("payment_intent"))
+    ]
+    return page(req, found, "/v1/invoice_payments")
+
+
+@ROUTES.add("GET", "/v1/invoice_payments/{id}")
+def _get_invoice_payment(req: Request) -> Result:
+    p.parse(req.params, p.EXPAND)
+    return one(req.stripe.get("invoice_payments", "invoice_payment", req["id"]))
 
 
 @ROUTES.add("GET", "/v1/charges/{id}")

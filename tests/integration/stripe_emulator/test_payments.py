@@ -128,23 +128,120 @@ def paid_invoice(emulator: Emulator, stripe_client: stripe.StripeClient, checkou
     )
 
 
-def test_a_paid_invoice_has_a_charge_with_the_same_card_fingerprint_each_time(
+def charge_of(stripe_client: stripe.StripeClient, invoice_id: str) -> Any:
+    """An invoice's charge the way endive offers it: its InvoicePayment, then the PaymentIntent's charges."""
+    (payment,) = stripe_client.v1.invoice_payments.list(params={"invoice": invoice_id}).data
+    (charge,) = stripe_client.v1.charges.list(
+        params={"payment_intent": str(payment.payment.payment_intent), "limit": 10}
+    ).data
+    return charge
+
+
+def card_of(charge: Any) -> Any:
+    assert charge.payment_method_details is not None and charge.payment_method_details.card is not None
+    return charge.payment_method_details.card
+
+
+def subscribe(
+    emulator: Emulator, stripe_client: stripe.StripeClient, price: Any, email: str, card: str | None = None
+) -> tuple[str, str]:
+    """A new customer subscribes through Checkout: (customer id, subscription id)."""
+    customer = stripe_client.v1.customers.create(params={"email": email})
+    session = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": price.id}],
+            "success_url": "http://127.0.0.1:9/ok",
+        }
+    )
+    return customer.id, str(emulator.complete_checkout(session.id, card=card)["subscription"])
+
+
+def test_an_invoice_leads_to_its_charge_through_its_invoice_payment(
     emulator: Emulator, stripe_client: stripe.StripeClient, paid_invoice: Any
 ) -> None:
-    emulator.refund(paid_invoice.id, 1)
-    first = stripe_client.v1.charges.retrieve(emulator.events[-1]["data"]["object"]["id"])
-    gift = emulator.complete_checkout(gift_checkout(stripe_client).id)
-    second = stripe_client.v1.charges.retrieve(
-        str(stripe_client.v1.payment_intents.retrieve(gift["payment_intent"]).latest_charge)
-    )
+    (payment,) = stripe_client.v1.invoice_payments.list(params={"invoice": paid_invoice.id}).data
 
-    assert first.amount == paid_invoice.amount_paid == 999
-    assert first.customer == paid_invoice.customer
-    assert first.payment_method_details is not None and first.payment_method_details.card is not None
-    assert first.payment_method_details.card.last4 == "4242"
-    assert first.payment_method_details.card.fingerprint
-    assert second.payment_method_details is not None and second.payment_method_details.card is not None
-    assert second.payment_method_details.card.fingerprint == first.payment_method_details.card.fingerprint
+    assert (payment.invoice, payment.status, payment.is_default) == (paid_invoice.id, "paid", True)
+    assert (payment.amount_paid, payment.amount_requested, payment.currency) == (999, 999, "usd")
+    assert payment.payment.type == "payment_intent"
+    charge = charge_of(stripe_client, paid_invoice.id)
+    assert (charge.amount, charge.customer, charge.paid) == (999, paid_invoice.customer, True)
+    assert charge.payment_intent == payment.payment.payment_intent
+    assert stripe_client.v1.invoice_payments.retrieve(payment.id).id == payment.id
+    by_intent = {"payment": {"type": "payment_intent", "payment_intent": str(payment.payment.payment_intent)}}
+    assert [p.id for p in stripe_client.v1.invoice_payments.list(params=by_intent).data] == [payment.id]
+
+
+def test_an_invoice_that_charged_nothing_has_no_invoice_payment(
+    stripe_client: stripe.StripeClient, monthly_price: Any, emulator: Emulator
+) -> None:
+    coupon = stripe_client.v1.coupons.create(params={"percent_off": 100, "duration": "once"})
+    customer = stripe_client.v1.customers.create(params={"email": "free@example.com"})
+    session = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": monthly_price.id}],
+            "success_url": "http://127.0.0.1:9/ok",
+            "discounts": [{"coupon": coupon.id}],
+        }
+    )
+    invoice_id = str(emulator.complete_checkout(session.id)["invoice"])
+
+    assert stripe_client.v1.invoices.retrieve(invoice_id).amount_paid == 0
+    assert stripe_client.v1.invoice_payments.list(params={"invoice": invoice_id}).data == []
+    assert stripe_client.v1.charges.list(params={"customer": customer.id}).data == []
+
+
+def test_each_customer_pays_with_a_card_of_their_own_and_renewals_charge_the_same_card(
+    emulator: Emulator, stripe_client: stripe.StripeClient, monthly_price: Any
+) -> None:
+    ada, ada_subscription = subscribe(emulator, stripe_client, monthly_price, "ada@example.com")
+    bea, _ = subscribe(emulator, stripe_client, monthly_price, "bea@example.com")
+    emulator.advance(ada_subscription)
+
+    ada_charges = stripe_client.v1.charges.list(params={"customer": ada, "limit": 100}).data
+    (bea_charge,) = stripe_client.v1.charges.list(params={"customer": bea}).data
+    assert len(ada_charges) == 2
+    first, renewal = (card_of(c) for c in reversed(ada_charges))
+    assert renewal.fingerprint == first.fingerprint
+    assert card_of(bea_charge).fingerprint != first.fingerprint
+    assert (first.brand, first.network, first.funding, len(first.last4)) == ("visa", "visa", "credit", 4)
+    assert 1 <= first.exp_month <= 12 and first.exp_year >= 2030
+    gift = emulator.complete_checkout(gift_checkout(stripe_client).id)
+    (guest,) = stripe_client.v1.charges.list(params={"payment_intent": gift["payment_intent"]}).data
+    assert card_of(guest).fingerprint not in (first.fingerprint, card_of(bea_charge).fingerprint)
+
+
+def test_two_customers_paying_with_one_card_number_share_its_fingerprint(
+    emulator: Emulator, stripe_client: stripe.StripeClient, monthly_price: Any
+) -> None:
+    ada, _ = subscribe(emulator, stripe_client, monthly_price, "ada@example.com", card="4242424242424242")
+    bea, bea_subscription = subscribe(
+        emulator, stripe_client, monthly_price, "bea@example.com", card="5555 5555 5555 4444"
+    )
+    cy, _ = subscribe(emulator, stripe_client, monthly_price, "cy@example.com", card="5555555555554444")
+    emulator.advance(bea_subscription)
+
+    ada_card = card_of(stripe_client.v1.charges.list(params={"customer": ada}).data[0])
+    bea_cards = [card_of(c) for c in stripe_client.v1.charges.list(params={"customer": bea}).data]
+    cy_card = card_of(stripe_client.v1.charges.list(params={"customer": cy}).data[0])
+    assert (ada_card.brand, ada_card.last4) == ("visa", "4242")
+    assert [(c.brand, c.last4) for c in bea_cards] == [("mastercard", "4444")] * 2  # the renewal too
+    assert {c.fingerprint for c in bea_cards} == {cy_card.fingerprint}
+    assert ada_card.fingerprint != cy_card.fingerprint
+
+
+@pytest.mark.parametrize("card", ["4242424242424241", "4242", "4242abcd42424242", True])
+def test_a_card_that_is_not_a_card_number_is_refused(
+    emulator: Emulator, checkout: Any, stripe_client: stripe.StripeClient, card: Any
+) -> None:
+    answer = emulator._control(f"/_emulator/checkout_sessions/{checkout.id}/complete", {"card": card})
+
+    assert (answer["error"]["param"], answer["error"]["code"]) == ("card", "parameter_invalid")
+    assert stripe_client.v1.checkout.sessions.retrieve(checkout.id).status == "open"
 
 
 def test_refunding_an_invoice_refunds_its_charge(

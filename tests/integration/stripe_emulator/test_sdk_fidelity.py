@@ -24,6 +24,7 @@ from localdev.stripe_emulator.resources import (
     customers,
     events,
     invoices,
+    payments,
     portal,
     prices,
     products,
@@ -36,6 +37,7 @@ RESOURCES: dict[str, type[stripe.StripeObject]] = {
     "billing_portal.session": stripe.billing_portal.Session,
     "charge": stripe.Charge,
     "dispute": stripe.Dispute,
+    "invoice_payment": stripe.InvoicePayment,
     "payment_intent": stripe.PaymentIntent,
     "refund": stripe.Refund,
     "checkout.session": stripe.checkout.Session,
@@ -119,6 +121,7 @@ ABSENT_UNLESS_THEY_APPLY: dict[str, set[str]] = {
 SENT_ONLY_WITH_A_VALUE: dict[str, set[str]] = {
     "SubscriptionDetails": {"subscription_proration_date"},  # only on previews of prorations
     "BillingMode": {"updated_at"},  # when the billing mode was adopted
+    "Payment": {"charge", "payment_intent", "payment_record"},  # invoice_payment.payment, by its `type`
 }
 for _cls, _fields_ in SENT_ONLY_WITH_A_VALUE.items():
     ABSENT_UNLESS_THEY_APPLY.setdefault(_cls, set()).update(_fields_)
@@ -333,6 +336,8 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price
         "refund": refund,
         "dispute": dispute,
         "charge": _get(emulator, f"/v1/charges/{dispute['charge']}"),
+        "charges": _get(emulator, f"/v1/charges?customer={payer.id}&limit=100"),
+        "invoice_payments": _get(emulator, f"/v1/invoice_payments?invoice={first_invoice}"),
         "payment_intent": _get(emulator, f"/v1/payment_intents/{gift_paid['payment_intent']}"),
         "payment checkout": _get(emulator, f"/v1/checkout/sessions/{gift.id}"),
         "coupon": _get(emulator, f"/v1/coupons/{coupon.id}"),
@@ -355,6 +360,8 @@ def growth(stripe_client: stripe.StripeClient, emulator: Emulator, monthly_price
         "refund",
         "dispute",
         "charge",
+        "charges",
+        "invoice_payments",
         "payment_intent",
         "payment checkout",
         "coupon",
@@ -462,6 +469,12 @@ ENDPOINT_PARAMS = [
     (subscriptions.SUBSCRIPTION_LIST, "stripe.params._subscription_list_params", "SubscriptionListParams"),
     (invoices.INVOICE_LIST, "stripe.params._invoice_list_params", "InvoiceListParams"),
     (events.EVENT_LIST, "stripe.params._event_list_params", "EventListParams"),
+    (payments.CHARGE_LIST, "stripe.params._charge_list_params", "ChargeListParams"),
+    (
+        payments.INVOICE_PAYMENT_LIST,
+        "stripe.params._invoice_payment_list_params",
+        "InvoicePaymentListParams",
+    ),
     (p.EXPAND, "stripe.params._subscription_retrieve_params", "SubscriptionRetrieveParams"),
 ]
 
