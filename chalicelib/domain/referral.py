@@ -8,7 +8,9 @@ A referral lives on the friend's member item and moves through these states:
 
 `joined`, `holding` count as pending. The referrer is credited only once the friend's first invoice above
 zero has stood `hold_days` without a refund or a dispute; a refund or dispute created before then withholds
-it. Everything here is pure: services pass the clock, the settings and what Stripe said.
+it, and so does one Stripe shows on that payment when the hold has stood (its webhook late or lost). So does
+a card seen both on that payment and on the referrer's charges. Everything here is pure: services pass the
+clock, the settings and what Stripe said.
 """
 
 from __future__ import annotations
@@ -118,6 +120,10 @@ class Referral:
     def pending(self) -> bool:
         return self.state in PENDING_STATES
 
+    def due(self, now: datetime) -> bool:
+        """The friend's first payment above zero has stood the hold: the reward is decided now."""
+        return self.state == HOLDING and self.due_at is not None and now >= self.due_at
+
     def paid(self, invoice_id: str, amount_paid: int, paid_at: datetime, hold: timedelta) -> Referral:
         """A paid invoice of the friend: the first makes them joined, the first above zero starts the hold
         (or withholds a returning member's referral). Later invoices change nothing."""
@@ -154,21 +160,47 @@ class RewardDecision:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentCheck:
+    """What Stripe shows once the hold has stood: the cards (fingerprints) that paid the friend's first
+    invoice above zero, whether that payment has been refunded (any amount) or disputed, and the cards of
+    the referrer's own charges."""
+
+    friend_cards: frozenset[str] = frozenset()
+    refunded: bool = False
+    disputed: bool = False
+    referrer_cards: frozenset[str] = frozenset()
+
+    @property
+    def shared_card(self) -> bool:
+        return bool(self.friend_cards & self.referrer_cards)
+
+
 def decide_reward(
     referral: Referral,
     now: datetime,
     *,
     friend_email: str | None,
     referrer_email: str | None,
+    payment: PaymentCheck,
     referrer_credit: Credit | None,
     rewards_this_year: int,
     max_per_year: int,
 ) -> RewardDecision | None:
-    """The referrer's reward for a friend whose hold has stood, or None when nothing is due yet."""
-    if referral.state != HOLDING or referral.due_at is None or now < referral.due_at:
+    """The referrer's reward for a friend whose hold has stood, or None when nothing is due yet.
+
+    Withheld, first reason first: `self_referral` (one mailbox, or one card on the friend's first payment
+    and the referrer's charges), `refunded` / `disputed` (Stripe shows it on that payment, its webhook
+    late or lost), `referrer_not_member`, `yearly_cap`.
+    """
+    if not referral.due(now):
         return None
-    if same_mailbox(friend_email, referrer_email):
+    if same_mailbox(friend_email, referrer_email) or payment.shared_card:
         return RewardDecision(reason="self_referral")
+    if payment.refunded:
+        return RewardDecision(reason="refunded")
+    if payment.disputed:
+        return RewardDecision(reason="disputed")
     if referrer_credit is None:
         return RewardDecision(reason="referrer_not_member")
     if rewards_this_year >= max_per_year:

@@ -1,9 +1,11 @@
 """Referral codes in Stripe: a brand coupon per offer, a promotion code per member (first-time customers
-only), the referrer's credit as a customer balance transaction, and the charges refunds and disputes name."""
+only), the referrer's credit as a customer balance transaction, the charges refunds and disputes name, and
+the cards behind a friend's first payment and a referrer's charges (the self-referral rule)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.payments.client import as_dict, stripe_client, translate_stripe_errors
 
@@ -102,3 +104,58 @@ def customer_of_charge(charge_id: str) -> str | None:
     with translate_stripe_errors("read the disputed charge"):
         charge = client.v1.charges.retrieve(charge_id)
     return str(charge.customer) if charge.customer else None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePayment:
+    """What Stripe shows now of the charges that paid an invoice: the fingerprints of their cards, and
+    whether any of them was refunded (any amount) or disputed."""
+
+    card_fingerprints: frozenset[str]
+    refunded: bool
+    disputed: bool
+
+
+def payment_of_invoice(invoice_id: str) -> InvoicePayment:
+    """The charges that paid `invoice_id` (endive's invoices name none: the invoice's payments, then the
+    charges of each PaymentIntent; two calls for the usual one payment). Nothing found for an invoice paid
+    without a charge."""
+    client = stripe_client()
+    charges: list[dict[str, Any]] = []
+    with translate_stripe_errors("read the invoice's payment"):
+        payments = client.v1.invoice_payments.list(params={"invoice": invoice_id, "status": "paid"})
+        for payment in payments.data:
+            paid_by = as_dict(payment)["payment"]
+            if paid_by.get("type") == "payment_intent" and paid_by.get("payment_intent"):
+                found = client.v1.charges.list(
+                    params={"payment_intent": _id_of(paid_by["payment_intent"]), "limit": 10}
+                )
+                charges += [as_dict(charge) for charge in found.data]
+            elif paid_by.get("type") == "charge" and paid_by.get("charge"):
+                charges.append(as_dict(client.v1.charges.retrieve(_id_of(paid_by["charge"]))))
+    succeeded = [charge for charge in charges if charge.get("status") == "succeeded"]
+    return InvoicePayment(
+        card_fingerprints=frozenset(filter(None, map(_fingerprint, succeeded))),
+        refunded=any((charge.get("amount_refunded") or 0) > 0 for charge in succeeded),
+        disputed=any(bool(charge.get("disputed")) for charge in succeeded),
+    )
+
+
+def card_fingerprints_of(stripe_customer_id: str) -> frozenset[str]:
+    """The fingerprints of the cards a customer's charges were made to (their latest 100; one call). A
+    declined attempt counts: the card is still theirs."""
+    client = stripe_client()
+    with translate_stripe_errors("read the customer's charges"):
+        page = client.v1.charges.list(params={"customer": stripe_customer_id, "limit": 100})
+    return frozenset(filter(None, (_fingerprint(as_dict(charge)) for charge in page.data)))
+
+
+def _fingerprint(charge: dict[str, Any]) -> str | None:
+    card = (charge.get("payment_method_details") or {}).get("card") or {}
+    fingerprint = card.get("fingerprint")
+    return str(fingerprint) if fingerprint else None
+
+
+def _id_of(field: Any) -> str:
+    """An expandable field's id, expanded or not."""
+    return str(field["id"] if isinstance(field, dict) else field)

@@ -23,7 +23,7 @@ from chalicelib.domain.catalog import Plan
 from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership_report import months_between
-from chalicelib.domain.referral import Credit, Referral, ReferralTerms, same_mailbox
+from chalicelib.domain.referral import Credit, PaymentCheck, Referral, ReferralTerms, same_mailbox
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.payments import referrals as stripe_referrals
 from chalicelib.services import members
@@ -178,6 +178,7 @@ def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
         now,
         friend_email=friend.email,
         referrer_email=referrer.email if referrer else None,
+        payment=_payment_check(referral, referrer, now),
         referrer_credit=credit,
         rewards_this_year=referral_store.rewards_in_year(referral.referrer_ref, now.year),
         max_per_year=settings.referral_max_per_year,
@@ -217,6 +218,24 @@ def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
 
     members.change_member(friend_ref, settle, now, uow)
     return settled
+
+
+def _payment_check(referral: Referral, referrer: Member | None, now: datetime) -> PaymentCheck:
+    """What Stripe shows of the friend's first payment above zero (its cards, a refund or dispute whose
+    webhook is late or lost) and the cards of the referrer's charges: three calls, made only for a referral
+    that is due (nothing is asked of Stripe for one still holding)."""
+    if not referral.due(now) or referral.invoice_id is None:
+        return PaymentCheck()
+    first = stripe_referrals.payment_of_invoice(referral.invoice_id)
+    referrer_customer = referrer.stripe_customer_id if referrer is not None else None
+    return PaymentCheck(
+        friend_cards=first.card_fingerprints,
+        refunded=first.refunded,
+        disputed=first.disputed,
+        referrer_cards=(
+            stripe_referrals.card_fingerprints_of(referrer_customer) if referrer_customer else frozenset()
+        ),
+    )
 
 
 def _rewarded_event(

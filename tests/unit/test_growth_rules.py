@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from chalicelib.domain.gift import add_months, extend_gift, gift_ids, monthly_pr
 from chalicelib.domain.membership import gift_active
 from chalicelib.domain.referral import (
     Credit,
+    PaymentCheck,
     Referral,
     decide_reward,
     normalise_email,
@@ -22,6 +24,8 @@ from chalicelib.domain.referral import (
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 HOLD = timedelta(days=14)
 CREDIT = Credit(999, "usd")
+# The friend's first payment as Stripe shows it when the hold has stood: their own card, untroubled.
+CLEAN = PaymentCheck(friend_cards=frozenset({"fp_bea"}), referrer_cards=frozenset({"fp_ada"}))
 
 
 @pytest.mark.parametrize(
@@ -71,30 +75,75 @@ def test_a_refund_before_the_hold_ends_withholds_and_one_after_it_does_not() -> 
 
 def test_nothing_is_due_before_the_hold_has_stood() -> None:
     holding = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD)
-    args = {"friend_email": "bea@example.com", "referrer_email": "ada@example.com", "referrer_credit": CREDIT,
-            "rewards_this_year": 0, "max_per_year": 12}  # fmt: skip
+    args = {"friend_email": "bea@example.com", "referrer_email": "ada@example.com", "payment": CLEAN,
+            "referrer_credit": CREDIT, "rewards_this_year": 0, "max_per_year": 12}  # fmt: skip
     assert decide_reward(holding, T0 + HOLD - timedelta(seconds=1), **args) is None  # type: ignore[arg-type]
     decision = decide_reward(holding, T0 + HOLD, **args)  # type: ignore[arg-type]
     assert decision is not None and decision.credit == CREDIT
 
 
 @pytest.mark.parametrize(
-    ("friend", "credit", "rewards", "reason"),
+    ("friend", "payment", "credit", "rewards", "reason"),
     [
-        ("ada+2@gmail.com", CREDIT, 0, "self_referral"),
-        ("bea@example.com", None, 0, "referrer_not_member"),
-        ("bea@example.com", CREDIT, 12, "yearly_cap"),
+        ("ada+2@gmail.com", CLEAN, CREDIT, 0, "self_referral"),
+        ("bea@example.com", PaymentCheck(frozenset({"fp_ada"}), referrer_cards=frozenset({"fp_ada"})),
+         CREDIT, 0, "self_referral"),
+        ("bea@example.com", replace(CLEAN, refunded=True), CREDIT, 0, "refunded"),
+        ("bea@example.com", replace(CLEAN, disputed=True), CREDIT, 0, "disputed"),
+        ("bea@example.com", CLEAN, None, 0, "referrer_not_member"),
+        ("bea@example.com", CLEAN, CREDIT, 12, "yearly_cap"),
     ],
-)
+    ids=["same-mailbox", "same-card", "refunded", "disputed", "referrer-not-member", "yearly-cap"],
+)  # fmt: skip
 def test_a_due_reward_is_withheld_with_its_reason(
-    friend: str, credit: Credit | None, rewards: int, reason: str
+    friend: str, payment: PaymentCheck, credit: Credit | None, rewards: int, reason: str
 ) -> None:
     holding = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD)
     decision = decide_reward(
-        holding, T0 + HOLD, friend_email=friend, referrer_email="ada@gmail.com", referrer_credit=credit,
-        rewards_this_year=rewards, max_per_year=12,
+        holding, T0 + HOLD, friend_email=friend, referrer_email="ada@gmail.com", payment=payment,
+        referrer_credit=credit, rewards_this_year=rewards, max_per_year=12,
     )  # fmt: skip
     assert decision is not None and (decision.credit, decision.reason) == (None, reason)
+
+
+def test_a_shared_card_is_a_self_referral_whatever_else_withholds_the_reward() -> None:
+    holding = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD)
+    shared = PaymentCheck(frozenset({"fp_1", "fp_2"}), refunded=True, disputed=True,
+                          referrer_cards=frozenset({"fp_2", "fp_3"}))  # fmt: skip
+
+    decision = decide_reward(
+        holding, T0 + HOLD, friend_email="bea@example.com", referrer_email="ada@example.com",
+        payment=shared, referrer_credit=None, rewards_this_year=12, max_per_year=12,
+    )  # fmt: skip
+
+    assert decision is not None and decision.reason == "self_referral"
+
+
+def test_a_refund_found_at_the_end_of_the_hold_wins_over_the_referrers_state() -> None:
+    holding = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD)
+
+    decision = decide_reward(
+        holding, T0 + HOLD, friend_email="bea@example.com", referrer_email="ada@example.com",
+        payment=replace(CLEAN, refunded=True, disputed=True), referrer_credit=None, rewards_this_year=12,
+        max_per_year=12,
+    )  # fmt: skip
+
+    assert decision is not None and decision.reason == "refunded"
+
+
+def test_cards_unknown_to_stripe_share_nothing() -> None:
+    assert not PaymentCheck().shared_card
+    assert not PaymentCheck(frozenset({"fp_bea"})).shared_card
+    assert not CLEAN.shared_card
+
+
+def test_a_referral_is_due_only_while_holding_once_the_hold_has_stood() -> None:
+    holding = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD)
+
+    assert not holding.due(T0 + HOLD - timedelta(seconds=1))
+    assert holding.due(T0 + HOLD)
+    assert not holding.withheld("refunded", T0).due(T0 + HOLD)
+    assert not Referral("ada", "VIPX").paid("in_1", 0, T0, HOLD).due(T0 + HOLD)
 
 
 def test_a_referrers_friends_add_up() -> None:
