@@ -51,9 +51,14 @@ def deliver(club: Club, pinned: Time, events: list[dict[str, Any]]) -> None:
     assert set(club.deliver(events, at=int(pinned.now))) == {200}
 
 
-def join(club: Club, pinned: Time, customer_ref: str, **extra: Any) -> tuple[str, list[dict[str, Any]]]:
+def join(
+    club: Club, pinned: Time, customer_ref: str, card: str | None = None, **extra: Any
+) -> tuple[str, list[dict[str, Any]]]:
+    """The shopper checks out and pays (with the test card number `card`, else a card of their own)."""
     session_id = club.start_checkout(customer_ref, PLAN, **extra)
-    events = club.pay(session_id)
+    before = len(club.emulator.events)
+    club.emulator.complete_checkout(session_id, card=card)
+    events = club.emulator.events_since(before)
     deliver(club, pinned, events)
     return subscription_of(events), events
 
@@ -188,6 +193,98 @@ def test_a_refund_or_dispute_during_the_hold_withholds_the_reward(
     assert referral(club, "ada")["friends"] == {
         "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {trouble: 1}
     }  # fmt: skip
+
+
+def test_a_friend_paying_with_the_referrers_card_earns_the_referrer_nothing(
+    referral_club: Club, pinned: Time
+) -> None:
+    club = referral_club
+    join(club, pinned, "ada", card="4242424242424242")
+    code = referral(club, "ada")["code"]
+    friend_subscription, _ = join(club, pinned, "bea", card="4242 4242 4242 4242", referral_code=code)
+    friend_renews(club, pinned, friend_subscription)  # the first charge: the card kept at checkout
+
+    pinned.pass_days(15)
+    assert hourly_job(club) == 0
+    assert balance(club, "ada") == 0
+    assert rewarded_events(club) == []
+    assert referral(club, "ada")["friends"] == {
+        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {"self_referral": 1}
+    }  # fmt: skip
+
+
+def test_a_friend_paying_with_another_card_earns_the_referrer_the_credit(
+    referral_club: Club, pinned: Time
+) -> None:
+    club = referral_club
+    join(club, pinned, "ada", card="4242424242424242")
+    code = referral(club, "ada")["code"]
+    friend_subscription, _ = join(club, pinned, "bea", card="5555555555554444", referral_code=code)
+    friend_renews(club, pinned, friend_subscription)
+
+    pinned.pass_days(15)
+    assert hourly_job(club) == 1
+    assert balance(club, "ada") == -999
+    assert referral(club, "ada")["friends"]["rewarded"] == 1
+
+
+@pytest.mark.parametrize(("trouble", "reason"), [("refund", "refunded"), ("dispute", "disputed")])
+def test_a_refund_or_dispute_whose_webhook_is_lost_withholds_the_reward_when_the_hold_ends(
+    referral_club: Club, pinned: Time, trouble: str, reason: str
+) -> None:
+    club = referral_club
+    join(club, pinned, "ada")
+    friend_subscription, _ = join(club, pinned, "bea", referral_code=referral(club, "ada")["code"])
+    invoice = friend_renews(club, pinned, friend_subscription)
+    pinned.pass_days(3)
+    club.emulator.set_webhooks(False)  # `charge.refunded` / `charge.dispute.created` never arrive
+    before = len(club.emulator.events)
+    if trouble == "refund":
+        club.emulator.refund(invoice["id"], 100)  # part of it: any refund counts
+    else:
+        club.emulator.dispute(invoice["id"], "fraudulent")
+    assert club.emulator.events_since(before)  # Stripe has the event; the service never hears of it
+    club.emulator.set_webhooks(True)
+    pinned.pass_days(10)
+    assert hourly_job(club) == 0
+    assert referral(club, "ada")["friends"]["pending"] == 1  # still holding: nothing known yet
+
+    pinned.pass_days(5)
+    assert hourly_job(club) == 0
+    assert balance(club, "ada") == 0
+    assert rewarded_events(club) == []
+    assert referral(club, "ada")["friends"] == {
+        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {reason: 1}
+    }  # fmt: skip
+
+
+def referral_calls(club: Club, since: int) -> list[str]:
+    """The Stripe calls of the referral rewards since `since` (the same run also reconciles memberships)."""
+    rewards = ("GET /v1/invoice_payments", "GET /v1/charges", "POST /v1/customers/")
+    return [call for call in club.emulator.api_requests[since:] if call.startswith(rewards)]
+
+
+def test_the_hourly_job_reads_stripe_only_for_a_referral_that_is_due(
+    referral_club: Club, pinned: Time
+) -> None:
+    club = referral_club
+    join(club, pinned, "ada")
+    friend_subscription, _ = join(club, pinned, "bea", referral_code=referral(club, "ada")["code"])
+    friend_renews(club, pinned, friend_subscription)
+    pinned.pass_days(13)
+    before = len(club.emulator.api_requests)
+    assert hourly_job(club) == 0
+    assert referral_calls(club, before) == []
+
+    pinned.pass_days(1.1)
+    before = len(club.emulator.api_requests)
+    assert hourly_job(club) == 1
+    assert referral_calls(club, before) == [
+        "GET /v1/invoice_payments",
+        "GET /v1/charges",  # the charge of the friend's first payment, by its PaymentIntent
+        "GET /v1/charges",  # the referrer's charges
+        f"POST /v1/customers/{club_customer(club, 'ada')}/balance_transactions",
+    ]
 
 
 def test_a_member_cannot_use_their_own_code(referral_club: Club, pinned: Time) -> None:
