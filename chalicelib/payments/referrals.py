@@ -107,7 +107,7 @@ def customer_of_charge(charge_id: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class InvoicePayment:
+class InvoiceCharges:
     """What Stripe shows now of the charges that paid an invoice: the fingerprints of their cards, and
     whether any of them was refunded (any amount) or disputed."""
 
@@ -116,7 +116,7 @@ class InvoicePayment:
     disputed: bool
 
 
-def payment_of_invoice(invoice_id: str) -> InvoicePayment:
+def charges_of_invoice(invoice_id: str) -> InvoiceCharges:
     """The charges that paid `invoice_id` (endive's invoices name none: the invoice's payments, then the
     charges of each PaymentIntent; two calls for the usual one payment). Nothing found for an invoice paid
     without a charge."""
@@ -134,7 +134,7 @@ def payment_of_invoice(invoice_id: str) -> InvoicePayment:
             elif paid_by.get("type") == "charge" and paid_by.get("charge"):
                 charges.append(as_dict(client.v1.charges.retrieve(_id_of(paid_by["charge"]))))
     succeeded = [charge for charge in charges if charge.get("status") == "succeeded"]
-    return InvoicePayment(
+    return InvoiceCharges(
         card_fingerprints=frozenset(filter(None, map(_fingerprint, succeeded))),
         refunded=any((charge.get("amount_refunded") or 0) > 0 for charge in succeeded),
         disputed=any(bool(charge.get("disputed")) for charge in succeeded),

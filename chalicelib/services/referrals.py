@@ -226,7 +226,7 @@ def _payment_check(referral: Referral, referrer: Member | None, now: datetime) -
     that is due (nothing is asked of Stripe for one still holding)."""
     if not referral.due(now) or referral.invoice_id is None:
         return PaymentCheck()
-    first = stripe_referrals.payment_of_invoice(referral.invoice_id)
+    first = stripe_referrals.charges_of_invoice(referral.invoice_id)
     referrer_customer = referrer.stripe_customer_id if referrer is not None else None
     return PaymentCheck(
         friend_cards=first.card_fingerprints,
