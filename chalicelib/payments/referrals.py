@@ -86,11 +86,21 @@ def credit_balance(
 ) -> str:
     """A credit on the customer's balance, which Stripe applies to their next invoice; a retry with the same
     key credits nothing more."""
+    return move_balance(
+        stripe_customer_id, -amount, currency, idempotency_key=idempotency_key, description=description
+    )
+
+
+def move_balance(
+    stripe_customer_id: str, amount: int, currency: str, *, idempotency_key: str, description: str
+) -> str:
+    """A customer balance transaction: negative credits the customer (taken off their next invoice),
+    positive debits them (added to it); a retry with the same key moves nothing more."""
     client = stripe_client()
-    with translate_stripe_errors("credit the customer's balance"):
+    with translate_stripe_errors("move the customer's balance"):
         transaction = client.v1.customers.balance_transactions.create(
             stripe_customer_id,
-            params={"amount": -amount, "currency": currency, "description": description},
+            params={"amount": amount, "currency": currency, "description": description},
             options={"idempotency_key": idempotency_key},
         )
     return str(transaction.id)
