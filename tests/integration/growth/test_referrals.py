@@ -287,7 +287,9 @@ def test_the_shopper_reads_their_code_and_a_friend_joins_with_it_from_the_browse
 
 def events_of(club: Club, customer_ref: str) -> list[dict[str, Any]]:
     """The shopper's events in their `sequence` order."""
-    response = club.client.http.get(f"/v1/events?customer_ref={customer_ref}&limit=100", headers=auth(BRAND_KEY))
+    response = club.client.http.get(
+        f"/v1/events?customer_ref={customer_ref}&limit=100", headers=auth(BRAND_KEY)
+    )
     assert response.status_code == 200, response.body
     return sorted(json.loads(response.body)["data"], key=lambda event: event["sequence"])
 
