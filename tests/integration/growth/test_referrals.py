@@ -439,3 +439,47 @@ def test_a_refund_made_after_the_hold_changes_nothing(referral_club: Club, pinne
     assert stripe_moves(club, "ada") == [-999]
     assert referral(club, "ada")["friends"]["rewarded"] == 1
     assert sum(r["clawed_back"] for r in report_rows(club, pinned)) == 0
+
+
+def _committed_credit(club: Club, friend_ref: str, referrer_ref: str) -> Any:
+    """What a crash right after the reward's commit leaves: the credit's pointer, nothing in Stripe yet."""
+    from chalicelib.domain.referral import BalanceMove
+    from chalicelib.services.unit_of_work import on_dynamodb
+
+    move = BalanceMove(friend_ref, "credit", club_customer(club, referrer_ref), 999, "usd")
+    uow = on_dynamodb()
+    with uow:
+        uow.referrals.add_balance_move(move)
+        uow.commit()
+    return move
+
+
+def test_a_credit_committed_but_not_yet_made_in_stripe_is_made_by_the_next_run_once(
+    referral_club: Club, pinned: Time
+) -> None:
+    from chalicelib.store import referrals as referral_store
+
+    club = referral_club
+    join(club, pinned, "ada")
+    _committed_credit(club, "bea", "ada")
+    assert hourly_job(club) == 1
+    assert referral_store.balance_moves(10) == []
+    assert hourly_job(club) == 1
+    assert stripe_moves(club, "ada") == [-999]
+
+
+def test_a_credit_made_in_stripe_whose_pointer_survived_a_crash_is_not_made_twice(
+    referral_club: Club, pinned: Time
+) -> None:
+    from chalicelib.payments import referrals as stripe_referrals
+
+    club = referral_club
+    join(club, pinned, "ada")
+    move = _committed_credit(club, "bea", "ada")
+    stripe_referrals.move_balance(
+        move.stripe_customer_id, move.signed_amount, move.currency,
+        idempotency_key=move.idempotency_key, description="Referral reward: bea joined with your code",
+    )  # fmt: skip
+    assert hourly_job(club) == 1
+    assert stripe_moves(club, "ada") == [-999]
+    assert balance(club, "ada") == -999
