@@ -26,6 +26,7 @@ from chalicelib.domain.member import Member
 from chalicelib.domain.membership_report import months_between
 from chalicelib.domain.referral import BalanceMove, Credit, Referral, ReferralTerms, same_mailbox
 from chalicelib.errors import (
+    ApiError,
     ConflictError,
     NotFoundError,
     UpstreamError,
@@ -229,11 +230,13 @@ def _commit_decision(
         decision = decide(referral, referrer.referral_rewards_in(now.year) if referrer else 0)
         if decision is None:
             return []
+        if decision.credit is not None and (referrer is None or referrer.stripe_customer_id is None):
+            decision = rules.RewardDecision(reason="referrer_not_member")  # gone since it was read
         if decision.credit is None:
             after = referral.withheld(decision.reason or "withheld", now)
             settled = "withheld"
         else:
-            assert referrer is not None and referrer.stripe_customer_id is not None
+            assert referrer is not None and referrer.stripe_customer_id is not None  # checked just above
             after = referral.rewarded(decision.credit, now)
             referrer.count_referral_reward(now.year)
             changes[referrer_ref].note(Fact(referral_rewarded=_reward_data(friend_ref, decision.credit)))
@@ -279,8 +282,11 @@ def make_balance_moves(limit: int = 100, friend_ref: str | None = None) -> int:
                 idempotency_key=move.idempotency_key,
                 description=_move_description(move),
             )
-        except UpstreamError as exc:
-            logger.warning(
+        except ApiError as exc:
+            # Stripe unreachable (the next run retries), or refusing (an operator must look: the pointer
+            # stays, and the other moves are still made).
+            log_failure = logger.warning if isinstance(exc, UpstreamError) else logger.error
+            log_failure(
                 "referral balance move left for the next run",
                 extra={"customer_ref": move.friend_ref, "kind": move.kind, "error": str(exc)},
             )
