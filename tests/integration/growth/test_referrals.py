@@ -383,8 +383,9 @@ def test_two_concurrent_runs_at_one_below_the_yearly_cap_credit_exactly_once(
     assert hourly_job(club) == 1  # a later run credits nothing more
 
 
+@pytest.mark.parametrize("trouble", ["refunded", "disputed"])
 def test_a_refund_made_during_the_hold_but_delivered_after_the_credit_claws_it_back_once(
-    referral_club: Club, pinned: Time
+    referral_club: Club, pinned: Time, trouble: str
 ) -> None:
     club = referral_club
     join(club, pinned, "ada")
@@ -392,7 +393,11 @@ def test_a_refund_made_during_the_hold_but_delivered_after_the_credit_claws_it_b
     invoice = friend_renews(club, pinned, friend_subscription)
     pinned.pass_days(3)
     before = len(club.emulator.events)
-    club.emulator.refund(invoice["id"])  # made now, during the hold ...
+    # Made now, during the hold ...
+    if trouble == "refunded":
+        club.emulator.refund(invoice["id"])
+    else:
+        club.emulator.dispute(invoice["id"], "fraudulent")
     refund_events = club.emulator.events_since(before)
     pinned.pass_days(12)
     assert hourly_job(club) == 1
@@ -406,16 +411,26 @@ def test_a_refund_made_during_the_hold_but_delivered_after_the_credit_claws_it_b
     assert stripe_moves(club, "ada") == [-999, 999]
     assert balance(club, "ada") == 0
     assert referral(club, "ada")["friends"] == {
-        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {"refunded": 1}
+        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {trouble: 1}
     }  # fmt: skip
     assert referrer_rewards("ada", year) == 0
     rows = report_rows(club, pinned)
     assert sum(r["rewarded"] for r in rows) == 1
     assert sum(r["clawed_back"] for r in rows) == 1
-    assert sum(r["withheld"].get("refunded", 0) for r in rows) == 1
+    assert sum(r["withheld"].get(trouble, 0) for r in rows) == 1
     assert sum(c["amount"] for r in rows for c in r["credit"]) == 0
     this_month = next(r for r in rows if r["period"] == from_epoch(int(pinned.now)).strftime("%Y-%m"))
     assert this_month["clawed_back"] == 1
+    month = this_month["period"]
+    csv = (
+        club.client.http.get(
+            f"/v1/reports/referrals?from={month}&to={month}&format=csv", headers=auth(BRAND_KEY)
+        )
+        .body.decode()
+        .splitlines()
+    )
+    header, line = csv[0].split(","), csv[1].split(",")
+    assert line[header.index("clawed_back")] == "1"
 
     # The refund delivered again, and later hourly runs: nothing more moves.
     deliver(club, pinned, refund_events)
