@@ -4,7 +4,10 @@ Money flow: the friend's first `friend_free_months` invoices are paid by a 100 %
 promotion code, first-time customers only), so they pay — and the program counts in fees — nothing for
 them. The referrer's reward is a Stripe customer balance credit of `referrer_free_months` × their plan's
 price: Stripe takes it off their next invoice, so their next fee (and the program's fees, and their
-`value.fees_paid`) is that much lower. Nothing else is written to the ledger.
+`value.fees_paid`) is that much lower. Nothing else is written to the ledger. A refund or dispute of the
+friend's payment made before the hold ended but delivered after the credit takes it back: a debit of the
+same amount (`services.stripe_events.claw_back`). Both balance moves commit as pointers with their decision
+and are made in Stripe after it (`make_balance_moves`), so a decision that loses a race never credited.
 """
 
 from __future__ import annotations
