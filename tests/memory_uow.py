@@ -51,7 +51,7 @@ from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, ProgramEffects, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.domain.referral import Referral
+from chalicelib.domain.referral import BalanceMove, Referral
 
 
 @dataclass
@@ -90,6 +90,8 @@ class Tables:
     overdue_stretches: dict[tuple[str, str], datetime] = field(default_factory=dict)
     # friend_ref → their referral as the referrer's copy holds it
     referrals: dict[str, Referral] = field(default_factory=dict)
+    # (friend_ref, kind) → a referrer's balance move committed, not yet made in Stripe
+    balance_moves: dict[tuple[str, str], BalanceMove] = field(default_factory=dict)
     gifts: dict[str, Gift] = field(default_factory=dict)
     commits: int = 0
 
@@ -162,16 +164,16 @@ class _Members:
 
         self._uow.pending.append((check, apply))
         # The cohort counters move with the member: its joins and `active` moves, and the fees paid (in the
-        # cohort it stands in at commit).
+        # cohort it stands in at commit). The fees belong to the first member of the unit of work.
         moves = list(member.cohort_moves)
         cohort = member.cohort.cohort if member.cohort is not None else None
-        fees = [
-            (cohort, currency, amount, 0) for currency, amount in self._uow.pending_fees if cohort is not None
-        ]
+        paid = self._uow.pending_fees if not self._uow.committed_members else []
+        fees = [(cohort, currency, amount, 0) for currency, amount in paid if cohort is not None]
         self._uow.pending.append(
             (lambda _t: None, lambda t: (t.cohort_moves.extend(moves), t.cohort_money.extend(fees)))
         )
-        self._uow.committed_member = saved
+        self._uow.committed_member = self._uow.committed_member or saved
+        self._uow.committed_members[member.customer_ref] = saved
 
     def add_fee(self, customer_ref: str, invoice_id: str, month: str, currency: str, amount: int) -> None:
         self._uow.pending_fees.append((currency, amount))
@@ -346,6 +348,10 @@ class _Referrals:
     def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
         self._uow.pending.append((lambda _t: None, lambda t: t.referrals.__setitem__(friend_ref, after)))
 
+    def add_balance_move(self, move: BalanceMove) -> None:
+        key = (move.friend_ref, move.kind)
+        self._uow.pending.append((lambda _t: None, lambda t: t.balance_moves.__setitem__(key, move)))
+
 
 class _Gifts:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
@@ -397,6 +403,7 @@ class InMemoryUnitOfWork:
         self.pending: list[tuple[Check, Apply]] = []
         self.pending_fees: list[tuple[str, int]] = []
         self.committed_member: Member | None = None
+        self.committed_members: dict[str, Member] = {}
         # Called before each commit's checks: a test lets "another writer" commit in between.
         self.before_commit: list[Callable[[], None]] = []
 
@@ -404,6 +411,7 @@ class InMemoryUnitOfWork:
         self.pending = []
         self.pending_fees = []
         self.committed_member = None
+        self.committed_members = {}
         return self
 
     def __exit__(

@@ -48,8 +48,8 @@ def shopper_referral(call: Call[Any, Any]) -> ReferralAnswer:
 
 
 _MONTH = {
-    "period": "2026-11", "codes_used": 4, "joined": 3, "rewarded": 1, "withheld": {"returning_member": 1},
-    "credit": [{"currency": "usd", "amount": 999}],
+    "period": "2026-11", "codes_used": 4, "joined": 3, "rewarded": 1, "clawed_back": 0,
+    "withheld": {"returning_member": 1}, "credit": [{"currency": "usd", "amount": 999}],
 }  # fmt: skip
 
 
@@ -67,9 +67,11 @@ class ReferralReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"f
         csv=referral_csv(msgspec.convert({"data": [_MONTH]}, ReferralReport)),
     ),
     description="One row per month of `from`..`to`: `codes_used` (checkouts started with a referral code), "
-    "`joined` (friends whose first invoice was paid), `rewarded`, `withheld` per reason, and the `credit` "
-    "granted to referrers per currency (customer balance credits, minor units), each counted in the month "
-    "it happened. `format=csv`: one column per reason and per currency.",
+    "`joined` (friends whose first invoice was paid), `rewarded`, `clawed_back` (rewards taken back: a "
+    "refund or dispute made before the hold ended but delivered after the credit; each also counts in "
+    "`withheld` under its reason), `withheld` per reason, and the `credit` granted to referrers per "
+    "currency (customer balance credits, minor units, net of the month's claw-backs), each counted in the "
+    "month it happened. `format=csv`: one column per reason and per currency.",
 )  # fmt: skip
 def referral_report(call: Call[Any, ReferralReportQuery]) -> Any:
     query = call.query

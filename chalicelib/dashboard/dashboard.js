@@ -550,8 +550,9 @@ function renderReferrals() {
     { label: "Codes used", value: (r) => String(r.codes_used) },
     { label: "Friends joined", value: (r) => String(r.joined) },
     { label: "Rewarded", value: (r) => String(r.rewarded) },
+    { label: "Clawed back", value: (r) => String(r.clawed_back) },
     { label: "Withheld", value: withheld, text: true },
-    { label: "Credit granted", value: credit },
+    { label: "Credit granted (net)", value: credit },
   ], rows);
   body.replaceChildren(el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Referrals per month" }, table));
 }

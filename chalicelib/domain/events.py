@@ -275,7 +275,8 @@ def standing_of(
 
 
 class Fact(msgspec.Struct, frozen=True, kw_only=True):
-    """What the fact itself says beyond the standing it leaves: an invoice paid or failed.
+    """What the fact itself says beyond the standing it leaves: an invoice paid or failed, a referral
+    reward, a gift bought.
 
     `renewal` marks a paid invoice that renews a period (Stripe's `billing_reason`
     `subscription_cycle`), and `recap` covers the period it ended.
@@ -289,6 +290,10 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     invoice_failed: InvoiceData | None = None
     # Stripe's `invoice.upcoming`: the renewal to come (`recap`: the current period so far).
     upcoming: UpcomingInvoice | None = None
+    # The shopper, as a referrer, was credited for a friend (`referral.rewarded`).
+    referral_rewarded: ReferralData | None = None
+    # The shopper bought a gift membership (`gift.purchased`).
+    gift_purchased: GiftData | None = None
 
 
 class Moment(msgspec.Struct, frozen=True, kw_only=True):
@@ -341,6 +346,12 @@ def membership_moments(before: Standing | None, after: Standing, fact: Fact | No
     ):
         # Perks end now, or a membership whose perks had lapsed with the clock is closed for good.
         moments.append(Moment(type=MEMBER_ENDED, extra=Ended(reason=ended_reason(after))))
+    if fact.referral_rewarded is not None:
+        moments.append(
+            Moment(type=REFERRAL_REWARDED, extra=ReferralRewarded(referral=fact.referral_rewarded))
+        )
+    if fact.gift_purchased is not None:
+        moments.append(Moment(type=GIFT_PURCHASED, extra=GiftPurchased(gift=fact.gift_purchased)))
     return moments
 
 

@@ -93,12 +93,27 @@ class Member:
     referral_code: str | None = None
     # The referral this shopper joined with (None: none).
     referred: Referral | None = None
+    # As a referrer: rewards credited per calendar year (`"2026"` → count), for the yearly cap. On the
+    # member item so that a reward commits under the referrer's version: two at once cannot pass the cap.
+    referral_rewards: dict[str, int] = field(default_factory=dict)
     # A redeemed gift membership: perks as `gifted_plan_id`'s until then (None: no gift).
     gifted_until: datetime | None = None
     gifted_plan_id: str | None = None
     version: int | None = None
     # What the last `refresh` changed in the cohort counters (written with the member, never stored on it).
     cohort_moves: list[CohortMove] = field(default_factory=list)
+
+    def referral_rewards_in(self, year: int) -> int:
+        """Rewards this member (as a referrer) counts in `year` against the yearly cap."""
+        return self.referral_rewards.get(str(year), 0)
+
+    def count_referral_reward(self, year: int, step: int = 1) -> None:
+        """A reward counted in `year` (`step` −1: a claw-back gives the slot back)."""
+        count = max(0, self.referral_rewards_in(year) + step)
+        if count:
+            self.referral_rewards[str(year)] = count
+        else:
+            self.referral_rewards.pop(str(year), None)
 
     def subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:
         return rules.find_snapshot(self.subscriptions, subscription_id)

@@ -3,14 +3,18 @@
 A referral lives on the friend's member item and moves through these states:
 
     started  ─ first invoice paid ─▶ joined ─ first invoice above zero ─▶ holding ─ hold stood ─▶ rewarded
-                                       │                                     │
+                                       │                                     │                      │
                                        └─── returning member, refund, dispute, self-referral, cap ──▶ withheld
+                                                                                                    ▲
+                          a refund or dispute made before the hold ended, delivered after the reward ┘
 
 `joined`, `holding` count as pending. The referrer is credited only once the friend's first invoice above
 zero has stood `hold_days` without a refund or a dispute; a refund or dispute created before then withholds
-it, and so does one Stripe shows on that payment when the hold has stood (its webhook late or lost). So does
-a card seen both on that payment and on the referrer's charges. Everything here is pure: services pass the
-clock, the settings and what Stripe said.
+it, even when Stripe delivers it after the reward was credited (the credit is then clawed back), and so does
+one Stripe shows on that payment when the hold has stood (its webhook late or lost). So does a card seen both
+on that payment and on the referrer's charges. Money moves in the referrer's Stripe balance are
+`BalanceMove`s: committed with the decision, made in Stripe after it. Everything here is pure: services pass
+the clock, the settings and what Stripe said.
 """
 
 from __future__ import annotations
@@ -113,8 +117,11 @@ class Referral:
     invoice_id: str | None = None
     due_at: datetime | None = None
     reason: str | None = None
+    # What the referrer was credited (kept when the credit is clawed back: what was debited).
     credit: Credit | None = None
     decided_at: datetime | None = None
+    # A rewarded referral withheld later: when the refund or dispute that took the credit back was made.
+    clawed_back_at: datetime | None = None
 
     @property
     def pending(self) -> bool:
@@ -137,19 +144,59 @@ class Referral:
         return replace(referral, state=HOLDING, invoice_id=invoice_id, due_at=paid_at + hold)
 
     def charge_troubled(self, reason: Literal["refunded", "disputed"], at: datetime) -> Referral:
-        """A refund or dispute of the friend's payment: withholds a reward not yet due (one made after the
-        hold has stood is too late to matter)."""
-        if self.state not in (STARTED, JOINED, HOLDING):
+        """A refund or dispute of the friend's payment made at `at` (Stripe's time, not the delivery's):
+        withholds a reward not yet due, and takes back one already credited when `at` is before the hold
+        ended (Stripe delivered it late). One made after the hold has stood is too late to matter."""
+        if self.state not in (STARTED, JOINED, HOLDING, REWARDED):
             return self
         if self.due_at is not None and at >= self.due_at:
             return self
+        if self.state == REWARDED:
+            if self.due_at is None:
+                return self
+            return replace(self, state=WITHHELD, reason=reason, clawed_back_at=at)
         return self.withheld(reason, at)
+
+    @property
+    def clawed_back(self) -> bool:
+        return self.state == WITHHELD and self.clawed_back_at is not None
+
+    @property
+    def reward_year(self) -> int | None:
+        """The calendar year whose cap the reward counted in (also after a claw-back gave it back)."""
+        return self.decided_at.year if self.credit is not None and self.decided_at is not None else None
 
     def withheld(self, reason: str, at: datetime) -> Referral:
         return replace(self, state=WITHHELD, reason=reason, decided_at=at)
 
     def rewarded(self, credit: Credit, at: datetime) -> Referral:
         return replace(self, state=REWARDED, credit=credit, decided_at=at)
+
+
+BalanceKind = Literal["credit", "debit"]
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceMove:
+    """A move of the referrer's Stripe customer balance for one friend: the reward's credit, or the debit
+    that claws it back. Committed (as a pointer) with the decision that makes it, then made in Stripe with
+    the idempotency key, so a retry or a run after a crash moves the balance once."""
+
+    friend_ref: str
+    kind: BalanceKind
+    stripe_customer_id: str
+    amount: int
+    currency: str
+
+    @property
+    def idempotency_key(self) -> str:
+        what = "reward" if self.kind == "credit" else "clawback"
+        return f"vip-referral-{what}-{self.friend_ref}"
+
+    @property
+    def signed_amount(self) -> int:
+        """Stripe's sign: a negative balance transaction is a credit (the customer is owed it)."""
+        return -self.amount if self.kind == "credit" else self.amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +284,8 @@ def tally(referrals: list[Referral]) -> Tally:
 
 def transition_counts(before: Referral | None, after: Referral) -> list[str]:
     """The report counters one change moves: `codes_used` (a checkout with the code), `joined`, `rewarded`,
-    `withheld#<reason>` (the credit granted is counted by currency beside `rewarded`)."""
+    `withheld#<reason>`, `clawed_back` (a rewarded referral withheld: it also counts as withheld; the credit
+    granted is counted by currency beside `rewarded`, and taken off in the month of a claw-back)."""
     if before == after:
         return []
     moves: list[str] = []
@@ -250,4 +298,6 @@ def transition_counts(before: Referral | None, after: Referral) -> list[str]:
         moves.append("rewarded")
     if was != WITHHELD and after.state == WITHHELD:
         moves.append(f"withheld#{after.reason}")
+    if was == REWARDED and after.state == WITHHELD:
+        moves.append("clawed_back")
     return moves

@@ -88,11 +88,21 @@ def credit_balance(
 ) -> str:
     """A credit on the customer's balance, which Stripe applies to their next invoice; a retry with the same
     key credits nothing more."""
+    return move_balance(
+        stripe_customer_id, -amount, currency, idempotency_key=idempotency_key, description=description
+    )
+
+
+def move_balance(
+    stripe_customer_id: str, amount: int, currency: str, *, idempotency_key: str, description: str
+) -> str:
+    """A customer balance transaction: negative credits the customer (taken off their next invoice),
+    positive debits them (added to it); a retry with the same key moves nothing more."""
     client = stripe_client()
-    with translate_stripe_errors("credit the customer's balance"):
+    with translate_stripe_errors("move the customer's balance"):
         transaction = client.v1.customers.balance_transactions.create(
             stripe_customer_id,
-            params={"amount": -amount, "currency": currency, "description": description},
+            params={"amount": amount, "currency": currency, "description": description},
             options={"idempotency_key": idempotency_key},
         )
     return str(transaction.id)
@@ -117,9 +127,9 @@ class InvoiceCharges:
 
 
 def charges_of_invoice(invoice_id: str) -> InvoiceCharges:
-    """The charges that paid `invoice_id` (endive's invoices name none: the invoice's payments, then the
-    charges of each PaymentIntent; two calls for the usual one payment). Nothing found for an invoice paid
-    without a charge."""
+    """The charges that paid `invoice_id` (invoices of the pinned API name none: the invoice's payments,
+    then the charges of each PaymentIntent; two calls for the usual one payment). Nothing found for an
+    invoice paid without a charge."""
     client = stripe_client()
     charges: list[dict[str, Any]] = []
     with translate_stripe_errors("read the invoice's payment"):

@@ -11,7 +11,7 @@ next renewals.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from chalicelib import clock, log
 from chalicelib.domain import events as outbound
@@ -19,6 +19,7 @@ from chalicelib.domain import gift as rules
 from chalicelib.domain import membership as membership_rules
 from chalicelib.domain.conflicts import EventAlreadyAppliedError, GiftRedeemedError
 from chalicelib.domain.donations import PLEDGE, LedgerEntry, Posting
+from chalicelib.domain.events import Fact
 from chalicelib.domain.gift import GIFT_KIND, Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.times import from_epoch, month_of
@@ -29,7 +30,7 @@ from chalicelib.payments.events import CheckoutSession, StripeEvent
 from chalicelib.services import catalog, members
 from chalicelib.services.access import access_of, access_policy
 from chalicelib.services.members import CheckoutStarted, Membership
-from chalicelib.services.unit_of_work import UnitOfWork, attempts
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 from chalicelib.store import idempotency
 from chalicelib.store import members as store
@@ -94,50 +95,44 @@ def record_purchase(event: StripeEvent, uow: UnitOfWork) -> str:
         currency=session.currency,
         paid_at=paid_at,
     )
+    if not gift.purchaser_ref:
+        logger.warning("paid gift checkout without a purchaser; not recorded", extra={"session": session.id})
+        return "ignored"
     plan = catalog.plans().get(gift.plan_id)
-    purchaser = store.get_member(gift.purchaser_ref) if gift.purchaser_ref else None
-    cause_id = (purchaser.cause_id if purchaser else None) or settings.default_cause_id
     pledge = rules.gift_pledge(gift.amount, plan.donation.renewal_bps) if plan is not None else 0
     now = clock.now()
-    purchaser_membership = members.render(purchaser, now) if purchaser is not None else None
     key = idempotency.stripe_event_key(event.id)
+    entry_id = f"pledge#gift#{gift_id}"
 
-    def attempt() -> str:
-        with uow:
-            uow.gifts.add(gift, key)
-            if pledge > 0 and cause_id is not None:
-                entry = LedgerEntry(PLEDGE, cause_id, gift.currency, pledge, month_of(paid_at))
-                uow.ledger.add(Posting(f"pledge#gift#{gift_id}", entry, paid_at, gift.purchaser_ref), now)
-            uow.members.record_event(key, now + timedelta(days=settings.stripe_event_ttl_days))
-            uow.events.add(_purchased_event(gift, now, purchaser_membership))
-            uow.commit()
-        return "applied"
+    def decide(current: Member | None, change: members.MemberChange) -> Member:
+        # A purchaser never seen before becomes a shopper without a subscription (as a checkout start
+        # does): `gift.purchased` is one of their events, numbered in their sequence.
+        purchaser = current or Member(customer_ref=gift.purchaser_ref)
+        change.uow.gifts.add(gift, key)
+        cause_id = purchaser.cause_id or settings.default_cause_id
+        if pledge > 0 and cause_id is not None and not change.recorded_before(entry_id):
+            entry = LedgerEntry(PLEDGE, cause_id, gift.currency, pledge, month_of(paid_at))
+            change.uow.ledger.add(Posting(entry_id, entry, paid_at, gift.purchaser_ref), now)
+        change.record_event(key, now + timedelta(days=settings.stripe_event_ttl_days))
+        change.note(Fact(gift_purchased=_gift_data(gift)))
+        return purchaser
 
     try:
-        return attempts(attempt)
+        members.change_member(gift.purchaser_ref, decide, now, uow)
     except EventAlreadyAppliedError:
         return "duplicate"
+    return "applied"
 
 
-def _purchased_event(gift: Gift, now: datetime, membership: Membership | None) -> outbound.Event:
-    """`gift.purchased` for the purchaser: `data.membership` (theirs, or null for a shopper never seen)
-    and `data.gift` with the code the brand's e-mail tool sends to the recipient."""
-    data = outbound.GiftPurchased(
-        gift=outbound.GiftData(
-            code=gift.code,
-            plan_id=gift.plan_id,
-            months=gift.months,
-            recipient_email=gift.recipient_email,
-            message=gift.message,
-        )
-    )
-    return outbound.event_of(
-        outbound.Moment(type=outbound.GIFT_PURCHASED, extra=data),
-        event_id=outbound.new_event_id(now),
-        created_at=now,
-        customer_ref=gift.purchaser_ref or None,
-        sequence=None,
-        membership=membership,
+def _gift_data(gift: Gift) -> outbound.GiftData:
+    """`data.gift` of `gift.purchased` (an event of the purchaser): the code the brand's e-mail tool sends
+    to the recipient."""
+    return outbound.GiftData(
+        code=gift.code,
+        plan_id=gift.plan_id,
+        months=gift.months,
+        recipient_email=gift.recipient_email,
+        message=gift.message,
     )
 
 

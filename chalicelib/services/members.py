@@ -21,7 +21,7 @@ from chalicelib.domain.donations import Posting
 from chalicelib.domain.events import Event, Fact, Standing, events_for_fact, standing_of
 from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, RenewalPledge, ValueFigures
-from chalicelib.domain.referral import Referral
+from chalicelib.domain.referral import BalanceMove, Referral
 from chalicelib.domain.times import from_epoch
 from chalicelib.errors import ConflictError, NotFoundError, ValidationError
 from chalicelib.payments import subscriptions as stripe_subscriptions
@@ -301,12 +301,19 @@ class MemberChange:
         """The shopper's referral moved on: the referrer's copy, the hold's due pointer, the report."""
         self.uow.referrals.add(self.customer_ref, before, after, self.now)
 
+    def add_balance_move(self, move: BalanceMove) -> None:
+        """A referrer's Stripe balance move this change decides, made in Stripe once it commits."""
+        self.uow.referrals.add_balance_move(move)
+
     def add_event(self, event: Event) -> None:
         """An outbound event that commits with this change (or not at all)."""
         self.uow.events.add(event)
 
 
 Decide = Callable[[Member | None, MemberChange], Member | None]
+# Several shoppers decided together: the loaded members and each one's change (by customer_ref) → the
+# members to commit, in order (the first is the change's own: the fees added belong to it).
+DecideTogether = Callable[[Mapping[str, Member | None], Mapping[str, MemberChange]], list[Member]]
 
 
 def change_member(
@@ -330,30 +337,55 @@ def change_member(
     so sequences have no gaps; a fact that does not commit has no event, and a replayed fact (its
     Stripe event recorded, or nothing changed) makes none.
     """
+
+    def one(current: Mapping[str, Member | None], changes: Mapping[str, MemberChange]) -> list[Member]:
+        changed = decide(current[customer_ref], changes[customer_ref])
+        return [changed] if changed is not None else []
+
+    first = {customer_ref: loaded} if loaded is not None else None
+    return change_members([customer_ref], one, now, uow, loaded=first).get(customer_ref)
+
+
+def change_members(
+    customer_refs: list[str],
+    decide: DecideTogether,
+    now: datetime,
+    uow: UnitOfWork,
+    *,
+    loaded: Mapping[str, Member] | None = None,
+) -> dict[str, Member]:
+    """`change_member` for facts of several shoppers that must commit together or not at all (a referral
+    reward: the friend's referral and the referrer's count for the yearly cap and `referral.rewarded`).
+
+    Each shopper is loaded in the attempt and written under the version it was loaded at, with the events
+    its own change makes (numbered after its own `last_sequence`); a lost race on any of them loads them all
+    again and decides again. Returns the members as committed (empty: nothing written).
+    """
     known_entries: set[str] = set()
     policy = access_policy()
-    first = loaded
+    first = dict(loaded or {})
 
-    def attempt() -> Member | None:
-        nonlocal first
+    def attempt() -> dict[str, Member]:
         with uow:
-            current = first if first is not None else uow.members.get(customer_ref)
-            first = None
-            before = _standing(current, now) if current is not None else None
-            change = MemberChange(uow, customer_ref, now, known_entries)
-            changed = decide(current, change)
-            if changed is None:
-                return None
-            changed.refresh(now, policy)
-            _add_events(uow, changed, before, change, now)
-            uow.members.add(changed, now)
+            current = {ref: first.pop(ref, None) or uow.members.get(ref) for ref in customer_refs}
+            first.clear()
+            before = {ref: _standing(m, now) if m is not None else None for ref, m in current.items()}
+            changes = {ref: MemberChange(uow, ref, now, known_entries) for ref in customer_refs}
+            changed = decide(current, changes)
+            if not changed:
+                return {}
+            for member in changed:
+                ref = member.customer_ref
+                member.refresh(now, policy)
+                _add_events(uow, member, before[ref], changes[ref], now)
+                uow.members.add(member, now)
             try:
                 uow.commit()
             except LedgerEntryExistsError as exc:
                 # Recorded by the other path (webhook or reconciliation): decide again knowing it.
                 known_entries.add(exc.entry_id)
                 raise BusyError() from exc
-            return uow.committed_member
+            return dict(uow.committed_members)
 
     return attempts(
         attempt, MAX_WRITE_ATTEMPTS, "The shopper is being changed by another request; retry shortly."

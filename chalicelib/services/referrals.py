@@ -4,12 +4,15 @@ Money flow: the friend's first `friend_free_months` invoices are paid by a 100 %
 promotion code, first-time customers only), so they pay — and the program counts in fees — nothing for
 them. The referrer's reward is a Stripe customer balance credit of `referrer_free_months` × their plan's
 price: Stripe takes it off their next invoice, so their next fee (and the program's fees, and their
-`value.fees_paid`) is that much lower. Nothing else is written to the ledger.
+`value.fees_paid`) is that much lower. Nothing else is written to the ledger. A refund or dispute of the
+friend's payment made before the hold ended but delivered after the credit takes it back: a debit of the
+same amount (`services.stripe_events.claw_back`). Both balance moves commit as pointers with their decision
+and are made in Stripe after it (`make_balance_moves`), so a decision that loses a race never credited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -21,10 +24,17 @@ from chalicelib.domain import events as outbound
 from chalicelib.domain import referral as rules
 from chalicelib.domain.catalog import Plan
 from chalicelib.domain.csv_export import Cell, csv_document
+from chalicelib.domain.events import Fact
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership_report import months_between
-from chalicelib.domain.referral import Credit, PaymentCheck, Referral, ReferralTerms, same_mailbox
-from chalicelib.errors import ConflictError, NotFoundError, ValidationError
+from chalicelib.domain.referral import BalanceMove, Credit, PaymentCheck, Referral, ReferralTerms, same_mailbox
+from chalicelib.errors import (
+    ApiError,
+    ConflictError,
+    NotFoundError,
+    UpstreamError,
+    ValidationError,
+)
 from chalicelib.payments import referrals as stripe_referrals
 from chalicelib.services import members
 from chalicelib.services.access import access_of
@@ -136,27 +146,35 @@ def check_code(customer_ref: str, email: str, code: str, state: Member | None) -
 class RewardRun(msgspec.Struct):
     rewarded: int = 0
     withheld: int = 0
+    # Balance moves (credits, claw-backs' debits) made in Stripe by this run.
+    moved: int = 0
 
 
 def reward_due(uow: UnitOfWork, limit: int = 100) -> RewardRun:
     """Credit (or withhold) every referral whose hold has stood by now; each friend at most once.
 
-    Per friend: read the friend, the referrer and the referrer's rewards this year; credit the referrer's
-    Stripe balance (idempotency key per friend: a crash between Stripe and the commit, or a second run,
-    credits nothing more); then one transaction marks the referral rewarded with its `referral.rewarded`
-    event, under the friend's version.
+    Per friend: read the friend and the referrer, decide, then one transaction marks the referral rewarded
+    (or withheld) under the friend's version, counts the reward in the referrer's year under the referrer's
+    version (so two runs at once cannot both pass the yearly cap), adds `referral.rewarded` to the
+    referrer's events and a pointer to the credit still to make. Only then is the referrer's Stripe balance
+    credited (idempotency key per friend) and the pointer deleted. The run first makes every balance move a
+    crash or a Stripe outage left pending.
     """
     now = clock.now()
-    run = RewardRun()
+    run = RewardRun(moved=make_balance_moves(limit))
     for friend_ref in referral_store.due_referrals(now, limit):
         log.bind(customer_ref=friend_ref)
         outcome = _settle(friend_ref, now, uow)
         if outcome == "rewarded":
             run.rewarded += 1
+            run.moved += make_balance_moves(limit, friend_ref)
         elif outcome == "withheld":
             run.withheld += 1
-    if run.rewarded or run.withheld:
-        logger.info("referral rewards settled", extra={"rewarded": run.rewarded, "withheld": run.withheld})
+    if run.rewarded or run.withheld or run.moved:
+        logger.info(
+            "referral rewards settled",
+            extra={"rewarded": run.rewarded, "withheld": run.withheld, "balance_moves": run.moved},
+        )
     return run
 
 
@@ -173,50 +191,77 @@ def _settle(friend_ref: str, now: datetime, uow: UnitOfWork) -> str | None:
         terms = _terms(plan)
         if plan is not None and terms is not None:
             credit = Credit(terms.referrer_free_months * plan.amount, plan.currency)
-    decision = rules.decide_reward(
-        referral,
-        now,
-        friend_email=friend.email,
-        referrer_email=referrer.email if referrer else None,
-        payment=_payment_check(referral, referrer, now),
-        referrer_credit=credit,
-        rewards_this_year=referral_store.rewards_in_year(referral.referrer_ref, now.year),
-        max_per_year=settings.referral_max_per_year,
-    )
+    payment = _payment_check(referral, referrer, now)
+
+    def decide(referral: Referral, rewards_this_year: int) -> rules.RewardDecision | None:
+        return rules.decide_reward(
+            referral,
+            now,
+            friend_email=friend.email,
+            referrer_email=referrer.email if referrer else None,
+            payment=payment,
+            referrer_credit=credit,
+            rewards_this_year=rewards_this_year,
+            max_per_year=settings.referral_max_per_year,
+        )
+
+    decision = decide(referral, referrer.referral_rewards_in(now.year) if referrer else 0)
     if decision is None:
         return None
-    if decision.credit is not None:
-        assert referrer is not None and referrer.stripe_customer_id is not None
-        stripe_referrals.credit_balance(
-            referrer.stripe_customer_id,
-            decision.credit.amount,
-            decision.credit.currency,
-            idempotency_key=f"vip-referral-reward-{friend_ref}",
-            description=f"Referral reward: {friend_ref} joined with your code",
-        )
-    referrer_membership = members.render(referrer, now) if referrer is not None else None
+    return _commit_decision(friend_ref, referral, decide, now, uow)
+
+
+def _commit_decision(
+    friend_ref: str,
+    referral: Referral,
+    decide: Callable[[Referral, int], rules.RewardDecision | None],
+    now: datetime,
+    uow: UnitOfWork,
+) -> str | None:
+    """Commit the reward's decision, taken again on the friend and the referrer as loaded in the attempt
+    (their versions are the transaction's conditions): a run that lost the race to another one re-decides
+    with the other's reward counted. The credit itself is a pointer made in Stripe after the commit."""
+    referrer_ref = referral.referrer_ref
     settled: str | None = None
 
-    def settle(current: Member | None, change: members.MemberChange) -> Member | None:
+    def settle(
+        loaded: Mapping[str, Member | None], changes: Mapping[str, members.MemberChange]
+    ) -> list[Member]:
         nonlocal settled
-        if current is None or current.referred is None or current.referred != referral:
-            settled = None  # changed since it was read (a refund): the next run decides again
-            return None
-        before = current.referred
-        if decision.credit is not None:
-            after = before.rewarded(decision.credit, now)
-            change.add_event(
-                _rewarded_event(before.referrer_ref, friend_ref, decision.credit, now, referrer_membership)
+        settled = None
+        friend, referrer = loaded[friend_ref], loaded[referrer_ref]
+        if friend is None or friend.referred != referral:
+            return []  # changed since it was read (a refund): the next run decides again
+        decision = decide(referral, referrer.referral_rewards_in(now.year) if referrer else 0)
+        if decision is None:
+            return []
+        if decision.credit is not None and (referrer is None or referrer.stripe_customer_id is None):
+            decision = rules.RewardDecision(reason="referrer_not_member")  # gone since it was read
+        if decision.credit is None:
+            after = referral.withheld(decision.reason or "withheld", now)
+            settled = "withheld"
+        else:
+            assert referrer is not None and referrer.stripe_customer_id is not None  # checked just above
+            after = referral.rewarded(decision.credit, now)
+            referrer.count_referral_reward(now.year)
+            changes[referrer_ref].note(Fact(referral_rewarded=_reward_data(friend_ref, decision.credit)))
+            changes[friend_ref].add_balance_move(
+                BalanceMove(
+                    friend_ref,
+                    "credit",
+                    referrer.stripe_customer_id,
+                    decision.credit.amount,
+                    decision.credit.currency,
+                )
             )
             settled = "rewarded"
-        else:
-            after = before.withheld(decision.reason or "withheld", now)
-            settled = "withheld"
-        current.referred = after
-        change.change_referral(before, after)
-        return current
+        friend.referred = after
+        changes[friend_ref].change_referral(referral, after)
+        # The referrer is written (under its version) whenever the decision counted their rewards.
+        counted = decision.credit is not None or decision.reason == "yearly_cap"
+        return [friend, referrer] if counted and referrer is not None else [friend]
 
-    members.change_member(friend_ref, settle, now, uow)
+    members.change_members([friend_ref, referrer_ref], settle, now, uow)
     return settled
 
 
@@ -238,24 +283,46 @@ def _payment_check(referral: Referral, referrer: Member | None, now: datetime) -
     )
 
 
-def _rewarded_event(
-    referrer_ref: str, friend_ref: str, credit: Credit, now: datetime, membership: members.Membership | None
-) -> outbound.Event:
-    """`referral.rewarded` for the referrer: `data.membership` (theirs, read before the commit) and
-    `data.referral`. No `sequence`: it commits with the friend's item, not the referrer's."""
-    extra = outbound.ReferralRewarded(
-        referral=outbound.ReferralData(
-            friend_ref=friend_ref, credit=outbound.Credit(amount=credit.amount, currency=credit.currency)
-        )
+def _reward_data(friend_ref: str, credit: Credit) -> outbound.ReferralData:
+    """`data.referral` of `referral.rewarded` (an event of the referrer, numbered in their sequence)."""
+    return outbound.ReferralData(
+        friend_ref=friend_ref, credit=outbound.Credit(amount=credit.amount, currency=credit.currency)
     )
-    return outbound.event_of(
-        outbound.Moment(type=outbound.REFERRAL_REWARDED, extra=extra),
-        event_id=outbound.new_event_id(now),
-        created_at=now,
-        customer_ref=referrer_ref,
-        sequence=None,
-        membership=membership,
-    )
+
+
+def make_balance_moves(limit: int = 100, friend_ref: str | None = None) -> int:
+    """Make in Stripe the referrers' balance moves committed but not yet confirmed (one friend's, or all)
+    and delete each one's pointer once Stripe confirmed it. Idempotency key per friend and kind: a move
+    retried after a crash between Stripe and the delete is answered with the first. A Stripe failure
+    leaves the pointer for the next hourly run. Returns how many moves were made."""
+    made = 0
+    for move in referral_store.balance_moves(limit, friend_ref):
+        try:
+            stripe_referrals.move_balance(
+                move.stripe_customer_id,
+                move.signed_amount,
+                move.currency,
+                idempotency_key=move.idempotency_key,
+                description=_move_description(move),
+            )
+        except ApiError as exc:
+            # Stripe unreachable (the next run retries), or refusing (an operator must look: the pointer
+            # stays, and the other moves are still made).
+            log_failure = logger.warning if isinstance(exc, UpstreamError) else logger.error
+            log_failure(
+                "referral balance move left for the next run",
+                extra={"customer_ref": move.friend_ref, "kind": move.kind, "error": str(exc)},
+            )
+            continue
+        referral_store.balance_moved(move)
+        made += 1
+    return made
+
+
+def _move_description(move: BalanceMove) -> str:
+    if move.kind == "credit":
+        return f"Referral reward: {move.friend_ref} joined with your code"
+    return f"Referral reward taken back: {move.friend_ref}'s first payment was refunded or disputed"
 
 
 # --- the report --------------------------------------------------------------------------------------
@@ -271,6 +338,9 @@ class ReferralMonth(msgspec.Struct):
     codes_used: int
     joined: int
     rewarded: int
+    # Rewards taken back (a refund or dispute made before the hold ended, delivered after the credit): each
+    # also counts in `withheld` under its reason, and its credit is taken off `credit` this month.
+    clawed_back: int
     withheld: dict[str, int]
     credit: list[CreditGranted]
 
@@ -280,8 +350,8 @@ class ReferralReport(msgspec.Struct):
 
 
 def build_referral_report(first: str, last: str) -> ReferralReport:
-    """Per month of `first`..`last`: codes used at checkout, friends joined, rewarded, withheld per reason,
-    credit granted per currency (one Query)."""
+    """Per month of `first`..`last`: codes used at checkout, friends joined, rewarded, clawed back, withheld
+    per reason, credit granted per currency net of claw-backs (one Query)."""
     counts = referral_store.report_counts(first, last)
     rows = []
     for month in months_between(first, last):
@@ -302,6 +372,7 @@ def build_referral_report(first: str, last: str) -> ReferralReport:
                 codes_used=month_counts.get("codes_used", 0),
                 joined=month_counts.get("joined", 0),
                 rewarded=month_counts.get("rewarded", 0),
+                clawed_back=month_counts.get("clawed_back", 0),
                 withheld=withheld,
                 credit=credit,
             )
@@ -314,12 +385,14 @@ def referral_csv(report: ReferralReport) -> str:
     currencies = sorted({c.currency for row in report.data for c in row.credit})
     header = ["period", "codes_used", "joined", "rewarded"]
     header += [f"withheld_{reason}" for reason in rules.WITHHELD_REASONS]
+    header += ["clawed_back"]
     header += [f"credit_{currency}" for currency in currencies]
     lines: list[list[Cell]] = []
     for row in report.data:
         credit = {c.currency: c.amount for c in row.credit}
         line: list[Cell] = [row.period, row.codes_used, row.joined, row.rewarded]
         line += [row.withheld.get(reason, 0) for reason in rules.WITHHELD_REASONS]
+        line += [row.clawed_back]
         line += [credit.get(currency, 0) for currency in currencies]
         lines.append(line)
     return csv_document(header, lines)

@@ -13,7 +13,7 @@ checkout events carry no subscription state, so they read it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -24,6 +24,7 @@ from chalicelib.domain.events import Fact, InvoiceData, UpcomingInvoice
 from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, PaidInvoice, renewal_pledge_id
 from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.referral import REWARDED, BalanceMove, Referral
 from chalicelib.domain.times import from_epoch, month_of
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.payments import referrals as stripe_referrals
@@ -38,7 +39,7 @@ from chalicelib.payments.events import (
     Subscription,
     snapshot_of,
 )
-from chalicelib.services import gifts, members
+from chalicelib.services import gifts, members, referrals
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import settings
 from chalicelib.store import idempotency
@@ -97,9 +98,17 @@ def apply_stripe_event(
     expires_at = now + timedelta(days=settings.stripe_event_ttl_days)
     key = idempotency.stripe_event_key(event.id)
 
-    def decide(current: Member | None, change: members.MemberChange) -> Member | None:
+    # A refund or dispute may take back a reward already credited: the referrer's count and balance move
+    # commit with the friend's referral, under the referrer's version too.
+    referrer_ref = member.referred.referrer_ref if facts.charge_trouble and member.referred else None
+    refs = [customer_ref, *([referrer_ref] if referrer_ref and referrer_ref != customer_ref else [])]
+
+    def decide(
+        loaded: Mapping[str, Member | None], changes: Mapping[str, members.MemberChange]
+    ) -> list[Member]:
+        current, change = loaded[customer_ref], changes[customer_ref]
         if current is None:
-            return None
+            return []
         if facts.payload is not None and facts.fresh is None and current.needs_fresh_state(facts.payload):
             # Another writer stored a state this event ties with after we decided not to ask
             # Stripe; Stripe is asked once per delivery, so let Stripe deliver again.
@@ -113,22 +122,43 @@ def apply_stripe_event(
             change.note(Fact(invoice_failed=facts.failed_invoice))
         if facts.upcoming is not None:
             change.note(Fact(upcoming=facts.upcoming), recap_in=facts.upcoming.currency)
+        changed = [current]
         if facts.charge_trouble is not None and current.referred is not None:
             before = current.referred
             current.referred = before.charge_troubled(*facts.charge_trouble)
             if current.referred != before:
                 change.change_referral(before, current.referred)
+            referrer = loaded.get(before.referrer_ref)
+            if before.state == REWARDED and current.referred.clawed_back and referrer is not None:
+                claw_back(current.customer_ref, before, referrer, change)
+                changed.append(referrer)
         change.record_event(key, expires_at)
-        return current
+        return changed
 
     try:
-        stored = members.change_member(customer_ref, decide, now, uow, loaded=member)
+        stored = members.change_members(refs, decide, now, uow, loaded={customer_ref: member})
     except EventAlreadyAppliedError:
         return "duplicate"
-    if stored is None:
+    if customer_ref not in stored:
         return "unknown_customer"
     logger.info("stripe event applied")
+    if len(stored) > 1:
+        referrals.make_balance_moves(friend_ref=customer_ref)
     return "applied"
+
+
+def claw_back(friend_ref: str, rewarded: Referral, referrer: Member, change: members.MemberChange) -> None:
+    """A rewarded referral was withheld (a refund or dispute made before the hold ended, delivered after the
+    reward): the referrer's year gets its slot back and their Stripe balance is debited the credit (a
+    pointer committed with this change, made in Stripe right after it, or by the hourly job)."""
+    year = rewarded.reward_year
+    if year is not None:
+        referrer.count_referral_reward(year, -1)
+    credit = rewarded.credit
+    if credit is not None and referrer.stripe_customer_id is not None:
+        change.add_balance_move(
+            BalanceMove(friend_ref, "debit", referrer.stripe_customer_id, credit.amount, credit.currency)
+        )
 
 
 def account_for_invoice(member: Member, invoice: PaidInvoice, change: members.MemberChange) -> bool:

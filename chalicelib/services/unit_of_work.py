@@ -31,7 +31,7 @@ from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.domain.referral import Referral
+from chalicelib.domain.referral import BalanceMove, Referral
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.services import catalog
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
@@ -83,6 +83,7 @@ class Ledger(Protocol):
 
 class Referrals(Protocol):
     def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None: ...
+    def add_balance_move(self, move: BalanceMove) -> None: ...
 
 
 class Gifts(Protocol):
@@ -117,6 +118,8 @@ class UnitOfWork(Protocol):
     def events(self) -> Events: ...
     @property
     def committed_member(self) -> Member | None: ...
+    @property
+    def committed_members(self) -> Mapping[str, Member]: ...
     def __enter__(self) -> object: ...
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -104,6 +104,7 @@ class MemberRecord(BaseModel):
     dunning_invoice = UnicodeAttribute(null=True)
     referral_code = UnicodeAttribute(null=True)
     referred = JsonAttribute(Referral, null=True)
+    referral_rewards = JsonAttribute(dict[str, int], default=dict)
     gifted_until = UTCDateTimeAttribute(null=True)
     gifted_plan_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -133,6 +134,7 @@ def to_state(record: MemberRecord) -> MemberState:
         dunning_invoice=record.dunning_invoice,
         referral_code=record.referral_code,
         referred=record.referred,
+        referral_rewards=dict(record.referral_rewards or {}),
         gifted_until=record.gifted_until,
         gifted_plan_id=record.gifted_plan_id,
         version=record.version,
@@ -166,6 +168,7 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         dunning_invoice=state.dunning_invoice,
         referral_code=state.referral_code,
         referred=state.referred,
+        referral_rewards=state.referral_rewards,
         gifted_until=state.gifted_until,
         gifted_plan_id=state.gifted_plan_id,
         created_at=state.created_at or now,

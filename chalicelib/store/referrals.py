@@ -4,8 +4,13 @@ The referral itself lives on the friend's member item (`MemberRecord.referred`);
 in the same transaction, with:
 - a copy under the referrer (`referrals#<referrer>` / `friend#<friend>`): the referral answer is one Query;
 - while it is holding, a due pointer (`referrals-due` / `<due_at>#<friend>`): the hourly job's one Query;
-- the month's report counters (`referrals-report` / `<YYYY-MM>#<counter>`), moved with ADD;
-- once rewarded, the referrer's count for the year (`referrals#<referrer>` / `rewards#<YYYY>`), for the cap.
+- the month's report counters (`referrals-report` / `<YYYY-MM>#<counter>`), moved with ADD.
+The referrer's count for the yearly cap is on the referrer's member item (`referral_rewards`), which a reward
+or a claw-back writes in the same transaction under the referrer's version.
+
+A move of the referrer's Stripe balance (the reward's credit, a claw-back's debit) is a pointer
+(`referrals-balance` / `<friend>#<credit|debit>`) committed with the decision; the service makes it in Stripe
+(idempotency key per friend and kind) and then deletes the pointer, so it is made once whatever crashes.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import datetime
 import msgspec
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.domain.referral import HOLDING, REWARDED, Referral, transition_counts
+from chalicelib.domain.referral import HOLDING, REWARDED, WITHHELD, BalanceMove, Referral, transition_counts
 from chalicelib.domain.times import month_of
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors
@@ -23,8 +28,10 @@ from chalicelib.store.transaction import Transaction
 
 DUE = "referrals-due"
 REPORT = "referrals-report"
+BALANCE = "referrals-balance"
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(Referral).decode
+_decode_move = msgspec.json.Decoder(BalanceMove).decode
 
 
 class ReferralRecord(BaseModel):
@@ -38,6 +45,7 @@ class ReferralRecord(BaseModel):
     referral = UnicodeAttribute(null=True)
     friend_ref = UnicodeAttribute(null=True)
     amount = NumberAttribute(null=True)
+    move = UnicodeAttribute(null=True)
 
 
 def _of_referrer(referrer_ref: str) -> str:
@@ -74,7 +82,33 @@ def add_referral_effects(
         _add(tx, REPORT, f"{month}#{counter}", 1)
     if after.state == REWARDED and (before is None or before.state != REWARDED) and after.credit:
         _add(tx, REPORT, f"{month}#credit#{after.credit.currency}", after.credit.amount)
-        _add(tx, _of_referrer(after.referrer_ref), f"rewards#{now.year}", 1)
+    if before is not None and before.state == REWARDED and after.state == WITHHELD and after.credit:
+        # A claw-back: the credit granted is taken off in the month it was taken back.
+        _add(tx, REPORT, f"{month}#credit#{after.credit.currency}", -after.credit.amount)
+
+
+def _move_key(friend_ref: str, kind: str) -> str:
+    return f"{friend_ref}#{kind}"
+
+
+def add_balance_move(tx: Transaction, move: BalanceMove) -> None:
+    """The pointer of a balance move still to make in Stripe (one per friend and kind)."""
+    tx.put(ReferralRecord(BALANCE, _move_key(move.friend_ref, move.kind), move=_encode(move).decode()))
+
+
+def balance_moves(limit: int, friend_ref: str | None = None) -> list[BalanceMove]:
+    """Balance moves committed but not yet confirmed by Stripe (one friend's, or all), a friend's credit
+    before its debit (one Query)."""
+    with storage_errors():
+        condition = ReferralRecord.key.startswith(f"{friend_ref}#") if friend_ref is not None else None
+        hits = ReferralRecord.query(BALANCE, condition, limit=limit, consistent_read=True)
+        return [_decode_move(hit.move) for hit in hits if hit.move]
+
+
+def balance_moved(move: BalanceMove) -> None:
+    """Stripe confirmed the move: its pointer goes (deleting one already gone changes nothing)."""
+    with storage_errors():
+        ReferralRecord(BALANCE, _move_key(move.friend_ref, move.kind)).delete()
 
 
 def referrals_of(referrer_ref: str) -> list[Referral]:
@@ -82,15 +116,6 @@ def referrals_of(referrer_ref: str) -> list[Referral]:
     with storage_errors():
         hits = ReferralRecord.query(_of_referrer(referrer_ref), ReferralRecord.key.startswith("friend#"))
         return [_decode(hit.referral) for hit in hits if hit.referral]
-
-
-def rewards_in_year(referrer_ref: str, year: int) -> int:
-    with storage_errors():
-        try:
-            record = ReferralRecord.get(_of_referrer(referrer_ref), f"rewards#{year}", consistent_read=True)
-        except ReferralRecord.DoesNotExist:
-            return 0
-    return int(record.amount or 0)
 
 
 def due_referrals(now: datetime, limit: int) -> list[str]:

@@ -33,7 +33,7 @@ from chalicelib.domain.gift import Gift
 from chalicelib.domain.member import Member
 from chalicelib.domain.order import Order, OrderPlaced, Refunded
 from chalicelib.domain.program import ShopperHistory
-from chalicelib.domain.referral import Referral
+from chalicelib.domain.referral import BalanceMove, Referral
 from chalicelib.domain.times import month_of
 from chalicelib.store import events, gifts, giving, ledger, orders, program, referrals, totals
 from chalicelib.store.idempotency import COMPLETE, IdempotencyRecord
@@ -76,8 +76,10 @@ class Members:
         return Shopper(member, stored.history, stored.revision)
 
     def add(self, member: Member, now: datetime) -> None:
-        """Write the member at commit (refresh its derived fields first: `Member.refresh`)."""
-        self._uow.pending_member = _PendingMember(member, now)
+        """Write the member at commit (refresh its derived fields first: `Member.refresh`). Several
+        members may join one transaction (a referral reward: the friend and the referrer), each under
+        its own version; the fees added belong to the first."""
+        self._uow.pending_members[member.customer_ref] = _PendingMember(member, now)
 
     def add_fee(self, customer_ref: str, invoice_id: str, month: str, currency: str, amount: int) -> None:
         """A membership fee paid: the month's program fees, the member's `fees_paid`, and the fees of the
@@ -98,7 +100,7 @@ class Members:
         currency), as committed: two Queries, whatever the length of their history."""
         return totals.member_totals(customer_ref), program.member_value(customer_ref)
 
-    def write_pending(self, pending: _PendingMember) -> MemberRecord:
+    def write_pending(self, pending: _PendingMember, fees: list[program.CohortFee]) -> MemberRecord:
         """The member item (under the version it was loaded at) and the cohort counters its change moves."""
         member = pending.member
         record = record_of(member, pending.now)
@@ -110,7 +112,7 @@ class Members:
             f"{member.customer_ref}#{standing.changed_at if standing else 0}",
             member.cohort_moves,
             standing.cohort if standing else None,
-            self._uow.pending_fees,
+            fees,
         )
         return record
 
@@ -182,13 +184,18 @@ class Ledger:
 
 
 class Referrals:
-    """A friend's referral changed: the referrer's copy, the due pointer and the report counters."""
+    """A friend's referral changed: the referrer's copy, the due pointer and the report counters; and the
+    referrer's balance moves still to make in Stripe."""
 
     def __init__(self, uow: DynamoUnitOfWork) -> None:
         self._uow = uow
 
     def add(self, friend_ref: str, before: Referral | None, after: Referral, now: datetime) -> None:
         referrals.add_referral_effects(self._uow.transaction, friend_ref, before, after, now)
+
+    def add_balance_move(self, move: BalanceMove) -> None:
+        """A credit or debit of the referrer's Stripe balance, to make once the transaction commits."""
+        referrals.add_balance_move(self._uow.transaction, move)
 
 
 class Gifts:
@@ -242,15 +249,17 @@ class DynamoUnitOfWork:
         self.gifts = Gifts(self)
         self.events = Events(self)
         self.transaction = Transaction()
-        self.pending_member: _PendingMember | None = None
+        self.pending_members: dict[str, _PendingMember] = {}
         self.pending_fees: list[program.CohortFee] = []
         self.committed_member: Member | None = None
+        self.committed_members: dict[str, Member] = {}
 
     def __enter__(self) -> DynamoUnitOfWork:
         self.transaction = Transaction()
-        self.pending_member = None
+        self.pending_members = {}
         self.pending_fees = []
         self.committed_member = None
+        self.committed_members = {}
         return self
 
     def __exit__(
@@ -261,7 +270,11 @@ class DynamoUnitOfWork:
 
     def commit(self) -> None:
         """Everything added, all or nothing; raises `domain.conflicts` errors."""
-        record = self.members.write_pending(self.pending_member) if self.pending_member is not None else None
+        records = [
+            self.members.write_pending(pending, self.pending_fees if index == 0 else [])
+            for index, pending in enumerate(self.pending_members.values())
+        ]
         self.transaction.commit()
-        # The member as stored now (its version moved on with the write).
-        self.committed_member = to_state(record) if record is not None else None
+        # The members as stored now (their versions moved on with the write); the first is the change's own.
+        self.committed_members = {record.customer_ref: to_state(record) for record in records}
+        self.committed_member = self.committed_members[records[0].customer_ref] if records else None

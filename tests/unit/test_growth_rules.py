@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.domain.catalog import Cause, DonationRule, FreeShipping, Perks, Plan
+from chalicelib.domain.events import (
+    GIFT_PURCHASED,
+    REFERRAL_REWARDED,
+    Fact,
+    GiftData,
+    ReferralData,
+    Standing,
+    events_for_fact,
+    membership_moments,
+)
+from chalicelib.domain.events import Credit as EventCredit
 from chalicelib.domain.gift import add_months, extend_gift, gift_ids, monthly_price
-from chalicelib.domain.membership import gift_active
+from chalicelib.domain.member import Member
+from chalicelib.domain.membership import SubscriptionSnapshot, gift_active
 from chalicelib.domain.referral import (
+    BalanceMove,
     Credit,
     PaymentCheck,
     Referral,
@@ -20,6 +35,8 @@ from chalicelib.domain.referral import (
     tally,
     transition_counts,
 )
+from chalicelib.services.members import DecideTogether, MemberChange, change_member, change_members
+from tests.memory_uow import InMemoryUnitOfWork, MemoryCatalog
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 HOLD = timedelta(days=14)
@@ -166,6 +183,69 @@ def test_report_counters_move_once_per_transition() -> None:
     assert transition_counts(joined, rewarded) == ["rewarded"]
 
 
+def test_a_refund_made_before_the_hold_ended_takes_back_a_reward_delivered_late() -> None:
+    rewarded = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD).rewarded(CREDIT, T0 + HOLD)
+    clawed = rewarded.charge_troubled("refunded", T0 + timedelta(days=3))
+    assert (clawed.state, clawed.reason, clawed.credit) == ("withheld", "refunded", CREDIT)
+    assert clawed.clawed_back and clawed.clawed_back_at == T0 + timedelta(days=3)
+    assert clawed.reward_year == (T0 + HOLD).year  # the year whose cap gets its slot back
+    assert clawed.charge_troubled("disputed", T0 + timedelta(days=4)) == clawed  # taken back once
+
+
+def test_a_refund_made_after_the_hold_ended_leaves_the_reward() -> None:
+    rewarded = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD).rewarded(CREDIT, T0 + HOLD)
+    assert rewarded.charge_troubled("refunded", T0 + HOLD) == rewarded
+    assert rewarded.charge_troubled("disputed", T0 + HOLD + timedelta(days=30)) == rewarded
+
+
+def test_a_claw_back_counts_as_withheld_and_in_the_claw_back_counter() -> None:
+    rewarded = Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD).rewarded(CREDIT, T0 + HOLD)
+    clawed = rewarded.charge_troubled("disputed", T0)
+    assert transition_counts(rewarded, clawed) == ["withheld#disputed", "clawed_back"]
+    counted = tally([clawed])
+    assert (counted.rewarded, counted.withheld, counted.withheld_reasons) == (0, 1, {"disputed": 1})
+
+
+def test_a_referrers_rewards_count_per_year_and_a_claw_back_gives_the_slot_back() -> None:
+    ada = Member("ada")
+    ada.count_referral_reward(2026)
+    ada.count_referral_reward(2026)
+    ada.count_referral_reward(2027)
+    assert (ada.referral_rewards_in(2026), ada.referral_rewards_in(2027)) == (2, 1)
+    ada.count_referral_reward(2027, -1)
+    ada.count_referral_reward(2027, -1)
+    assert ada.referral_rewards == {"2026": 2}
+
+
+def test_a_balance_move_is_keyed_per_friend_and_signed_as_stripe_signs_it() -> None:
+    credit = BalanceMove("bea", "credit", "cus_ada", 999, "usd")
+    debit = BalanceMove("bea", "debit", "cus_ada", 999, "usd")
+    assert (credit.signed_amount, debit.signed_amount) == (-999, 999)
+    assert credit.idempotency_key == "vip-referral-reward-bea"  # the key credits were always made with
+    assert debit.idempotency_key == "vip-referral-clawback-bea"
+
+
+def test_a_reward_and_a_gift_purchase_are_events_of_the_shoppers_sequence() -> None:
+    standing = Standing(status="active", plan_id="vip-monthly", perks_active=True)
+    reward = ReferralData(friend_ref="bea", credit=EventCredit(amount=999, currency="usd"))
+    gift = GiftData(
+        code="GIFT-1", plan_id="vip-monthly", months=3, recipient_email="g@example.com", message=None
+    )
+    assert [m.type for m in membership_moments(standing, standing, Fact(referral_rewarded=reward))] == [
+        REFERRAL_REWARDED
+    ]
+    # A purchaser never seen before: no membership events, only the purchase.
+    assert [m.type for m in membership_moments(None, Standing(), Fact(gift_purchased=gift))] == [
+        GIFT_PURCHASED
+    ]
+    (event,) = events_for_fact(
+        standing, standing, Fact(referral_rewarded=reward), customer_ref="ada", last_sequence=4, now=T0,
+        membership={"customer_ref": "ada"},
+    )  # fmt: skip
+    assert (event.type, event.customer_ref, event.sequence) == (REFERRAL_REWARDED, "ada", 5)
+    assert event.data["referral"] == {"friend_ref": "bea", "credit": {"amount": 999, "currency": "usd"}}
+
+
 def test_gift_months_follow_the_calendar_and_extend_a_running_gift() -> None:
     assert add_months(datetime(2027, 1, 31, tzinfo=UTC), 1) == datetime(2027, 2, 28, tzinfo=UTC)
     assert add_months(datetime(2026, 11, 15, tzinfo=UTC), 3) == datetime(2027, 2, 15, tzinfo=UTC)
@@ -190,3 +270,84 @@ def test_a_gift_id_and_code_come_from_its_checkout_session() -> None:
     assert gift_ids("cs_1") == gift_ids("cs_1")
     assert gift_ids("cs_1")[1] != gift_ids("cs_2")[1]
     assert gift_ids("cs_1")[1].startswith("GIFT-")
+
+
+# --- several shoppers in one commit (a reward: the friend's referral and the referrer's count) -----------
+
+
+def _club() -> InMemoryUnitOfWork:
+    plan = Plan(plan_id="vip-monthly", name="VIP", amount=999, currency="usd", interval="month",
+                perks=Perks(free_shipping=FreeShipping()), donation=DonationRule(order_bps=0, renewal_bps=0))  # fmt: skip
+    uow = InMemoryUnitOfWork(
+        MemoryCatalog({"vip-monthly": plan}, {"general-fund": Cause(cause_id="general-fund", name="Fund")})
+    )
+    active = SubscriptionSnapshot(subscription_id="sub_1", status="active", plan_id="vip-monthly",
+                                  current_period_start=0, current_period_end=2_000_000_000, created=1,
+                                  observed_at=1.0)  # fmt: skip
+    uow.tables.members["ada"] = Member("ada", subscriptions=[active], last_sequence=3, version=1)
+    uow.tables.members["bea"] = Member(
+        "bea", referred=Referral("ada", "VIPX").paid("in_1", 999, T0, HOLD), version=1
+    )
+    return uow
+
+
+def _reward_up_to(cap: int, now: datetime, seen: list[int]) -> DecideTogether:
+    """The reward's commit as `services.referrals` makes it: rewarded below the cap, else withheld."""
+
+    def decide(loaded: Mapping[str, Member | None], changes: Mapping[str, MemberChange]) -> list[Member]:
+        ada, bea = loaded["ada"], loaded["bea"]
+        assert ada is not None and bea is not None and bea.referred is not None
+        before = bea.referred
+        seen.append(ada.referral_rewards_in(now.year))
+        if ada.referral_rewards_in(now.year) >= cap:
+            bea.referred = before.withheld("yearly_cap", now)
+        else:
+            bea.referred = before.rewarded(CREDIT, now)
+            ada.count_referral_reward(now.year)
+            changes["ada"].note(
+                Fact(
+                    referral_rewarded=ReferralData(
+                        friend_ref="bea", credit=EventCredit(amount=999, currency="usd")
+                    )
+                )
+            )
+        changes["bea"].change_referral(before, bea.referred)
+        return [bea, ada]
+
+    return decide
+
+
+def test_two_shoppers_commit_together_each_event_numbered_in_its_own_sequence() -> None:
+    uow = _club()
+    seen: list[int] = []
+    committed = change_members(["bea", "ada"], _reward_up_to(1, T0 + HOLD, seen), T0 + HOLD, uow)
+    assert set(committed) == {"ada", "bea"} and uow.tables.commits == 1
+    (event,) = uow.tables.outbox.values()
+    assert (event.type, event.customer_ref, event.sequence) == (REFERRAL_REWARDED, "ada", 4)
+    assert uow.tables.members["ada"].last_sequence == 4
+    assert uow.tables.members["ada"].referral_rewards_in(2026) == 1
+    assert uow.tables.referrals["bea"].state == "rewarded"
+
+
+def test_a_reward_that_lost_the_race_for_the_referrer_is_decided_again_on_the_new_count() -> None:
+    uow = _club()
+    other = InMemoryUnitOfWork(uow.catalog, uow.tables)
+
+    def another_run_rewards_ada(member: Member | None, _: MemberChange) -> Member | None:
+        assert member is not None
+        member.count_referral_reward(2026)
+        return member
+
+    uow.before_commit.append(lambda: change_member("ada", another_run_rewards_ada, T0, other) and None)
+    seen: list[int] = []
+    change_members(["bea", "ada"], _reward_up_to(1, T0 + HOLD, seen), T0 + HOLD, uow)
+    assert seen == [0, 1]  # decided again on the count the other run committed
+    assert uow.tables.referrals["bea"].reason == "yearly_cap"
+    assert uow.tables.members["ada"].referral_rewards_in(2026) == 1
+    assert list(uow.tables.outbox.values()) == []  # the lost decision's event never committed
+
+
+def test_a_decision_that_writes_nobody_commits_nothing() -> None:
+    uow = _club()
+    assert change_members(["bea", "ada"], lambda _loaded, _changes: [], T0, uow) == {}
+    assert uow.tables.commits == 0

@@ -11,12 +11,14 @@ from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club, subscription_of
 
 
-def buy_gift(club: Club, months: int = 3, plan_id: str = "vip-monthly") -> tuple[str, list[dict[str, Any]]]:
+def buy_gift(
+    club: Club, months: int = 3, plan_id: str = "vip-monthly", purchaser_ref: str = "ada"
+) -> tuple[str, list[dict[str, Any]]]:
     """Ada buys a gift for Grace and pays; returns the code from `gift.purchased` and Stripe's events."""
     response = club.post(
         "/v1/gifts/checkout",
         {
-            "purchaser_ref": "ada", "plan_id": plan_id, "months": months, "recipient_email": "grace@example.com",
+            "purchaser_ref": purchaser_ref, "plan_id": plan_id, "months": months, "recipient_email": "grace@example.com",
             "message": "Happy birthday!", "success_url": "https://shop.example/thanks",
             "cancel_url": "https://shop.example/gift",
         },
@@ -127,3 +129,37 @@ def test_a_paying_members_gift_covers_their_renewals_through_the_balance(club: C
     assert club.member("bea")["value"]["usd"]["fees_paid"] == 999  # the first month, paid by Bea
     headers = auth(STOREFRONT_KEY)
     assert club.client.http.get("/v1/members/bea", headers=headers).status_code == 200
+
+
+def events_of(club: Club, customer_ref: str) -> list[dict[str, Any]]:
+    """The shopper's events in their `sequence` order."""
+    response = club.client.http.get(
+        f"/v1/events?customer_ref={customer_ref}&limit=100", headers=auth(BRAND_KEY)
+    )
+    assert response.status_code == 200, response.body
+    return sorted(json.loads(response.body)["data"], key=lambda event: event["sequence"])
+
+
+def test_gift_purchased_is_the_purchasers_next_event_in_their_gapless_sequence(club: Club) -> None:
+    club.join("ada")
+    before = events_of(club, "ada")
+    _, paid = buy_gift(club, months=2)
+    events = events_of(club, "ada")
+    assert [e["sequence"] for e in events] == list(range(1, len(before) + 2))
+    assert events[:-1] == before
+    purchased = events[-1]
+    assert purchased["type"] == "gift.purchased"
+    assert purchased["data"]["membership"]["status"] == "active"
+
+    # Stripe delivers the payment again: no second event, no sequence taken.
+    assert set(club.deliver(paid)) == {200}
+    assert events_of(club, "ada") == events
+
+
+def test_a_purchaser_never_seen_before_becomes_a_shopper_whose_first_event_is_the_gift(club: Club) -> None:
+    buy_gift(club, purchaser_ref="hal")
+    (event,) = events_of(club, "hal")
+    assert (event["type"], event["sequence"]) == ("gift.purchased", 1)
+    assert event["data"]["membership"]["status"] == "none"
+    assert event["data"]["membership"]["customer_ref"] == "hal"
+    assert club.member("hal")["status"] == "none"

@@ -377,3 +377,221 @@ def test_the_shopper_reads_their_code_and_a_friend_joins_with_it_from_the_browse
     deliver(club, pinned, events)
     assert [i["amount_paid"] for i in paid_invoices(events)] == [0]
     assert referral(club, "ada")["friends"]["joined"] == 1
+
+
+# --- how a reward is committed: the referrer's sequence, the yearly cap, claw-backs ----------------------
+
+
+def events_of(club: Club, customer_ref: str) -> list[dict[str, Any]]:
+    """The shopper's events in their `sequence` order."""
+    response = club.client.http.get(
+        f"/v1/events?customer_ref={customer_ref}&limit=100", headers=auth(BRAND_KEY)
+    )
+    assert response.status_code == 200, response.body
+    return sorted(json.loads(response.body)["data"], key=lambda event: event["sequence"])
+
+
+def stripe_moves(club: Club, customer_ref: str) -> list[int]:
+    """The referral adjustments of the shopper's Stripe balance (credits negative, debits positive)."""
+    customer = club_customer(club, customer_ref)
+    return [
+        t["amount"]
+        for t in club.emulator.stripe.account.balance_transactions.values()
+        if t["customer"] == customer and t["type"] == "adjustment"
+    ]
+
+
+def report_rows(club: Club, pinned: Time) -> list[dict[str, Any]]:
+    first = from_epoch(int(pinned.now) - 90 * DAY).strftime("%Y-%m")
+    last = from_epoch(int(pinned.now)).strftime("%Y-%m")
+    response = club.client.http.get(f"/v1/reports/referrals?from={first}&to={last}", headers=auth(BRAND_KEY))
+    assert response.status_code == 200, response.body
+    rows: list[dict[str, Any]] = json.loads(response.body)["data"]
+    return rows
+
+
+def referrer_rewards(customer_ref: str, year: int) -> int:
+    from chalicelib.store.members import get_member
+
+    state = get_member(customer_ref)
+    assert state is not None
+    return state.referral_rewards_in(year)
+
+
+def test_referral_rewarded_is_the_referrers_next_event_in_their_gapless_sequence(
+    referral_club: Club, pinned: Time
+) -> None:
+    from chalicelib.store.members import get_member
+
+    club = referral_club
+    join(club, pinned, "ada")
+    before = events_of(club, "ada")  # listable for 30 days: read while they are
+    assert [e["sequence"] for e in before] == list(range(1, len(before) + 1))
+    friend_subscription, _ = join(club, pinned, "bea", referral_code=referral(club, "ada")["code"])
+    friend_renews(club, pinned, friend_subscription)
+    pinned.pass_days(15)
+    assert hourly_job(club) == 1
+
+    (rewarded,) = events_of(club, "ada")  # Ada's older events are past the listing's 30 days
+    assert (rewarded["type"], rewarded["sequence"]) == ("referral.rewarded", len(before) + 1)
+    assert rewarded["data"]["membership"]["customer_ref"] == "ada"
+    assert rewarded["data"]["membership"]["status"] == "active"
+    ada = get_member("ada")
+    assert ada is not None and ada.last_sequence == len(before) + 1
+    assert referrer_rewards("ada", from_epoch(int(pinned.now)).year) == 1
+
+
+def test_two_concurrent_runs_at_one_below_the_yearly_cap_credit_exactly_once(
+    referral_club: Club, pinned: Time
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.services import referrals as referral_service
+    from chalicelib.services.unit_of_work import on_dynamodb
+    from chalicelib.settings import settings
+    from chalicelib.store.members import get_member, save_member
+
+    club = referral_club
+    join(club, pinned, "ada")
+    code = referral(club, "ada")["code"]
+    friends = [join(club, pinned, friend, referral_code=code)[0] for friend in ("bea", "cy")]
+    pinned.pass_days(31)
+    for subscription_id in friends:
+        deliver(club, pinned, club.advance(subscription_id))
+    pinned.pass_days(15)
+    # Ada has been rewarded for all but one friend this year already.
+    year = from_epoch(int(pinned.now)).year
+    ada = get_member("ada")
+    assert ada is not None
+    ada.referral_rewards = {str(year): settings.referral_max_per_year - 1}
+    save_member(ada, clock.now())
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda _: referral_service.reward_due(on_dynamodb()), range(2)))
+
+    assert sum(run.rewarded for run in runs) == 1
+    assert stripe_moves(club, "ada") == [-999]
+    assert balance(club, "ada") == -999
+    assert len(rewarded_events(club)) == 1
+    assert referral(club, "ada")["friends"] == {
+        "joined": 2, "rewarded": 1, "pending": 0, "withheld": 1, "withheld_reasons": {"yearly_cap": 1}
+    }  # fmt: skip
+    assert referrer_rewards("ada", year) == settings.referral_max_per_year
+    assert hourly_job(club) == 1  # a later run credits nothing more
+
+
+@pytest.mark.parametrize("trouble", ["refunded", "disputed"])
+def test_a_refund_made_during_the_hold_but_delivered_after_the_credit_claws_it_back_once(
+    referral_club: Club, pinned: Time, trouble: str
+) -> None:
+    club = referral_club
+    join(club, pinned, "ada")
+    friend_subscription, _ = join(club, pinned, "bea", referral_code=referral(club, "ada")["code"])
+    invoice = friend_renews(club, pinned, friend_subscription)
+    pinned.pass_days(3)
+    before = len(club.emulator.events)
+    # Made now, during the hold ...
+    if trouble == "refunded":
+        club.emulator.refund(invoice["id"])
+    else:
+        club.emulator.dispute(invoice["id"], "fraudulent")
+    refund_events = club.emulator.events_since(before)
+    pinned.pass_days(12)
+    assert hourly_job(club) == 1
+    assert balance(club, "ada") == -999
+    year = from_epoch(int(pinned.now)).year
+    assert referrer_rewards("ada", year) == 1
+
+    pinned.pass_days(1)
+    deliver(club, pinned, refund_events)  # ... delivered after the reward was credited
+
+    assert stripe_moves(club, "ada") == [-999, 999]
+    assert balance(club, "ada") == 0
+    assert referral(club, "ada")["friends"] == {
+        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {trouble: 1}
+    }  # fmt: skip
+    assert referrer_rewards("ada", year) == 0
+    rows = report_rows(club, pinned)
+    assert sum(r["rewarded"] for r in rows) == 1
+    assert sum(r["clawed_back"] for r in rows) == 1
+    assert sum(r["withheld"].get(trouble, 0) for r in rows) == 1
+    assert sum(c["amount"] for r in rows for c in r["credit"]) == 0
+    this_month = next(r for r in rows if r["period"] == from_epoch(int(pinned.now)).strftime("%Y-%m"))
+    assert this_month["clawed_back"] == 1
+    month = this_month["period"]
+    csv = (
+        club.client.http.get(
+            f"/v1/reports/referrals?from={month}&to={month}&format=csv", headers=auth(BRAND_KEY)
+        )
+        .body.decode()
+        .splitlines()
+    )
+    header, line = csv[0].split(","), csv[1].split(",")
+    assert line[header.index("clawed_back")] == "1"
+
+    # The refund delivered again, and later hourly runs: nothing more moves.
+    deliver(club, pinned, refund_events)
+    pinned.pass_days(1)
+    assert hourly_job(club) == 1
+    assert stripe_moves(club, "ada") == [-999, 999]
+    assert len(rewarded_events(club)) == 1
+
+
+def test_a_refund_made_after_the_hold_changes_nothing(referral_club: Club, pinned: Time) -> None:
+    club = referral_club
+    join(club, pinned, "ada")
+    friend_subscription, _ = join(club, pinned, "bea", referral_code=referral(club, "ada")["code"])
+    invoice = friend_renews(club, pinned, friend_subscription)
+    pinned.pass_days(15)
+    assert hourly_job(club) == 1
+    before = len(club.emulator.events)
+    club.emulator.refund(invoice["id"])
+    deliver(club, pinned, club.emulator.events_since(before))
+
+    assert stripe_moves(club, "ada") == [-999]
+    assert referral(club, "ada")["friends"]["rewarded"] == 1
+    assert sum(r["clawed_back"] for r in report_rows(club, pinned)) == 0
+
+
+def _committed_credit(club: Club, friend_ref: str, referrer_ref: str) -> Any:
+    """What a crash right after the reward's commit leaves: the credit's pointer, nothing in Stripe yet."""
+    from chalicelib.domain.referral import BalanceMove
+    from chalicelib.services.unit_of_work import on_dynamodb
+
+    move = BalanceMove(friend_ref, "credit", club_customer(club, referrer_ref), 999, "usd")
+    uow = on_dynamodb()
+    with uow:
+        uow.referrals.add_balance_move(move)
+        uow.commit()
+    return move
+
+
+def test_a_credit_committed_but_not_yet_made_in_stripe_is_made_by_the_next_run_once(
+    referral_club: Club, pinned: Time
+) -> None:
+    from chalicelib.store import referrals as referral_store
+
+    club = referral_club
+    join(club, pinned, "ada")
+    _committed_credit(club, "bea", "ada")
+    assert hourly_job(club) == 1
+    assert referral_store.balance_moves(10) == []
+    assert hourly_job(club) == 1
+    assert stripe_moves(club, "ada") == [-999]
+
+
+def test_a_credit_made_in_stripe_whose_pointer_survived_a_crash_is_not_made_twice(
+    referral_club: Club, pinned: Time
+) -> None:
+    from chalicelib.payments import referrals as stripe_referrals
+
+    club = referral_club
+    join(club, pinned, "ada")
+    move = _committed_credit(club, "bea", "ada")
+    stripe_referrals.move_balance(
+        move.stripe_customer_id, move.signed_amount, move.currency,
+        idempotency_key=move.idempotency_key, description="Referral reward: bea joined with your code",
+    )  # fmt: skip
+    assert hourly_job(club) == 1
+    assert stripe_moves(club, "ada") == [-999]
+    assert balance(club, "ada") == -999
