@@ -27,7 +27,14 @@ from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.events import Fact
 from chalicelib.domain.member import Member
 from chalicelib.domain.membership_report import months_between
-from chalicelib.domain.referral import BalanceMove, Credit, PaymentCheck, Referral, ReferralTerms, same_mailbox
+from chalicelib.domain.referral import (
+    BalanceMove,
+    Credit,
+    PaymentCheck,
+    Referral,
+    ReferralTerms,
+    same_mailbox,
+)
 from chalicelib.errors import (
     ApiError,
     ConflictError,
