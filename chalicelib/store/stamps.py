@@ -47,7 +47,13 @@ def stamp_of_counter(scope: str, key: str) -> Stamp | None:
     kind, _, shard = scope.partition("#")
     if kind not in KINDS or not shard.isdigit():
         return None
-    return Stamp(kind, int(shard), ALL if kind == ALL else key.split("#", 1)[0])
+    if kind == ALL:
+        return Stamp(kind, int(shard), ALL)
+    period = key.split("#", 1)[0]
+    # Rollups hold keys that start with a month (`YYYY-MM`) only: any other key is in no report.
+    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit():
+        return None
+    return Stamp(kind, int(shard), period)
 
 
 class StampedCounters:
