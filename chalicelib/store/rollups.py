@@ -14,8 +14,10 @@ old order, a cohort's later revenue, a payout). The periods whose stamps moved, 
 are summed from the shards again in one pass (one Query per shard over those periods) and stored (one
 BatchWriteItem per 25 periods) with the stamps read before the sum. A write racing that sum may be
 counted in the rows but not in the stored `changes`: the next report finds the stamps moved and sums
-again; it can make a rollup look changed, never wrong. Orders never write a rollup: their one extra item
-per (kind, shard, period) is as hot as that shard's own counters.
+again; it can make a rollup look changed, never wrong. (This takes a transaction whose stamp a strongly
+consistent read saw to be visible, on every item it wrote, to the strongly consistent Queries that follow.)
+Orders never write a rollup: their one extra item per (kind, shard, year) takes the transactions of one
+shard of one kind, about 1/N of them.
 """
 
 from __future__ import annotations
