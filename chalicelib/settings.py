@@ -72,8 +72,6 @@ class Settings:
     # reconcile index. Both may grow at any time; lowering one needs `ops.rebuild_totals --write` first.
     totals_shards: int
     reconcile_buckets: int
-    # Reports read rolled-up totals (store/rollups.py) no older than this; 0 sums the shards every time.
-    reports_max_age_seconds: int
     log_level: str
     # The Lambda function timeout (LAMBDA_TIMEOUT_SECONDS above, which infra deploys): every Stripe and
     # DynamoDB timeout derives from it (chalicelib/budget.py); bounds idempotency leases locally.
@@ -149,7 +147,6 @@ def load_settings() -> Settings:
         reconcile_batch_size=_int("RECONCILE_BATCH_SIZE", 200),
         totals_shards=_bounded("TOTALS_SHARDS", 16, 1, 100),
         reconcile_buckets=_bounded("RECONCILE_BUCKETS", 16, 1, 100),
-        reports_max_age_seconds=_bounded("REPORTS_MAX_AGE_SECONDS", 120, 0, 3600),
         log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         lambda_timeout_seconds=_int("LAMBDA_TIMEOUT_SECONDS", LAMBDA_TIMEOUT_SECONDS),
         api_key_cache_size=_int("API_KEY_CACHE_SIZE", 1000),

@@ -78,7 +78,7 @@ GATEWAY_ANSWERS = {
 }  # fmt: skip
 # What the service does to its tables (transactions need the per-item actions); no admin actions.
 TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "ConditionCheckItem",
-                 "BatchWriteItem", "DescribeTable")  # fmt: skip
+                 "BatchWriteItem", "BatchGetItem", "DescribeTable")  # fmt: skip
 
 
 # API Gateway access log line (JSON): `requestId` is the id the API returns in error bodies and logs.

@@ -15,6 +15,7 @@ from chalicelib.store.base import storage_errors
 from chalicelib.store.ledger import LedgerEntryRecord, listing_order
 from chalicelib.store.members import MemberRecord, reconcile_key
 from chalicelib.store.orders import ORDER, OrderRecord, to_order
+from chalicelib.store.stamps import bump_counters
 from chalicelib.store.totals import (
     PAYOUT_SHARD,
     DonationTotalsRecord,
@@ -64,17 +65,22 @@ def stored_totals() -> dict[TotalsKey, Balance]:
 
 
 def replace_totals(expected: dict[TotalsKey, Balance]) -> None:
-    """Overwrite the totals table with totals recomputed from the ledger."""
+    """Overwrite the totals table with totals recomputed from the ledger, then bump the change stamps of every
+    period written (outside a transaction: after the writes, so a report summed meanwhile is summed again)."""
+    written: list[TotalsKey] = []
     with DonationTotalsRecord.batch_write() as batch:
         for item in DonationTotalsRecord.scan():
             if (item.scope, item.key) not in expected:
                 batch.delete(item)
+                written.append((item.scope, item.key))
         for (scope, key), b in expected.items():
             batch.save(
                 DonationTotalsRecord(
                     scope, key, pledged=b.pledged, reversed=b.reversed, disbursed=b.disbursed, orders=b.orders
                 )
             )
+            written.append((scope, key))
+    bump_counters(written)
 
 
 def logical_totals(items: dict[TotalsKey, Balance]) -> dict[TotalsKey, Balance]:

@@ -43,9 +43,6 @@ os.environ.update(
         # 60 s function, so its DynamoDB reads may take 4.4 s. The time-budget tests set their own.
         "LAMBDA_TIMEOUT_SECONDS": "60",
         "DEFAULT_CAUSE_ID": "general-fund",
-        # Reports sum the shards at every read (their rollups are refreshed each time): exact at once after
-        # each write. tests/integration/reports/test_rollups.py reads rollups kept for a while.
-        "REPORTS_MAX_AGE_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
         # Shopper tokens and the storefront's origins (the browser-facing routes).
         "SHOPPER_TOKEN_KEYS": "test-2:test-shopper-token-key-current-0000000,test-1:test-shopper-token-key-previous-000000",

@@ -1,8 +1,8 @@
 """The cohort report: shoppers by the month and plan of their first paid membership, followed since.
 
 Rules in `domain.cohorts`; the counters are kept as memberships start and end and as fees, orders and
-refunds happen (`store.program`, read through their rollups: one Query), so the cost stays flat however
-many shoppers, orders and shards there are.
+refunds happen (`store.program`, read through their rollups: one Query and one BatchGetItem of their change
+stamps), so the cost stays flat however many shoppers, orders and shards there are.
 """
 
 from __future__ import annotations

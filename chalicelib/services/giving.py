@@ -203,8 +203,8 @@ PAYOUT_CSV_COLUMNS = [
 
 
 def obligations(now: datetime) -> list[PayoutObligation]:
-    """Per cause and currency: owed, since when, overdue. The all-time totals (their rollup, as of at most
-    REPORTS_MAX_AGE_SECONDS ago) and one Query per shard of the pledge days: flat in orders."""
+    """Per cause and currency: owed, since when, overdue. The all-time totals (their rollup, exact at
+    the read) and one Query per shard of the pledge days: flat in orders."""
     days = store.day_nets()
     totals, _ = totals_store.all_time_totals()
     return [

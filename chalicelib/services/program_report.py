@@ -1,8 +1,8 @@
 """The program report for brand teams: members against non-members, and what the program earns and costs.
 
 Rules in `domain.program`; the counters come pre-aggregated (`store.program`) and the donations from the
-donation totals' months, both through their rollups (`store.rollups`: one Query each), so the cost stays
-flat however many orders and shards there are.
+donation totals' months, both through their rollups (`store.rollups`: one Query and one BatchGetItem of
+their change stamps each), so the cost stays flat however many orders and shards there are.
 """
 
 from __future__ import annotations

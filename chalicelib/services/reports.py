@@ -1,5 +1,5 @@
-"""Donation reports, read from the pre-aggregated totals' rollups: two Queries whatever the number of orders
-and shards."""
+"""Donation reports, read from the pre-aggregated totals' rollups: two Queries and two BatchGetItems of their
+change stamps whatever the number of orders and shards, exact at every read."""
 
 from __future__ import annotations
 

@@ -30,7 +30,6 @@ from chalicelib.domain.giving import void_entry_id
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel
 from chalicelib.store.giving import add_giving_lines
-from chalicelib.store.rollups import forget_donations
 from chalicelib.store.totals import add_posting_totals
 from chalicelib.store.transaction import OnConflict, Transaction
 
@@ -131,7 +130,6 @@ def add_disbursement(
         tx, posting, now, record=record, loaded=loaded,
         on_conflict=lambda old: DuplicateDisbursementError(recorded_of(old)),
     )  # fmt: skip
-    forget_donations(tx, posting.entry.period)
 
 
 def listing_order(recorded_at: datetime, disbursement_id: str) -> str:
@@ -196,7 +194,6 @@ def add_void(tx: Transaction, posting: Posting, reason: str, now: datetime, disb
         tx, posting, now, record=record,
         on_conflict=lambda _old: DisbursementAlreadyVoidedError(disbursement_id),
     )  # fmt: skip
-    forget_donations(tx, posting.entry.period)
 
 
 def voids_of(disbursement_ids: Iterable[str]) -> dict[str, tuple[datetime, str]]:

@@ -1,59 +1,43 @@
 """Rolled-up totals: each report period's write-sharded counters summed over every shard into one item,
-so that a report reads one Query instead of one per shard.
+so that a report reads one Query and one BatchGetItem instead of one Query per shard, and is exact.
 
 Items in the `program` table, hash `rollup#<kind>` (kind: `program`, `cohort`, `month`, `all`), range the
 period (`YYYY-MM`, or `all` for the donations' all-time sums): `rows` is the JSON of every counter key of
-that period with its numeric fields summed over shards 0..N-1, `as_of` the moment the shards were read
-(ISO 8601, UTC). The shards are read strongly consistent after `as_of` was taken, so a rollup counts
-every write committed before `as_of`.
+that period with its numeric fields summed over shards 0..N-1, `changes` the sum of the period's change
+stamps (`store/stamps.py`) read strongly consistent before the shards were, `as_of` when it was summed.
 
-A rollup is a snapshot, never added to: whoever refreshes it sums the shards again, so a late write into
-any period (a backdated order, a refund of an old order, a cohort's later revenue) counts at the next
-refresh exactly as it does in the shards. Readers refresh the periods whose rollup is missing or older
-than `REPORTS_MAX_AGE_SECONDS` (in one pass: one Query per shard over the stale periods, one
-BatchWriteItem per 25 periods), so a report normally costs one Query per kind it reads. Orders, refunds
-and fees never touch a rollup, so no item or key is shared by the busy writes. The brand's own rare
-writes — a payout and its void — drop the donation rollups they change (`forget_donations`) in their own
-transaction, so the finance person sees the balance they just changed at once.
+Every transaction that changes a counter of a period bumps that period's stamp on the counter's shard, in
+the same transaction. A report reads the rollups of its periods (one Query) and their stamps (one
+BatchGetItem of shards × years): a rollup whose `changes` equals the stamps' sum now counts every write
+committed so far, to the cent, whatever period a late write landed in (a backdated order, a refund of an
+old order, a cohort's later revenue, a payout). The periods whose stamps moved, or that have no rollup,
+are summed from the shards again in one pass (one Query per shard over those periods) and stored (one
+BatchWriteItem per 25 periods) with the stamps read before the sum. A write racing that sum may be
+counted in the rows but not in the stored `changes`: the next report finds the stamps moved and sums
+again; it can make a rollup look changed, never wrong. (This takes a transaction whose stamp a strongly
+consistent read saw to be visible, on every item it wrote, to the strongly consistent Queries that follow.)
+Orders never write a rollup: their one extra item per (kind, shard, year) takes the transactions of one
+shard of one kind, about 1/N of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from chalicelib import clock
 from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel
 from chalicelib.store.shards import every_shard
-from chalicelib.store.transaction import Transaction
+from chalicelib.store.stamps import ALL, changes
 
-ALL = "all"
 # A report renewing more periods than this sums them without storing their rollups, so that one report never
 # writes more than 5 BatchWriteItems (the API allows 120 months per report; the operators' donation command
 # is not bounded).
 STORED_PERIODS = 125
-# How long a rollup answers for its period (0: never; every report sums the shards).
-_max_age_seconds = settings.reports_max_age_seconds
-
-
-@contextmanager
-def kept_for(seconds: int) -> Iterator[None]:
-    """Rollups answer for `seconds` until the block ends (tests and the bench measure both ways)."""
-    global _max_age_seconds
-    previous, _max_age_seconds = _max_age_seconds, seconds
-    try:
-        yield
-    finally:
-        _max_age_seconds = previous
-
-
-def max_age_seconds() -> int:
-    return _max_age_seconds
 
 
 class RollupRecord(BaseModel):
@@ -64,6 +48,9 @@ class RollupRecord(BaseModel):
     key = UnicodeAttribute(range_key=True)
     rows = UnicodeAttribute()
     as_of = UnicodeAttribute()
+    # The period's change stamps summed over the shards, read before `rows` was summed (None: written before
+    # stamps existed, summed again at the next report).
+    changes = NumberAttribute(null=True)
 
 
 class Row:
@@ -113,51 +100,54 @@ def _summed(items: Iterable[Any], fields: Sequence[str]) -> dict[str, dict[str, 
 
 
 def rolled(
-    kind: str, periods: Sequence[str], query: ShardQuery, fields: Sequence[str], *, refresh: bool = False
+    kind: str, periods: Sequence[str], query: ShardQuery, fields: Sequence[str]
 ) -> tuple[list[Row], datetime]:
-    """Every counter key of `periods` (sorted `YYYY-MM`, or [`all`]) summed over the shards, and the
-    oldest `as_of` among the rollups used. Stale or missing rollups (all of them with `refresh`) are
-    rebuilt from the shards first."""
+    """Every counter key of `periods` (sorted `YYYY-MM`, or [`all`]) summed over the shards, counting every
+    write committed before the moment returned. The periods whose stamps moved since their rollup was
+    summed, or that have none, are summed from the shards again first."""
     scope = f"rollup#{kind}"
-    first, last = periods[0], periods[-1]
     now = clock.now()
-    oldest = now - timedelta(seconds=_max_age_seconds)
-    found: dict[str, tuple[dict[str, dict[str, int]], datetime]] = {}
-    if not refresh and _max_age_seconds > 0:
-        for record in RollupRecord.query(scope, RollupRecord.key.between(first, last)):
-            as_of = datetime.fromisoformat(record.as_of)
-            if as_of >= oldest:
-                found[record.key] = (_decode(record.rows), as_of)
-    stale = [p for p in periods if p not in found]
-    if stale:
-        found.update(_refresh(scope, stale, query, fields, now, kind == ALL))
-    rows = [Row(key, fields_of) for p in periods for key, fields_of in sorted(found[p][0].items())]
-    return rows, min(found[p][1] for p in periods)
+    stamped = changes(kind, periods)
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    for record in RollupRecord.query(
+        scope, RollupRecord.key.between(periods[0], periods[-1]), consistent_read=True
+    ):
+        if (
+            record.key in stamped
+            and record.changes is not None
+            and int(record.changes) == stamped[record.key]
+        ):
+            found[record.key] = _decode(record.rows)
+    moved = [p for p in periods if p not in found]
+    if moved:
+        found.update(_refresh(scope, moved, stamped, query, fields, now, kind == ALL))
+    return [Row(key, fields_of) for p in periods for key, fields_of in sorted(found[p].items())], now
 
 
 def _refresh(
-    scope: str, stale: list[str], query: ShardQuery, fields: Sequence[str], now: datetime, kind_is_all: bool
-) -> dict[str, tuple[dict[str, dict[str, int]], datetime]]:
-    """Sum the shards over the stale periods (one Query per shard) and store each period's rollup."""
-    wanted = set(stale)
-    sums = _summed(every_shard(lambda shard: query(shard, stale[0], stale[-1])), fields)
-    by_period: dict[str, dict[str, dict[str, int]]] = {p: {} for p in stale}
+    scope: str,
+    moved: list[str],
+    stamped: dict[str, int],
+    query: ShardQuery,
+    fields: Sequence[str],
+    now: datetime,
+    kind_is_all: bool,
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Sum the shards over the moved periods (one Query per shard) and store each period's rollup with the
+    stamps read before the sum."""
+    wanted = set(moved)
+    sums = _summed(every_shard(lambda shard: query(shard, moved[0], moved[-1])), fields)
+    by_period: dict[str, dict[str, dict[str, int]]] = {p: {} for p in moved}
     for key, row in sums.items():
         period = _period_of(key, kind_is_all)
         if period in wanted:
             by_period[period][key] = row
     if len(by_period) > STORED_PERIODS:
-        return {p: (rows, now) for p, rows in by_period.items()}
-    stamp = now.isoformat()
+        return by_period
+    summed_at = now.isoformat()
     with RollupRecord.batch_write() as batch:
         for period, rows in by_period.items():
-            batch.save(RollupRecord(scope, period, rows=_encode(rows), as_of=stamp))
-    return {p: (rows, now) for p, rows in by_period.items()}
-
-
-def forget_donations(tx: Transaction, period: str) -> None:
-    """Drop the donation rollups a payout (or its void) in `period` changes — that month's and the all-time
-    sums — in the payout's own transaction: the next report sums the shards again and shows it. Only for
-    the brand's rare writes; an order doing this would make the rollups one hot key."""
-    tx.delete(RollupRecord("rollup#month", period))
-    tx.delete(RollupRecord(f"rollup#{ALL}", ALL))
+            batch.save(
+                RollupRecord(scope, period, rows=_encode(rows), as_of=summed_at, changes=stamped[period])
+            )
+    return by_period

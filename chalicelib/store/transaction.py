@@ -10,6 +10,11 @@ after losing its answer commits once), asks DynamoDB to return the item as it wa
 condition fails (`ReturnValuesOnConditionCheckFailure=ALL_OLD`, so a duplicate answers without a second
 read), and turns the cancellation reason of each item into that item's error. Another transaction in
 the way (`TransactionConflict`) is `BusyError`, a lost race; anything else is a storage failure.
+
+An item of a write-sharded counter of a rolled-up kind (`StampedCounters`) also ADDs 1 to its period's
+change stamp on its shard (`store/stamps.py`), once per transaction whatever number of that period's
+counters it changes: DynamoDB refuses two operations on one item in a transaction, and reports compare
+the stamps with their rollups.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import invocation
 from chalicelib.domain.conflicts import BusyError, LostRaceError
 from chalicelib.store.base import storage_errors, transaction_connection
+from chalicelib.store.stamps import StampedCounters, StampRecord, stamp_actions, stamp_item
 
 # The error a failed condition means, built from the item as it was (None when DynamoDB did not say).
 OnConflict = Callable[[Any], Exception]
@@ -50,15 +56,26 @@ class Transaction:
 
     def __init__(self) -> None:
         self._items: list[_Item] = []
+        # (scope, key) of each change stamp item → the numbers it ADDs 1 to
+        self._stamps: dict[tuple[str, str], set[str]] = {}
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) + len(self._stamps)
+
+    def _stamp(self, item: Model) -> None:
+        if not isinstance(item, StampedCounters):
+            return
+        stamp = item.change_stamp()
+        if stamp is not None:
+            scope, key, attribute = stamp_item(stamp)
+            self._stamps.setdefault((scope, key), set()).add(attribute)
 
     def put(
         self, item: Model, condition: Condition | None = None, on_conflict: OnConflict | None = None
     ) -> None:
         """Write a whole item (a versioned model adds its own version condition)."""
         self._items.append(_Item("put", item, condition, None, on_conflict))
+        self._stamp(item)
 
     def update(
         self,
@@ -68,17 +85,23 @@ class Transaction:
         on_conflict: OnConflict | None = None,
     ) -> None:
         self._items.append(_Item("update", item, condition, actions, on_conflict))
+        self._stamp(item)
 
     def delete(
         self, item: Model, condition: Condition | None = None, on_conflict: OnConflict | None = None
     ) -> None:
         self._items.append(_Item("delete", item, condition, None, on_conflict))
+        self._stamp(item)
 
     def commit(self) -> None:
         """Send every item in one TransactWriteItems; raise the tagged error of a failed condition."""
         if not self._items:
             return
-        sent = sorted(self._items, key=lambda item: _SENT_ORDER[item.kind])
+        stamps = [
+            _Item("update", StampRecord(scope, key), None, stamp_actions(attributes), None)
+            for (scope, key), attributes in sorted(self._stamps.items())
+        ]
+        sent = sorted(self._items + stamps, key=lambda item: _SENT_ORDER[item.kind])
         with storage_errors():
             try:
                 with TransactWrite(

@@ -386,3 +386,17 @@ def test_the_delivery_functions_have_their_own_least_privilege_role(templates: d
     assert "dynamodb:Scan" in actions and "dynamodb:GetRecords" in actions and "sqs:SendMessage" in actions
     assert not {"dynamodb:DeleteItem", "dynamodb:Query", "secretsmanager:GetSecretValue"} & actions
     assert all(s["Resource"] != "*" for s in statements if not str(s["Action"]).startswith("['xray"))
+
+
+def test_the_app_role_may_batch_get_the_change_stamps_reports_read(templates: dict[str, Template]) -> None:
+    template = templates["prod"]
+    role_id = _functions(template)["APIHandler"]["Role"]["Fn::GetAtt"][0]
+    actions = {
+        a
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if role_id in json.dumps(p["Properties"]["Roles"])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    # store/stamps.py (every report) and store/ledger.voids_of read with BatchGetItem
+    assert {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"} <= actions

@@ -97,3 +97,26 @@ def test_after_migrating_reports_listings_payouts_and_reconciliation_read_the_ol
     )
     assert (over.status_code, exact.status_code) == (409, 201)
     assert rebuild_totals.recompute() == []
+
+
+def test_rebuilding_the_totals_shows_in_the_very_next_report(club: Club) -> None:
+    from chalicelib.store.transaction import Transaction
+
+    club.join("ada")
+    order = {"order_id": "o-1", "customer_ref": "ada", "currency": "usd", "amount": 10000}
+    assert club.post("/v1/orders", order).status_code == 201
+    [before] = _totals(club)
+    # A totals item that drifted from the ledger (whatever wrote it), seen by the next report and rolled up
+    drift = Transaction()
+    item = next(iter(totals.DonationTotalsRecord.scan(totals.DonationTotalsRecord.scope.startswith("all#"))))
+    drift.update(
+        totals.DonationTotalsRecord(item.scope, item.key),
+        actions=[totals.DonationTotalsRecord.pledged.add(999)],
+    )
+    drift.commit()
+    assert _totals(club)[0]["net"] == before["net"] + 999
+
+    assert rebuild_totals.recompute(write=True) != []  # the difference found, the totals replaced
+
+    assert _totals(club) == [before]  # the rewrite bumped the stamps: summed again, as the ledger says
+    assert rebuild_totals.recompute() == []
