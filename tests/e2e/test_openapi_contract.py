@@ -5,8 +5,8 @@ Schemathesis generates requests from `GET /v1/openapi.json` (the declared exampl
 invalid data), sends each with the storefront key and with the brand key, and runs every check on the
 answers: no server error, only documented statuses, content types and headers, bodies that match their
 schemas, invalid input refused, valid input accepted, authentication enforced, unsupported methods refused.
-The run also sends each case that reaches its route with a single-use header given twice and (where the
-operation takes a body) with its body nested 1,000 levels deep, and checks those answers the same way.
+The run also sends each case that reaches its route once more, in turn with a single-use header given twice
+or (where the operation takes a body) with its body nested 1,000 levels deep, and checks that answer too.
 """
 
 from __future__ import annotations
@@ -191,13 +191,14 @@ def test_the_unstateable_rules_name_operations_of_the_document() -> None:
     assert set(UNSTATEABLE_RULES) <= {f"{method.upper()} {path}" for path in paths for method in paths[path]}
 
 
-# Every case that reaches its operation's route is also sent twice more, as hostile variants of itself
-# (docs/api.md, "Strict input"), and their answers go through the same checks as the case's own:
-# - once with one of the headers that may appear only once given twice (Authorization, then
-#   Idempotency-Key, then Stripe-Signature, in turn over an operation's cases): 400 `repeated_header`
-#   naming it, whatever else the request holds, since that is the first thing the service looks at;
-# - where the operation takes a body, once with the case's body wrapped 1,000 levels deep (objects and
-#   arrays in turn) and a credential the operation accepts, so the body is what gets judged: 400
+# Every case that reaches its operation's route is also sent once more, as a hostile variant of itself
+# (docs/api.md, "Strict input"), and the answer goes through the same checks as the case's own. The
+# variants take turns over an operation's cases (one per case keeps the run's time near what it was):
+# - one of the headers that may appear only once given twice (Authorization, then Idempotency-Key, then
+#   Stripe-Signature): 400 `repeated_header` naming it, whatever else the request holds, since that is the
+#   first thing the service looks at;
+# - where the operation takes a body, every other case: the case's body wrapped 1,000 levels deep (objects
+#   and arrays in turn) with a credential the operation accepts, so the body is what gets judged: 400
 #   `body_too_deep` (the Stripe webhook checks its signature before it reads a body).
 # Cases that miss the route (a path parameter generated invalid, a method the path does not have) are not
 # varied: another route, or none, answers them. The variants are explicit cases (no generation metadata),
@@ -278,12 +279,31 @@ def _shopper_token(stack: Stack) -> str:
     return token
 
 
-def _send_variants(case: Case, stack: Stack) -> None:
+def _send_variant(case: Case, stack: Stack) -> None:
+    """One hostile variant of `case`: its operation's next in turn."""
     label = case.operation.label
+    if case.operation.body and SENT[label, "repeated"] > SENT[label, "deep"]:
+        shopper = any("shopperToken" in s for s in case.operation.definition.raw.get("security", []))
+        credential = _shopper_token(stack) if shopper else "local-brand-key"
+        headers = {name: value for name, value in case.headers.items() if name.lower() != "content-type"}
+        _variant(
+            case, headers=headers, body=_deep(case.body), media_type="application/json"
+        ).call_and_validate(
+            base_url=stack.api,
+            headers={"Authorization": f"Bearer {credential}"},
+            additional_checks=[
+                valid_data_is_refused_only_by_unstateable_rules,
+                _refused_with(REFUSED_BEFORE_THE_BODY.get(label, "body_too_deep"), None),
+            ],
+            timeout=30,
+        )
+        SENT[label, "deep"] += 1
+        return
     header = REPEATABLE[SENT[label, "repeated"] % len(REPEATABLE)]
-    session = requests.Session()
-    session.mount("http://", RepeatHeader(header, {"Stripe-Signature": "t=1,v1=00"}.get(header, "k-1")))
-    with session:
+    # A session of its own per request, as schemathesis uses for the cases: sharing kept-alive connections
+    # to `chalice local` made the run 2.7 times slower (measured: 851 s against 313 s).
+    with requests.Session() as session:
+        session.mount("http://", RepeatHeader(header, {"Stripe-Signature": "t=1,v1=00"}.get(header, "k-1")))
         _variant(case).call_and_validate(
             base_url=stack.api,
             session=session,
@@ -295,21 +315,6 @@ def _send_variants(case: Case, stack: Stack) -> None:
             timeout=30,
         )
     SENT[label, "repeated"] += 1
-    if not case.operation.body:
-        return
-    shopper = any("shopperToken" in s for s in case.operation.definition.raw.get("security", []))
-    credential = _shopper_token(stack) if shopper else "local-brand-key"
-    headers = {name: value for name, value in case.headers.items() if name.lower() != "content-type"}
-    _variant(case, headers=headers, body=_deep(case.body), media_type="application/json").call_and_validate(
-        base_url=stack.api,
-        headers={"Authorization": f"Bearer {credential}"},
-        additional_checks=[
-            valid_data_is_refused_only_by_unstateable_rules,
-            _refused_with(REFUSED_BEFORE_THE_BODY.get(label, "body_too_deep"), None),
-        ],
-        timeout=30,
-    )
-    SENT[label, "deep"] += 1
 
 
 @schema.parametrize()
@@ -324,7 +329,7 @@ def test_every_answer_to_generated_requests_is_documented_and_never_a_server_err
             timeout=30,
         )
     if _reaches_its_route(case):
-        _send_variants(case, fuzzed_stack)
+        _send_variant(case, fuzzed_stack)
 
 
 def test_an_unknown_route_on_the_local_stack_carries_a_request_id(fuzzed_stack: Stack) -> None:
