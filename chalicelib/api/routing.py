@@ -20,6 +20,7 @@ import msgspec
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import invocation, log
+from chalicelib.api import lazy
 from chalicelib.api.schemas import MONTH_PATTERN, check_month_range
 from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.domain.patterns import whole
@@ -85,14 +86,18 @@ class Example:
     """One realistic exchange with an endpoint: the OpenAPI examples, docs/api.md and the fuzzer's seeds.
 
     `request` and `response` are the JSON bodies (as plain data); `path` and `query` fill the path and
-    query parameters; `csv` is the `format=csv` answer of a report.
+    query parameters; `csv` is the `format=csv` answer of a report, or what renders it: a report's rows
+    are rendered by the code of its service, imported for the document only (not at start-up).
     """
 
     response: Any = None
     request: Any = None
     path: dict[str, str] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
-    csv: str | None = None
+    csv: str | Callable[[], str] | None = None
+
+    def csv_text(self) -> str | None:
+        return self.csv() if callable(self.csv) else self.csv
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +107,10 @@ class EndpointSpec:
     summary: str
     tag: str
     roles: tuple[Role, ...] | None
-    body: type
-    query: type
-    response: Any
+    # As the route declared them: the type, or a `lazy.declared` name imported when first needed.
+    declared_body: Any
+    declared_query: Any
+    declared_response: Any
     status: int
     errors: tuple[int, ...]
     idempotent: bool
@@ -116,6 +122,18 @@ class EndpointSpec:
     patience: Patience = "standard"
     # The route reads the raw body itself (after checking what authenticates it): `body` only documents it.
     raw_body: bool = False
+
+    @property
+    def body(self) -> type:
+        return lazy.resolve(self.declared_body)  # type: ignore[no-any-return]
+
+    @property
+    def query(self) -> type:
+        return lazy.resolve(self.declared_query)  # type: ignore[no-any-return]
+
+    @property
+    def response(self) -> Any:
+        return lazy.resolve(self.declared_response)
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -136,8 +154,8 @@ def endpoint(
     summary: str,
     tag: str,
     roles: tuple[Role, ...] | None,
-    body: type = NoBody,
-    query: type = NoQuery,
+    body: Any = NoBody,
+    query: Any = NoQuery,
     response: Any = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
@@ -149,16 +167,20 @@ def endpoint(
     patience: Patience = "standard",
     raw_body: bool = False,
 ) -> Callable[[Callable[[Call[Any, Any]], Any]], Callable[[Call[Any, Any]], Any]]:
-    """Register a route on `blueprint` and in the OpenAPI registry."""
+    """Register a route on `blueprint` and in the OpenAPI registry.
+
+    `body`, `query` and `response` are types, or names of types (`lazy.declared`) imported when first
+    needed: a route module need not import the service that declares them.
+    """
     spec = EndpointSpec(
         method=method,
         path=path,
         summary=summary,
         tag=tag,
         roles=roles,
-        body=body,
-        query=query,
-        response=response,
+        declared_body=body,
+        declared_query=query,
+        declared_response=response,
         status=status,
         errors=errors,
         idempotent=(method == "POST") if idempotent is None else idempotent,
