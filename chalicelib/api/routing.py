@@ -11,7 +11,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
@@ -47,14 +46,13 @@ class NoQuery(msgspec.Struct):
     """Marker: the endpoint takes no query parameters."""
 
 
-@dataclass(slots=True)
-class Reply:
+class Reply(msgspec.Struct):
     """A response with an explicit status or content type (CSV, 200 replays, 204)."""
 
     body: Any
     status: int = 200
     content_type: str = JSON
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 R = TypeVar("R")
@@ -69,8 +67,7 @@ def report_reply(report: R, format: str, to_csv: Callable[[R], str], filename: s
     return Reply(to_csv(report), content_type=CSV, headers={"Content-Disposition": disposition})
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[B, Q]):
+class Call(msgspec.Struct, Generic[B, Q], frozen=True):
     """What a route function gets: the authenticated caller and the validated inputs."""
 
     caller: Caller | None
@@ -81,8 +78,7 @@ class Call(Generic[B, Q]):
     raw_body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(msgspec.Struct, frozen=True):
     """One realistic exchange with an endpoint: the OpenAPI examples, docs/api.md and the fuzzer's seeds.
 
     `request` and `response` are the JSON bodies (as plain data); `path` and `query` fill the path and
@@ -92,16 +88,15 @@ class Example:
 
     response: Any = None
     request: Any = None
-    path: dict[str, str] = field(default_factory=dict)
-    query: dict[str, Any] = field(default_factory=dict)
+    path: dict[str, str] = msgspec.field(default_factory=dict)
+    query: dict[str, Any] = msgspec.field(default_factory=dict)
     csv: str | Callable[[], str] | None = None
 
     def csv_text(self) -> str | None:
         return self.csv() if callable(self.csv) else self.csv
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointSpec:
+class EndpointSpec(msgspec.Struct, frozen=True):
     method: str
     path: str
     summary: str

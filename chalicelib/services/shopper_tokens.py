@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from chalicelib import aws, budget, clock
 from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.errors import AuthenticationError, UpstreamError
@@ -36,14 +38,12 @@ LEEWAY_SECONDS = 30
 KEYS_TTL_SECONDS = 300
 
 
-@dataclass(frozen=True, slots=True)
-class ShopperToken:
+class ShopperToken(msgspec.Struct, frozen=True):
     token: str
     expires_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ShopperClaims:
+class ShopperClaims(msgspec.Struct, frozen=True):
     """A verified token: the shopper it speaks for and the key that signed it."""
 
     customer_ref: str
