@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
@@ -64,8 +63,7 @@ def parse_keys(listing: str) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
-@dataclass(frozen=True, slots=True)
-class KeySource:
+class KeySource(msgspec.Struct, frozen=True):
     """Where the signing keys come from: `keys` when given, else the Stripe secret `secret_arn`."""
 
     keys: tuple[tuple[str, str], ...]
