@@ -20,7 +20,7 @@ import and first answer are measured in the same rotation, against the same floo
 comparison that the machine's load cannot skew, as each run samples every side in turn.
 
     python -m localdev.bench_package [path/to/package.zip] [--baseline path/to/other.zip]
-    (make package first; make bench does)
+    (make package first; make bench does, and passes BENCH_BASELINE=path/to/other.zip on as --baseline)
 """
 
 from __future__ import annotations
@@ -351,7 +351,11 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m localdev.bench_package", description="The deployment package's figures."
     )
     parser.add_argument("package", nargs="?", type=Path, default=PACKAGE)
-    parser.add_argument("--baseline", type=Path, help="another build, measured in the same runs")
+    baseline = os.environ.get("BENCH_BASELINE")  # `make bench BENCH_BASELINE=...` passes it through
+    parser.add_argument(
+        "--baseline", type=Path, default=Path(baseline) if baseline else None,
+        help="another build, measured in the same runs (default: $BENCH_BASELINE)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     for package in (args.package, args.baseline):
         if package is not None and not package.exists():
