@@ -38,10 +38,7 @@ class LazyModule:
         self._module: ModuleType | None = None
 
     def __getattr__(self, attribute: str) -> Any:
-        module = self._module
-        if module is None:
-            module = self._module = importlib.import_module(self._name)
-        return getattr(module, attribute)
+        return getattr(loaded(self), attribute)
 
     def __repr__(self) -> str:
         state = "imported" if self._module is not None else "not imported yet"
@@ -71,6 +68,28 @@ class Declared:
         return f"<declared {self.module}.{self.name}>"
 
 
+class LazyFunction:
+    """A function imported on its first call."""
+
+    __slots__ = ("_function", "module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+        self._function: Any = None
+
+    def resolve(self) -> Any:
+        if self._function is None:
+            self._function = getattr(importlib.import_module(self.module), self.name)
+        return self._function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {self.module}.{self.name}, imported on first call>"
+
+
 def module(name: str) -> Any:
     """`name` (a dotted module path), imported when one of its attributes is first read."""
     return LazyModule(name)
@@ -83,15 +102,23 @@ def declared(module: str, name: str) -> Any:
 
 def function(module: str, name: str) -> Any:
     """The function `name` of `module`, imported on its first call."""
-    source = LazyModule(module)
+    return LazyFunction(module, name)
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(source, name)(*args, **kwargs)
 
-    call.__name__ = call.__qualname__ = name
-    return call
+def loaded(lazy_module: LazyModule) -> ModuleType:
+    """The module itself, imported now if not yet (a function: a method would hide the module's names)."""
+    module = lazy_module._module
+    if module is None:
+        module = lazy_module._module = importlib.import_module(lazy_module._name)
+    return module
 
 
 def resolve(declared_type: Any) -> Any:
     """The type itself, whether declared by name or given directly."""
     return declared_type.resolve() if isinstance(declared_type, Declared) else declared_type
+
+
+def stand_ins(namespace: dict[str, Any]) -> dict[str, LazyModule | Declared | LazyFunction]:
+    """The names of a module's namespace that stand for something imported on first use."""
+    kinds = (LazyModule, Declared, LazyFunction)
+    return {name: value for name, value in namespace.items() if isinstance(value, kinds)}

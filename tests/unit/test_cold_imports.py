@@ -83,6 +83,33 @@ def test_import_app_imports_none_of_the_code_behind_the_routes() -> None:
     assert _loaded_by_import_app([*other_routes_code(), *ELIGIBILITY_CODE]) == []
 
 
+def test_every_name_a_route_module_imports_on_first_use_exists() -> None:
+    """A misspelt stand-in would fail only on the first request that needs it: resolve them all here."""
+    script = """
+import json, sys, app
+from chalicelib.api import lazy
+names, broken = 0, []
+for module_name, module in sorted(sys.modules.items()):
+    if not module_name.startswith("chalicelib.api."):
+        continue
+    for name, stand_in in lazy.stand_ins(vars(module)).items():
+        names += 1
+        try:
+            lazy.loaded(stand_in) if isinstance(stand_in, lazy.LazyModule) else stand_in.resolve()
+        except (ImportError, AttributeError) as exc:
+            broken.append(f"{module_name}.{name}: {exc}")
+print(json.dumps({"names": names, "broken": broken}))
+"""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["broken"] == []
+    assert found["names"] > 50  # the route modules' stand-ins were found at all
+
+
 def test_every_module_named_here_exists() -> None:
     """A renamed module would make the tests above pass without checking anything."""
     missing = [m for m in [*other_routes_code(), *ELIGIBILITY_CODE] if importlib.util.find_spec(m) is None]
