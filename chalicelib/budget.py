@@ -16,8 +16,9 @@ Arithmetic only: `store/` and `payments/` build their clients from `derive(setti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
+
+import msgspec
 
 # The contract: the checkout hot path gives up on DynamoDB after this long.
 ELIGIBILITY_DYNAMODB_SECONDS = 1.0
@@ -27,8 +28,7 @@ DYNAMODB_ATTEMPTS = 2
 STRIPE_FIRST_RETRY_DELAY = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class CallLimits:
+class CallLimits(msgspec.Struct, frozen=True):
     """How one client waits on one dependency."""
 
     connect_timeout: float
@@ -43,8 +43,7 @@ class CallLimits:
         return self.attempts * (self.connect_timeout + self.read_timeout) + self.backoff
 
 
-@dataclass(frozen=True, slots=True)
-class Budget:
+class Budget(msgspec.Struct, frozen=True):
     lambda_timeout: float
     answer: float
     stripe: CallLimits

@@ -13,18 +13,18 @@ import contextvars
 import hashlib
 import itertools
 import time
-from dataclasses import dataclass, field
+
+import msgspec
 
 from chalicelib.settings import settings
 
 
-@dataclass(slots=True)
-class Invocation:
+class Invocation(msgspec.Struct):
     request_id: str | None
     # time.monotonic() at which the Lambda invocation is cut off.
     deadline: float
     # Numbers this request's transactions, so each gets its own client request token.
-    transactions: itertools.count[int] = field(default_factory=itertools.count)
+    transactions: itertools.count[int] = msgspec.field(default_factory=itertools.count)
 
 
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("invocation", default=None)

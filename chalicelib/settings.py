@@ -7,7 +7,8 @@ models are imported, so tests set the environment before importing `app`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+import msgspec
 
 # How long Lambda lets the API and the scheduled job run: infra deploys the functions with it and every
 # timeout and retry in `chalicelib.budget` is derived from it. Change it here and nowhere else.
@@ -41,8 +42,7 @@ def _optional(name: str) -> str | None:
     return value or None
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     stage: str
     aws_region: str
     table_prefix: str

@@ -100,9 +100,10 @@ def _section(spec: EndpointSpec) -> str:
         parts += [f"Answer `{spec.status}`, no body.", ""]
     else:
         parts += [f"Answer `{spec.status}`: the document itself.", ""]
-    if spec.csv and example.csv is not None:
+    csv = example.csv_text()
+    if spec.csv and csv is not None:
         parts += ["As CSV:", "", "```sh", _curl(spec, example, format="csv"), "```", "", "```csv"]
-        parts += [example.csv.replace("\r\n", "\n").rstrip("\n"), "```", ""]
+        parts += [csv.replace("\r\n", "\n").rstrip("\n"), "```", ""]
     others = [str(code) for code in statuses(spec) if code != spec.status]
     parts += [f"Other statuses: {', '.join(others)}.", ""]
     return "\n".join(parts)

@@ -15,11 +15,17 @@ with the demo plans, a storefront key and a paying member (through the Stripe em
 in the package: Lambda's runtime provides it, so it is put after the package on the path, compiled
 like the package.
 
-    python -m localdev.bench_package [path/to/package.zip]   (make package first; make bench does)
+With `--baseline OTHER.zip` (another build, e.g. of the commit before a change), that package's cold
+import and first answer are measured in the same rotation, against the same floors: a before/after
+comparison that the machine's load cannot skew, as each run samples every side in turn.
+
+    python -m localdev.bench_package [path/to/package.zip] [--baseline path/to/other.zip]
+    (make package first; make bench does, and passes BENCH_BASELINE=path/to/other.zip on as --baseline)
 """
 
 from __future__ import annotations
 
+import argparse
 import compileall
 import json
 import os
@@ -97,6 +103,24 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """Another build's cold figures, measured in the same rotation as the package's."""
+
+    package: Path
+    cold_import: Comparison
+    cold_answer: Comparison
+
+    def lines(self, current: PackageFigures) -> list[str]:
+        return [
+            f"baseline {self.package}, measured in the same runs:",
+            self.cold_import.line(),
+            self.cold_answer.line(),
+            f"  package ÷ baseline: cold import {current.cold_import.ratio / self.cold_import.ratio:.2f}×, "
+            f"cold first answer {current.cold_answer.ratio / self.cold_answer.ratio:.2f}×",
+        ]
+
+
+@dataclass(frozen=True)
 class PackageFigures:
     package: Path
     size: Comparison
@@ -106,9 +130,10 @@ class PackageFigures:
     app_import_rss_mib: float
     warm_check_ms: float
     runs: int
+    baseline: Baseline | None = None
 
     def lines(self) -> list[str]:
-        return [
+        lines = [
             f"deployment package {self.package.name}, unpacked read-only, run as Lambda runs it "
             f"(medians of {self.runs} fresh interpreters per side, alternating):",
             self.size.line(),
@@ -118,6 +143,7 @@ class PackageFigures:
             f"  (a container that imported app only: {self.app_import_rss_mib:.1f} MiB; "
             f"a warm check in-process: {self.warm_check_ms:.2f} ms on average)",
         ]
+        return lines if self.baseline is None else lines + self.baseline.lines(self)
 
 
 def environment(dynamodb_url: str, stripe_url: str) -> dict[str, str]:
@@ -146,21 +172,17 @@ def lambda_runtime(directory: Path) -> Path:
     return make_read_only(directory)
 
 
-def _median_pair(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> tuple[float, float]:
-    """Medians of `runs` alternating samples of each side (which goes first alternates too)."""
-    mine: list[float] = []
-    theirs: list[float] = []
+def _medians(runs: int, *sides: Callable[[], float]) -> list[float]:
+    """Medians of `runs` samples per side; each run samples every side once, in a rotating order."""
+    samples: list[list[float]] = [[] for _ in sides]
     for run in range(runs):
-        if run % 2:
-            theirs.append(floor())
-            mine.append(ours())
-        else:
-            mine.append(ours())
-            theirs.append(floor())
-    return statistics.median(mine), statistics.median(theirs)
+        for turn in range(len(sides)):
+            side = (run + turn) % len(sides)
+            samples[side].append(sides[side]())
+    return [statistics.median(taken) for taken in samples]
 
 
-def measure(package: Path, runs: int = COLD_RUNS) -> PackageFigures:
+def measure(package: Path, runs: int = COLD_RUNS, baseline: Path | None = None) -> PackageFigures:
     from localdev.dynamodb_server import SerialMotoServer
     from localdev.stripe_emulator import Emulator
 
@@ -177,14 +199,26 @@ def measure(package: Path, runs: int = COLD_RUNS) -> PackageFigures:
             def container() -> Any:
                 return packaged_lambda(task, env, runtime_dir=runtime)
 
-            return _figures(package, container, member_key, runs)
+            other = None
+            if baseline is not None:
+                baseline_task = unpack_read_only(baseline, Path(scratch) / "baseline")
+
+                def other() -> Any:
+                    return packaged_lambda(baseline_task, env, runtime_dir=runtime)
+
+            return _figures(package, container, member_key, runs, baseline, other)
     finally:
         emulator.stop()
         moto.stop()
 
 
 def _figures(
-    package: Path, container: Callable[[], Any], member_key: dict[str, Any], runs: int
+    package: Path,
+    container: Callable[[], Any],
+    member_key: dict[str, Any],
+    runs: int,
+    baseline: Path | None = None,
+    baseline_container: Callable[[], Any] | None = None,
 ) -> PackageFigures:
     from localdev import seed
 
@@ -204,11 +238,23 @@ def _figures(
             app_rss.append(runtime.maxrss_kib)
             return float(runtime.elapsed_ms)
 
+    def baseline_import() -> float:
+        assert baseline_container is not None
+        with baseline_container() as runtime:
+            runtime.invoke("app.app", None, repeat=0)
+            return float(runtime.elapsed_ms)
+
     app_rss: list[int] = []
-    import_ms, floor_import_ms = _median_pair(runs, app_import, floor_import)
+    import_sides = [app_import, floor_import] + ([baseline_import] if baseline_container else [])
+    import_ms, floor_import_ms, *baseline_import_ms = _medians(runs, *import_sides)
 
     def first_answer() -> float:
         with container() as runtime:
+            return _first_answer(runtime, check)
+
+    def baseline_answer() -> float:
+        assert baseline_container is not None
+        with baseline_container() as runtime:
             return _first_answer(runtime, check)
 
     def floor_answer() -> float:
@@ -217,7 +263,8 @@ def _figures(
             assert item["customer_ref"] == {"S": MEMBER}, item
             return float(runtime.elapsed_ms)
 
-    answer_ms, floor_answer_ms = _median_pair(runs, first_answer, floor_answer)
+    answer_sides = [first_answer, floor_answer] + ([baseline_answer] if baseline_container else [])
+    answer_ms, floor_answer_ms, *baseline_answer_ms = _medians(runs, *answer_sides)
 
     warm_rss: list[int] = []
     warm_ms: list[float] = []
@@ -231,19 +278,30 @@ def _figures(
 
     mib = 1024.0
     size = package.stat().st_size / 1024 / 1024
+    import_floor = "import boto3, pynamodb.models"
+    answer_floor = "import boto3 + pynamodb, one bare GetItem"
+    before = None
+    if baseline is not None:
+        before = Baseline(
+            package=baseline,
+            cold_import=Comparison("cold import app", baseline_import_ms[0], floor_import_ms, import_floor,
+                                   "ms", 1.0),
+            cold_answer=Comparison("cold first eligibility answer", baseline_answer_ms[0], floor_answer_ms,
+                                   answer_floor, "ms", 1.0),
+        )  # fmt: skip
     return PackageFigures(
         package=package,
         size=Comparison("zip size", size, 8.0, "the budget", "MB", 1.0),
-        cold_import=Comparison("cold import app", import_ms, floor_import_ms, "import boto3, pynamodb.models",
+        cold_import=Comparison("cold import app", import_ms, floor_import_ms, import_floor, "ms", 1.0),
+        cold_answer=Comparison("cold first eligibility answer", answer_ms, floor_answer_ms, answer_floor,
                                "ms", 1.0),
-        cold_answer=Comparison("cold first eligibility answer", answer_ms, floor_answer_ms,
-                               "import boto3 + pynamodb, one bare GetItem", "ms", 1.0),
         warm_memory=Comparison(f"peak memory after {WARM_CHECKS:,} warm checks",
                                statistics.median(warm_rss) / mib, statistics.median(floor_rss) / mib,
                                "import boto3, pynamodb.models only", "MiB", 1.3),
         app_import_rss_mib=statistics.median(app_rss) / mib,
         warm_check_ms=statistics.median(warm_ms),
         runs=runs,
+        baseline=before,
     )  # fmt: skip
 
 
@@ -289,11 +347,20 @@ def report_in_fresh_process() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    package = Path(args[0]) if args else PACKAGE
-    if not package.exists():
-        raise SystemExit(f"{package} not found: run `make package` first")
-    figures = measure(package)
+    parser = argparse.ArgumentParser(
+        prog="python -m localdev.bench_package", description="The deployment package's figures."
+    )
+    parser.add_argument("package", nargs="?", type=Path, default=PACKAGE)
+    baseline = os.environ.get("BENCH_BASELINE")  # `make bench BENCH_BASELINE=...` passes it through
+    parser.add_argument(
+        "--baseline", type=Path, default=Path(baseline) if baseline else None,
+        help="another build, measured in the same runs (default: $BENCH_BASELINE)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    for package in (args.package, args.baseline):
+        if package is not None and not package.exists():
+            raise SystemExit(f"{package} not found: run `make package` first")
+    figures = measure(args.package, baseline=args.baseline)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print("\n".join(figures.lines()))
 

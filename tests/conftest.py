@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests import servers
@@ -140,10 +141,8 @@ def ops_on_test_tables(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def stripe_down() -> Iterator[None]:
     """Stripe is unreachable: the client points at a closed loopback port (no retries configured)."""
-    import dataclasses
-
     from chalicelib.payments.client import stripe_config, use_stripe
 
-    closed = dataclasses.replace(stripe_config(), api_base=f"http://127.0.0.1:{_free_port()}")
+    closed = msgspec.structs.replace(stripe_config(), api_base=f"http://127.0.0.1:{_free_port()}")
     with use_stripe(closed):
         yield

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from chalice.app import Blueprint, Rate
 from msgspec import Meta
 
 from chalicelib import invocation, log
+from chalicelib.api import lazy
 from chalicelib.api.routing import BRAND, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId
-from chalicelib.payments.client import stripe_config
-from chalicelib.services import giving, reconcile, referrals
-from chalicelib.services.unit_of_work import on_dynamodb
 from chalicelib.settings import RECONCILE_TIMEOUT_SECONDS
+
+if TYPE_CHECKING:
+    from chalicelib.payments.client import stripe_config
+    from chalicelib.services import giving, reconcile, referrals
+    from chalicelib.services.reconcile import ReconcileResult
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first request (or hourly run) that needs them (api/lazy.py)
+    stripe_config = lazy.function("chalicelib.payments.client", "stripe_config")
+    giving = lazy.module("chalicelib.services.giving")
+    reconcile = lazy.module("chalicelib.services.reconcile")
+    referrals = lazy.module("chalicelib.services.referrals")
+    ReconcileResult = lazy.declared("chalicelib.services.reconcile", "ReconcileResult")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 admin_api = Blueprint(__name__)
 
@@ -28,7 +39,7 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 @endpoint(
     admin_api, "POST", "/v1/admin/reconcile",
     summary="Re-read members' subscriptions and paid invoices from Stripe now",
-    tag="admin", roles=BRAND, body=ReconcileIn, response=reconcile.ReconcileResult, errors=(400,),
+    tag="admin", roles=BRAND, body=ReconcileIn, response=ReconcileResult, errors=(400,),
     example=Example(
         request={"customer_refs": ["ada"]},
         response={"checked": 1, "fixed": 1, "failed": 0, "left": 0, "stopped_early": False},
@@ -42,7 +53,7 @@ class ReconcileIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     "to continue. A due-walk (no `customer_refs`) also settles the referral rewards whose hold has stood, "
     "as the hourly job does.",
 )  # fmt: skip
-def run_reconcile(call: Call[ReconcileIn, Any]) -> reconcile.ReconcileResult:
+def run_reconcile(call: Call[ReconcileIn, Any]) -> ReconcileResult:
     # The time guard reckons with the budget Stripe calls are made within.
     result = reconcile.reconcile(
         on_dynamodb(), stripe_config().budget, call.body.customer_refs, call.body.limit

@@ -9,11 +9,16 @@ Chalice's own CORS support allows one origin per route, hence this middleware an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.services.shopper import allowed_origins
+from chalicelib.api import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services.shopper import allowed_origins
+else:  # imported by the first storefront request from a browser (api/lazy.py)
+    allowed_origins = lazy.function("chalicelib.services.shopper", "allowed_origins")
 
 cors_api = Blueprint(__name__)
 

@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 
 from chalicelib import clock
+from chalicelib.api import lazy
 from chalicelib.api.routing import BRAND, STOREFRONT, Call, Example, Reply, endpoint, report_reply
 from chalicelib.api.schemas import ListQuery, Month
 from chalicelib.domain.catalog import ClientId
-from chalicelib.domain.facts import check_fact_time
 from chalicelib.domain.money import Currency
-from chalicelib.domain.reports import DonationReport, report_csv
-from chalicelib.services import donations, giving, reports
-from chalicelib.services.donations import (
-    DisbursementIn,
-    DisbursementOut,
-    OrderIn,
-    OrderOut,
-    RefundIn,
-    RefundOut,
-)
-from chalicelib.services.unit_of_work import on_dynamodb
+
+if TYPE_CHECKING:
+    from chalicelib.domain.facts import check_fact_time
+    from chalicelib.domain.reports import DonationReport, report_csv
+    from chalicelib.services import donations, giving, reports
+    from chalicelib.services.donations import (
+        DisbursementIn,
+        DisbursementList,
+        DisbursementOut,
+        OrderIn,
+        OrderOut,
+        RefundIn,
+        RefundOut,
+    )
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first request that needs them (api/lazy.py)
+    check_fact_time = lazy.function("chalicelib.domain.facts", "check_fact_time")
+    DonationReport = lazy.declared("chalicelib.domain.reports", "DonationReport")
+    report_csv = lazy.function("chalicelib.domain.reports", "report_csv")
+    donations = lazy.module("chalicelib.services.donations")
+    giving = lazy.module("chalicelib.services.giving")
+    reports = lazy.module("chalicelib.services.reports")
+    DisbursementIn = lazy.declared("chalicelib.services.donations", "DisbursementIn")
+    DisbursementList = lazy.declared("chalicelib.services.donations", "DisbursementList")
+    DisbursementOut = lazy.declared("chalicelib.services.donations", "DisbursementOut")
+    OrderIn = lazy.declared("chalicelib.services.donations", "OrderIn")
+    OrderOut = lazy.declared("chalicelib.services.donations", "OrderOut")
+    RefundIn = lazy.declared("chalicelib.services.donations", "RefundIn")
+    RefundOut = lazy.declared("chalicelib.services.donations", "RefundOut")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 donations_api = Blueprint(__name__)
 
@@ -94,11 +113,6 @@ def disburse(call: Call[DisbursementIn, Any]) -> Reply:
     check_fact_time("paid_at", call.body.paid_at, clock.now())
     answer, created = donations.record_disbursement(call.body, on_dynamodb())
     return Reply(answer, 201 if created else 200)
-
-
-class DisbursementList(msgspec.Struct):
-    data: list[DisbursementOut]
-    has_more: bool
 
 
 class DisbursementQuery(ListQuery, forbid_unknown_fields=True):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.cart import Cart, Eligibility
-from chalicelib.services.eligibility import check_eligibility
+
+if TYPE_CHECKING:
+    from chalicelib.services.eligibility import check_eligibility
+else:  # imported by the first check (api/lazy.py)
+    check_eligibility = lazy.function("chalicelib.services.eligibility", "check_eligibility")
 
 eligibility_api = Blueprint(__name__)
 

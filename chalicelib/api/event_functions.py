@@ -7,11 +7,16 @@ retried alone; the local driver (`localdev.event_driver`) calls the same service
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
-from chalicelib.services import event_delivery
+from chalicelib.api import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.services import event_delivery
+else:  # imported by the first batch, not by the API's cold start (api/lazy.py)
+    event_delivery = lazy.module("chalicelib.services.event_delivery")
 
 event_functions = Blueprint(__name__)
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
+from chalicelib.api import lazy
 from chalicelib.api.members import _MEMBERSHIP, Email
 from chalicelib.api.routing import STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
 from chalicelib.domain.patterns import whole
-from chalicelib.services import gifts
-from chalicelib.services.members import CheckoutStarted, Membership
-from chalicelib.services.unit_of_work import on_dynamodb
+
+if TYPE_CHECKING:
+    from chalicelib.services import gifts
+    from chalicelib.services.members import CheckoutStarted, Membership
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first request that needs them (api/lazy.py)
+    gifts = lazy.module("chalicelib.services.gifts")
+    CheckoutStarted = lazy.declared("chalicelib.services.members", "CheckoutStarted")
+    Membership = lazy.declared("chalicelib.services.members", "Membership")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 gifts_api = Blueprint(__name__)
 

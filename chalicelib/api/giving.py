@@ -4,13 +4,14 @@ and each cause's public giving record."""
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
 from chalicelib import clock
+from chalicelib.api import lazy
 from chalicelib.api.routing import (
     BRAND,
     PUBLIC,
@@ -23,10 +24,20 @@ from chalicelib.api.routing import (
     report_reply,
 )
 from chalicelib.api.schemas import Month, check_month_range
-from chalicelib.services import giving
-from chalicelib.services.donations import DisbursementOut
-from chalicelib.services.giving import GivingRecordOut, ImpactStatement, PayoutsReport, VoidIn
-from chalicelib.services.unit_of_work import on_dynamodb
+
+if TYPE_CHECKING:
+    from chalicelib.services import giving
+    from chalicelib.services.donations import DisbursementOut
+    from chalicelib.services.giving import GivingRecordOut, ImpactStatement, PayoutsReport, VoidIn
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first request that needs them (api/lazy.py)
+    giving = lazy.module("chalicelib.services.giving")
+    DisbursementOut = lazy.declared("chalicelib.services.donations", "DisbursementOut")
+    GivingRecordOut = lazy.declared("chalicelib.services.giving", "GivingRecordOut")
+    ImpactStatement = lazy.declared("chalicelib.services.giving", "ImpactStatement")
+    PayoutsReport = lazy.declared("chalicelib.services.giving", "PayoutsReport")
+    VoidIn = lazy.declared("chalicelib.services.giving", "VoidIn")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 giving_api = Blueprint(__name__)
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.routing import BRAND, Call, Example, endpoint, report_reply
 from chalicelib.api.schemas import Month
-from chalicelib.domain.membership_report import MembershipReport, membership_csv
-from chalicelib.services.membership_report import build_membership_report
+
+if TYPE_CHECKING:
+    from chalicelib.domain.membership_report import MembershipReport, membership_csv
+    from chalicelib.services.membership_report import build_membership_report
+else:  # imported by the first request that needs them (api/lazy.py)
+    MembershipReport = lazy.declared("chalicelib.domain.membership_report", "MembershipReport")
+    membership_csv = lazy.function("chalicelib.domain.membership_report", "membership_csv")
+    build_membership_report = lazy.function(
+        "chalicelib.services.membership_report", "build_membership_report"
+    )
 
 membership_report_api = Blueprint(__name__)
 
@@ -43,7 +52,7 @@ _EXAMPLE = {
     csv=True,
     example=Example(
         query={"from": "2026-10", "to": "2026-11", "format": "json"}, response=_EXAMPLE,
-        csv=membership_csv(msgspec.convert(_EXAMPLE, MembershipReport)),
+        csv=lambda: membership_csv(msgspec.convert(_EXAMPLE, lazy.resolve(MembershipReport))),
     ),
     description="`members`: every shopper once, by the subscription their membership follows, per plan and "
     "Stripe status, with how many have perks now. `mrr`: per currency, what `active` and in-grace "

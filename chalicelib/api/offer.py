@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
+from chalicelib.api import lazy
 from chalicelib.api.routing import PUBLIC, Call, Example, Reply, endpoint
 from chalicelib.domain.cart import MAX_ITEMS, Cart, CartItem, Shipping
-from chalicelib.domain.disclosure import Disclosure
 from chalicelib.domain.money import Currency
-from chalicelib.services import offer as offers
-from chalicelib.services.offer import JoinOffer, Offer
+
+if TYPE_CHECKING:
+    from chalicelib.domain.disclosure import Disclosure
+    from chalicelib.services import offer as offers
+    from chalicelib.services.offer import JoinOffer, Offer
+else:  # imported by the first request that needs them (api/lazy.py)
+    Disclosure = lazy.declared("chalicelib.domain.disclosure", "Disclosure")
+    offers = lazy.module("chalicelib.services.offer")
+    JoinOffer = lazy.declared("chalicelib.services.offer", "JoinOffer")
+    Offer = lazy.declared("chalicelib.services.offer", "Offer")
 
 offer_api = Blueprint(__name__)
 

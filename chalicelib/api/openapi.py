@@ -170,7 +170,7 @@ def _success(spec: EndpointSpec, status: int, refs: dict[Any, dict[str, Any]]) -
         if spec.csv:
             # CSV first: client generators that read one media type per answer then hand back the text,
             # which works for both forms, instead of parsing a CSV answer as JSON and failing.
-            content = {CSV: {"schema": {"type": "string"}, "example": example.csv}, **content}
+            content = {CSV: {"schema": {"type": "string"}, "example": example.csv_text()}, **content}
         answer["content"] = content
     if spec.idempotent:
         answer["headers"] = _REPLAYED

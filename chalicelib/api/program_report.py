@@ -3,18 +3,28 @@ perks cost; `GET /v1/reports/cohorts`, shoppers by the month and plan they first
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.routing import BRAND, Call, Example, endpoint, report_reply
 from chalicelib.api.schemas import Month
-from chalicelib.domain.cohorts import CohortReport, cohorts_csv
 from chalicelib.domain.money import Currency
-from chalicelib.domain.program import ProgramReport, program_csv
-from chalicelib.services.cohort_report import build_cohort_report
-from chalicelib.services.program_report import build_program_report
+
+if TYPE_CHECKING:
+    from chalicelib.domain.cohorts import CohortReport, cohorts_csv
+    from chalicelib.domain.program import ProgramReport, program_csv
+    from chalicelib.services.cohort_report import build_cohort_report
+    from chalicelib.services.program_report import build_program_report
+else:  # imported by the first request that needs them (api/lazy.py)
+    CohortReport = lazy.declared("chalicelib.domain.cohorts", "CohortReport")
+    cohorts_csv = lazy.function("chalicelib.domain.cohorts", "cohorts_csv")
+    ProgramReport = lazy.declared("chalicelib.domain.program", "ProgramReport")
+    program_csv = lazy.function("chalicelib.domain.program", "program_csv")
+    build_cohort_report = lazy.function("chalicelib.services.cohort_report", "build_cohort_report")
+    build_program_report = lazy.function("chalicelib.services.program_report", "build_program_report")
 
 program_report_api = Blueprint(__name__)
 
@@ -43,7 +53,7 @@ class ProgramReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"fi
     tag="reports", roles=BRAND, query=ProgramReportQuery, response=ProgramReport, errors=(400,), csv=True,
     example=Example(
         query={"from": "2026-10", "to": "2026-10", "format": "json"}, response=_EXAMPLE,
-        csv=program_csv(msgspec.convert(_EXAMPLE, ProgramReport)),
+        csv=lambda: program_csv(msgspec.convert(_EXAMPLE, lazy.resolve(ProgramReport))),
     ),
     description="One row per month × currency (`from`..`to`, every month, for each currency with activity): "
     "members' and non-members' customers, orders, revenue net of refunds, AOV, orders per customer and "
@@ -79,7 +89,7 @@ class CohortReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"fir
     tag="reports", roles=BRAND, query=CohortReportQuery, response=CohortReport, errors=(400,), csv=True,
     example=Example(
         query={"from": "2026-09", "to": "2026-11", "format": "json"}, response=_COHORTS,
-        csv=cohorts_csv(msgspec.convert(_COHORTS, CohortReport)),
+        csv=lambda: cohorts_csv(msgspec.convert(_COHORTS, lazy.resolve(CohortReport))),
     ),
     description="One row per cohort × plan × currency, for the cohorts of `from`..`to`: the shoppers whose "
     "first paid membership started in month `cohort` on plan `plan_id`. `joined`: how many; `active`: how "

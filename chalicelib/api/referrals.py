@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.routing import BRAND, SHOPPER, STOREFRONT, Call, Example, endpoint, report_reply
 from chalicelib.api.schemas import Month
-from chalicelib.services import referrals
-from chalicelib.services.referrals import ReferralAnswer, ReferralReport, referral_csv
-from chalicelib.services.unit_of_work import on_dynamodb
+
+if TYPE_CHECKING:
+    from chalicelib.services import referrals
+    from chalicelib.services.referrals import ReferralAnswer, ReferralReport, referral_csv
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first request that needs them (api/lazy.py)
+    referrals = lazy.module("chalicelib.services.referrals")
+    ReferralAnswer = lazy.declared("chalicelib.services.referrals", "ReferralAnswer")
+    ReferralReport = lazy.declared("chalicelib.services.referrals", "ReferralReport")
+    referral_csv = lazy.function("chalicelib.services.referrals", "referral_csv")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 referrals_api = Blueprint(__name__)
 
@@ -64,7 +73,7 @@ class ReferralReportQuery(msgspec.Struct, forbid_unknown_fields=True, rename={"f
     query=ReferralReportQuery, response=ReferralReport, errors=(400,), csv=True,
     example=Example(
         query={"from": "2026-11", "to": "2026-11", "format": "json"}, response={"data": [_MONTH]},
-        csv=referral_csv(msgspec.convert({"data": [_MONTH]}, ReferralReport)),
+        csv=lambda: referral_csv(msgspec.convert({"data": [_MONTH]}, lazy.resolve(ReferralReport))),
     ),
     description="One row per month of `from`..`to`: `codes_used` (checkouts started with a referral code), "
     "`joined` (friends whose first invoice was paid), `rewarded`, `clawed_back` (rewards taken back: a "

@@ -11,7 +11,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
@@ -20,6 +19,7 @@ import msgspec
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import invocation, log
+from chalicelib.api import lazy
 from chalicelib.api.schemas import MONTH_PATTERN, check_month_range
 from chalicelib.domain.catalog import ID_PATTERN
 from chalicelib.domain.patterns import whole
@@ -46,14 +46,13 @@ class NoQuery(msgspec.Struct):
     """Marker: the endpoint takes no query parameters."""
 
 
-@dataclass(slots=True)
-class Reply:
+class Reply(msgspec.Struct):
     """A response with an explicit status or content type (CSV, 200 replays, 204)."""
 
     body: Any
     status: int = 200
     content_type: str = JSON
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 R = TypeVar("R")
@@ -68,8 +67,7 @@ def report_reply(report: R, format: str, to_csv: Callable[[R], str], filename: s
     return Reply(to_csv(report), content_type=CSV, headers={"Content-Disposition": disposition})
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[B, Q]):
+class Call(msgspec.Struct, Generic[B, Q], frozen=True):
     """What a route function gets: the authenticated caller and the validated inputs."""
 
     caller: Caller | None
@@ -80,31 +78,34 @@ class Call(Generic[B, Q]):
     raw_body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(msgspec.Struct, frozen=True):
     """One realistic exchange with an endpoint: the OpenAPI examples, docs/api.md and the fuzzer's seeds.
 
     `request` and `response` are the JSON bodies (as plain data); `path` and `query` fill the path and
-    query parameters; `csv` is the `format=csv` answer of a report.
+    query parameters; `csv` is the `format=csv` answer of a report, or what renders it: a report's rows
+    are rendered by the code of its service, imported for the document only (not at start-up).
     """
 
     response: Any = None
     request: Any = None
-    path: dict[str, str] = field(default_factory=dict)
-    query: dict[str, Any] = field(default_factory=dict)
-    csv: str | None = None
+    path: dict[str, str] = msgspec.field(default_factory=dict)
+    query: dict[str, Any] = msgspec.field(default_factory=dict)
+    csv: str | Callable[[], str] | None = None
+
+    def csv_text(self) -> str | None:
+        return self.csv() if callable(self.csv) else self.csv
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointSpec:
+class EndpointSpec(msgspec.Struct, frozen=True):
     method: str
     path: str
     summary: str
     tag: str
     roles: tuple[Role, ...] | None
-    body: type
-    query: type
-    response: Any
+    # As the route declared them: the type, or a `lazy.declared` name imported when first needed.
+    declared_body: Any
+    declared_query: Any
+    declared_response: Any
     status: int
     errors: tuple[int, ...]
     idempotent: bool
@@ -116,6 +117,18 @@ class EndpointSpec:
     patience: Patience = "standard"
     # The route reads the raw body itself (after checking what authenticates it): `body` only documents it.
     raw_body: bool = False
+
+    @property
+    def body(self) -> type:
+        return lazy.resolve(self.declared_body)  # type: ignore[no-any-return]
+
+    @property
+    def query(self) -> type:
+        return lazy.resolve(self.declared_query)  # type: ignore[no-any-return]
+
+    @property
+    def response(self) -> Any:
+        return lazy.resolve(self.declared_response)
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -136,8 +149,8 @@ def endpoint(
     summary: str,
     tag: str,
     roles: tuple[Role, ...] | None,
-    body: type = NoBody,
-    query: type = NoQuery,
+    body: Any = NoBody,
+    query: Any = NoQuery,
     response: Any = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
@@ -149,16 +162,20 @@ def endpoint(
     patience: Patience = "standard",
     raw_body: bool = False,
 ) -> Callable[[Callable[[Call[Any, Any]], Any]], Callable[[Call[Any, Any]], Any]]:
-    """Register a route on `blueprint` and in the OpenAPI registry."""
+    """Register a route on `blueprint` and in the OpenAPI registry.
+
+    `body`, `query` and `response` are types, or names of types (`lazy.declared`) imported when first
+    needed: a route module need not import the service that declares them.
+    """
     spec = EndpointSpec(
         method=method,
         path=path,
         summary=summary,
         tag=tag,
         roles=roles,
-        body=body,
-        query=query,
-        response=response,
+        declared_body=body,
+        declared_query=query,
+        declared_response=response,
         status=status,
         errors=errors,
         idempotent=(method == "POST") if idempotent is None else idempotent,

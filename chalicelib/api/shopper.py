@@ -7,18 +7,28 @@ members service (`services.shopper`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
+from chalicelib.api import lazy
 from chalicelib.api.members import _MEMBERSHIP, CauseIn, Email, PortalOut, ReferralCode
 from chalicelib.api.routing import SHOPPER, STOREFRONT, Call, Example, endpoint
 from chalicelib.domain.catalog import ClientId, Url
-from chalicelib.services import members, shopper, shopper_tokens
-from chalicelib.services.members import CheckoutStarted, Membership
-from chalicelib.services.unit_of_work import on_dynamodb
+
+if TYPE_CHECKING:
+    from chalicelib.services import members, shopper, shopper_tokens
+    from chalicelib.services.members import CheckoutStarted, Membership
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first request that needs them (api/lazy.py)
+    members = lazy.module("chalicelib.services.members")
+    shopper = lazy.module("chalicelib.services.shopper")
+    shopper_tokens = lazy.module("chalicelib.services.shopper_tokens")
+    CheckoutStarted = lazy.declared("chalicelib.services.members", "CheckoutStarted")
+    Membership = lazy.declared("chalicelib.services.members", "Membership")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 shopper_api = Blueprint(__name__)
 

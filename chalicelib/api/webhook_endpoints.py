@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 from msgspec import Meta
 
+from chalicelib.api import lazy
 from chalicelib.api.routing import BRAND, Call, Example, Reply, endpoint
 from chalicelib.api.schemas import ListQuery
 from chalicelib.domain.cart import Moment
@@ -16,9 +17,21 @@ from chalicelib.domain.events import EVENT_TYPES, Event
 from chalicelib.domain.patterns import whole
 from chalicelib.domain.times import parse_rfc3339
 from chalicelib.errors import ValidationError
-from chalicelib.services import webhook_endpoints as service
-from chalicelib.services.webhook_endpoints import CreatedWebhookEndpoint, WebhookEndpoint
-from chalicelib.store.webhook_endpoints import Delivery
+
+if TYPE_CHECKING:
+    from chalicelib.services import webhook_endpoints as service
+    from chalicelib.services.webhook_endpoints import (
+        CreatedWebhookEndpoint,
+        DeliveryList,
+        EndpointList,
+        WebhookEndpoint,
+    )
+else:  # imported by the first request that needs them (api/lazy.py)
+    service = lazy.module("chalicelib.services.webhook_endpoints")
+    CreatedWebhookEndpoint = lazy.declared("chalicelib.services.webhook_endpoints", "CreatedWebhookEndpoint")
+    DeliveryList = lazy.declared("chalicelib.services.webhook_endpoints", "DeliveryList")
+    EndpointList = lazy.declared("chalicelib.services.webhook_endpoints", "EndpointList")
+    WebhookEndpoint = lazy.declared("chalicelib.services.webhook_endpoints", "WebhookEndpoint")
 
 webhook_endpoints_api = Blueprint(__name__)
 
@@ -42,22 +55,12 @@ class EndpointPatch(msgspec.Struct, forbid_unknown_fields=True):
     description: Text | None = None
 
 
-class EndpointList(msgspec.Struct):
-    data: list[WebhookEndpoint]
-    has_more: bool
-
-
 class SecretOut(msgspec.Struct):
     secret: str
 
 
 class DeliveryQuery(ListQuery, forbid_unknown_fields=True):
     status: Literal["pending", "succeeded", "failed"] | None = None
-
-
-class DeliveryList(msgspec.Struct):
-    data: list[Delivery]
-    has_more: bool
 
 
 class ReplayIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from chalice.app import Blueprint
 
 from chalicelib import clock, log
+from chalicelib.api import lazy
 from chalicelib.api.routing import PUBLIC, Call, Example, check_depth, check_media_type, endpoint
 from chalicelib.errors import ApiError
-from chalicelib.payments.events import parse_event
-from chalicelib.payments.webhooks import verify_delivery
-from chalicelib.services.stripe_events import apply_stripe_event
-from chalicelib.services.unit_of_work import on_dynamodb
+
+if TYPE_CHECKING:
+    from chalicelib.payments.events import parse_event
+    from chalicelib.payments.webhooks import verify_delivery
+    from chalicelib.services.stripe_events import apply_stripe_event
+    from chalicelib.services.unit_of_work import on_dynamodb
+else:  # imported by the first delivery (api/lazy.py)
+    parse_event = lazy.function("chalicelib.payments.events", "parse_event")
+    verify_delivery = lazy.function("chalicelib.payments.webhooks", "verify_delivery")
+    apply_stripe_event = lazy.function("chalicelib.services.stripe_events", "apply_stripe_event")
+    on_dynamodb = lazy.function("chalicelib.services.unit_of_work", "on_dynamodb")
 
 webhooks_api = Blueprint(__name__)
 logger = log.get_logger("webhooks")

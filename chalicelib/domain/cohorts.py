@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from chalicelib.domain.csv_export import Cell, csv_document
 from chalicelib.domain.membership import (
     AccessPolicy,
     SubscriptionSnapshot,
@@ -30,8 +30,10 @@ from chalicelib.domain.membership import (
     governing_subscription,
     perks_active,
 )
-from chalicelib.domain.membership_report import months_between
 from chalicelib.domain.times import from_epoch, month_of
+
+if TYPE_CHECKING:
+    from chalicelib.domain.csv_export import Cell
 
 # The Stripe status that says a subscription was paid for (a trial becomes `active` once it is paid).
 PAID_STATUS = "active"
@@ -164,6 +166,9 @@ def cohort_report(
 ) -> CohortReport:
     """Rows for the cohorts of `first`..`last` (keyed (cohort month, plan) in `sums`): one per currency of
     the cohort's money (its membership's currency at least), `active` from the cohort month to `current`."""
+    # Here, not at import: every member read follows cohorts, only the report needs the report's months.
+    from chalicelib.domain.membership_report import months_between
+
     rows: list[CohortRow] = []
     for (month, plan_id), cohort in sorted(sums.items()):
         if not first <= month <= last or cohort.joined == 0:
@@ -185,6 +190,7 @@ CSV_COLUMNS = ["cohort", "plan_id", "currency", "joined", "active", "fees", "rev
 def cohorts_csv(report: CohortReport) -> str:
     """RFC 4180 CSV (see `csv_export`): the JSON's columns, `active` as its counts joined by spaces
     (`5 4 4`, month by month from the cohort month)."""
+    from chalicelib.domain.csv_export import csv_document
 
     def line(row: CohortRow) -> list[Cell]:
         active = " ".join(str(n) for n in row.active)

@@ -7,7 +7,6 @@ This is the only place the rule lives; `GET /v1/members/...`, eligibility and or
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import msgspec
@@ -22,8 +21,7 @@ STRIPE_STATUSES = frozenset(
 TERMINAL_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 
-@dataclass(frozen=True, slots=True)
-class AccessPolicy:
+class AccessPolicy(msgspec.Struct, frozen=True):
     """How long perks outlive what Stripe has confirmed."""
 
     renewal_leeway: timedelta = timedelta(hours=48)

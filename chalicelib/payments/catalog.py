@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from chalicelib.domain.catalog import PlanTerms
 from chalicelib.payments.client import stripe_client, translate_stripe_errors
 
 
-@dataclass(frozen=True, slots=True)
-class PlanPrice:
+class PlanPrice(msgspec.Struct, frozen=True):
     product_id: str
     price_id: str
 

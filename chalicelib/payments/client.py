@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from chalicelib import aws, budget
 from chalicelib.errors import ConflictError, InternalError, UpstreamError, ValidationError
@@ -27,8 +28,7 @@ STRIPE_API_VERSION = "2026-10-28.endive"
 log = get_logger("payments")
 
 
-@dataclass(frozen=True, slots=True)
-class StripeConfig:
+class StripeConfig(msgspec.Struct, frozen=True):
     """Where Stripe is, how we prove who we are, and how long a call to it may take."""
 
     api_key: str | None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from chalicelib import clock
 from chalicelib.errors import AuthenticationError, NotFoundError, PermissionDeniedError
@@ -19,15 +20,13 @@ Role = Literal["storefront", "brand", "shopper"]
 ROLES: tuple[Role, ...] = ("storefront", "brand")
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     key_id: str
     role: Role
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class MintedKey:
+class MintedKey(msgspec.Struct, frozen=True):
     key_id: str
     role: Role
     name: str

@@ -129,6 +129,11 @@ class DisbursementOut(DisbursementIn, kw_only=True):
     void_reason: str | None = None
 
 
+class DisbursementList(msgspec.Struct):
+    data: list[DisbursementOut]
+    has_more: bool
+
+
 def _hash(value: msgspec.Struct) -> str:
     return hashlib.sha256(msgspec.json.encode(value)).hexdigest()
 

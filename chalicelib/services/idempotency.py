@@ -19,8 +19,9 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+
+import msgspec
 
 from chalicelib import clock, invocation
 from chalicelib.domain.patterns import whole
@@ -51,8 +52,7 @@ class IdempotencyInProgressError(ConflictError):
     default_code = "idempotency_in_progress"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     """A response as the idempotency layer keeps it."""
 
     status: int

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import msgspec
 
 from chalicelib import aws, budget, clock
 from chalicelib.domain.catalog import ID_PATTERN
@@ -36,14 +37,12 @@ LEEWAY_SECONDS = 30
 KEYS_TTL_SECONDS = 300
 
 
-@dataclass(frozen=True, slots=True)
-class ShopperToken:
+class ShopperToken(msgspec.Struct, frozen=True):
     token: str
     expires_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ShopperClaims:
+class ShopperClaims(msgspec.Struct, frozen=True):
     """A verified token: the shopper it speaks for and the key that signed it."""
 
     customer_ref: str
@@ -64,8 +63,7 @@ def parse_keys(listing: str) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
-@dataclass(frozen=True, slots=True)
-class KeySource:
+class KeySource(msgspec.Struct, frozen=True):
     """Where the signing keys come from: `keys` when given, else the Stripe secret `secret_arn`."""
 
     keys: tuple[tuple[str, str], ...]

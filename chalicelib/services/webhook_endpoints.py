@@ -42,6 +42,16 @@ class CreatedWebhookEndpoint(WebhookEndpoint, kw_only=True):
     secret: str
 
 
+class EndpointList(msgspec.Struct):
+    data: list[WebhookEndpoint]
+    has_more: bool
+
+
+class DeliveryList(msgspec.Struct):
+    data: list[Delivery]
+    has_more: bool
+
+
 def new_secret() -> str:
     """`whsec_` + base64 of 32 random bytes (Standard Webhooks' format)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()

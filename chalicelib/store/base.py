@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
+import msgspec
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -50,8 +50,7 @@ class BaseMeta:
     # follows `chalicelib.budget`.
 
 
-@dataclass(frozen=True, slots=True)
-class DynamoConfig:
+class DynamoConfig(msgspec.Struct, frozen=True):
     """Where the service's DynamoDB client connects and the time budget its calls are made within."""
 
     # None: AWS's endpoint for the region; locally and in tests, the moto server.

@@ -7,9 +7,9 @@ The state machine over request records lives in `services/idempotency.py`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -36,8 +36,7 @@ class IdempotencyRecord(BaseModel):
     expires_at = TTLAttribute()
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRequest:
+class StoredRequest(msgspec.Struct, frozen=True):
     """What an earlier use of a key left: in progress (until `locked_until`) or its response."""
 
     state: str

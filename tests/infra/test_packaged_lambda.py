@@ -23,6 +23,7 @@ from localdev.packaged_lambda import (
     unpack_read_only,
 )
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, WEBHOOK_SECRET, auth, signed_webhook
+from tests.unit.test_cold_imports import ELIGIBILITY_CODE, ON_FIRST_USE, other_routes_code
 
 PLAN = {
     "name": "VIP Monthly", "amount": 999, "currency": "usd", "interval": "month",
@@ -115,6 +116,21 @@ def test_the_package_runs_only_its_own_code_and_libraries(container: PackagedLam
         if file and not file.startswith(str(unpacked)) and not any(file.startswith(p) for p in stdlib)
     }  # fmt: skip
     assert foreign == {}
+
+
+def test_a_cold_package_answering_eligibility_imports_no_other_routes_code(
+    container: PackagedLambda, unpacked: Path, dynamodb_url: str, emulator: Any
+) -> None:
+    create_plan(container)
+    environment = _environment(dynamodb_url, emulator, "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+    with packaged_lambda(unpacked, environment) as cold:
+        answer = call(cold, "POST", "/v1/eligibility", body={"customer_ref": "grace", **CART},
+                      headers=auth(STOREFRONT_KEY))  # fmt: skip
+
+        assert answer["statusCode"] == 200, answer["body"]
+        assert answer["json"]["join_preview"]["plan_id"] == "vip-monthly"
+        assert [m for m in ELIGIBILITY_CODE if m not in cold.modules] == []
+        assert [m for m in [*other_routes_code(), *ON_FIRST_USE] if m in cold.modules] == []
 
 
 def test_the_packaged_api_creates_a_plan_in_stripe_and_lists_it_publicly(container: PackagedLambda) -> None:

@@ -7,13 +7,13 @@ seconds, not minutes; every timeout and retry is derived from it exactly as in p
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import msgspec
 import pytest
 
 from chalicelib.budget import Budget, derive
@@ -72,7 +72,7 @@ def hang_stripe(hung_server: HungServer) -> Iterator[Callable[[], None]]:
     with contextlib.ExitStack() as hung_from_now_on:
 
         def hang() -> None:
-            hung = dataclasses.replace(
+            hung = msgspec.structs.replace(
                 stripe_config(),
                 api_base=hung_server.url,
                 lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT,
@@ -91,7 +91,7 @@ def hang_dynamodb(hung_server: HungServer) -> Iterator[Callable[[], None]]:
     with contextlib.ExitStack() as hung_from_now_on:
 
         def hang() -> None:
-            hung = dataclasses.replace(
+            hung = msgspec.structs.replace(
                 base.dynamodb_config(), host=hung_server.url, lambda_timeout_seconds=HUNG_LAMBDA_TIMEOUT
             )
             hung_from_now_on.enter_context(base.use_dynamodb(hung))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import logging
@@ -10,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
@@ -93,7 +93,7 @@ def test_stripe_refusing_our_key_is_500_internal_and_nothing_is_written(
 ) -> None:
     from chalicelib.payments.client import stripe_config, use_stripe
 
-    with use_stripe(dataclasses.replace(stripe_config(), api_key="not-a-stripe-key")):
+    with use_stripe(msgspec.structs.replace(stripe_config(), api_key="not-a-stripe-key")):
         response = _put_plan(client)
 
     assert (response.status_code, json.loads(response.body)["error"]["type"]) == (500, "internal")

@@ -3,13 +3,13 @@ containers within minutes: both keys verify during the overlap, and a removed ke
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import jwt
+import msgspec
 import pytest
 
 from chalicelib.errors import ApiError
@@ -27,7 +27,7 @@ def secret(dynamodb_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         Name="vip-test/stripe",
         SecretString=json.dumps({"api_key": "sk_test_x", "shopper_token_keys": f"{OLD[0]}:{OLD[1]}"}),
     )
-    deployed = dataclasses.replace(shopper_tokens.key_source(), secret_arn=created["ARN"], keys=())
+    deployed = msgspec.structs.replace(shopper_tokens.key_source(), secret_arn=created["ARN"], keys=())
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", dynamodb_url)
     with shopper_tokens.use_key_source(deployed):
         yield lambda keys: secrets.put_secret_value(
