@@ -94,7 +94,7 @@ unit: $(TEST_STAMP)
 # tests/unit first and on its own: it must pass with no server running (no moto, no emulator).
 test: $(TEST_STAMP) $(CHECKOV_STAMP) $(NODE_TOOLS_STAMP) browser lint
 	$(BIN)/pytest -q tests/unit
-	$(BIN)/pytest -q --ignore=tests/unit
+	$(BIN)/pytest -q --durations=15 --ignore=tests/unit
 
 # The package's figures are measured on the zip `make package` builds for x86_64.
 bench: $(DEV_STAMP)
