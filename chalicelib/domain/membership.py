@@ -196,8 +196,8 @@ def next_check(
     checkout whose completion we never heard of may all be stale; settled subscriptions are not.
     Also the moment perks end by the clock (the end of grace, a period's end plus the renewal
     leeway): that visit writes the member, so its `member.ended` and cohort move go out then,
-    not at Stripe's next word. It is never later than the checks above would make anyway, and
-    adds no visit to a settled member (their period's end comes first).
+    not at Stripe's next word. It only ever brings a visit forward (to the end of grace rather than
+    the next hourly look) and adds none to a settled member (the renewal check comes first).
     """
     due: list[int] = []
     live = [s for s in snapshots if s.status not in TERMINAL_STATUSES]
