@@ -141,11 +141,19 @@ def test_reconciliation_visits_when_perks_end_by_the_clock_if_that_comes_before_
     assert next_check([sub("active")], None, START, short_leeway) == END + 600
 
 
-@given(now=st.integers(min_value=START - 86400, max_value=END + 5 * 86400))
-def test_a_settled_member_is_visited_no_more_often_than_before(now: int) -> None:
-    # The perks' end is never sooner than the renewal check for an active subscription with the leeway.
-    settled = next_check([sub("active")], None, now, POLICY)
-    assert settled == (END + 3600 if now < END + 3600 else now + 3600)
+@given(now=st.integers(min_value=START - 86400, max_value=END + 3599))
+def test_a_settled_member_is_visited_no_sooner_than_an_hour_after_the_period_should_have_renewed(
+    now: int,
+) -> None:
+    # Perks end (the period's end plus the leeway) after the renewal check: it adds no visit.
+    assert next_check([sub("active")], None, now, POLICY) == END + 3600
+
+
+@given(now=st.integers(min_value=END + 3600, max_value=END + 5 * 86400))
+def test_a_stale_period_is_looked_at_hourly_and_at_the_moment_its_perks_end(now: int) -> None:
+    perks_end = END + 48 * 3600
+    expected = min(now + 3600, perks_end) if perks_end > now else now + 3600
+    assert next_check([sub("active")], None, now, POLICY) == expected
 
 
 def test_reconciliation_checks_a_checkout_that_never_reported_back() -> None:
