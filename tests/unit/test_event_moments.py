@@ -152,6 +152,13 @@ def test_a_lapse_already_told_makes_no_second_end() -> None:
     assert types(told, standing(sub("unpaid"))) == []
 
 
+def test_an_unpaid_end_is_not_ended_again_when_stripe_cancels() -> None:
+    unpaid = standing(sub("unpaid"))
+    assert types(standing(sub("past_due")), unpaid) == ["member.ended"]
+    told = ev.as_last_written(unpaid, perks_written=False)
+    assert types(told, standing(sub("canceled", ended_at=START))) == []
+
+
 def test_a_lapse_not_yet_told_ends_with_the_reason_of_the_fact_that_finds_it() -> None:
     untold = ev.as_last_written(standing(LAPSED), perks_written=True)
     assert [m.extra for m in membership_moments(untold, standing(sub("canceled", ended_at=START)))] == [
