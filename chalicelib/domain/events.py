@@ -274,6 +274,29 @@ def standing_of(
     )
 
 
+# Statuses in which perks can end by the clock alone (a period or a grace running out), Stripe silent.
+_CLOCK_ENDED_STATUSES = frozenset({"trialing", "active", "past_due"})
+
+
+def as_last_written(now: Standing, perks_written: bool | None) -> Standing:
+    """The standing a fact's events start from: the shopper's standing at `now`, except that perks the
+    member's last write left active count as active until a write says otherwise.
+
+    Perks also end by the clock (grace or a period runs out and Stripe says nothing new); the first
+    write after that — whatever its fact, a reconcile visit included — then finds perks active as last
+    written and inactive after, so it makes the one `member.ended` (`lapsed`, or the reason its own
+    fact gives) and writes `perks_written` False with it: no later write makes another. Perks never
+    start by the clock, so an inactive mark changes nothing. A member written before the mark was
+    kept (`perks_written` None) counts as told of perks unless they stopped for a reason Stripe
+    reported (a pause, `unpaid`, an end), whose event was made then.
+    """
+    if now.perks_active:
+        return now
+    if perks_written is None:
+        perks_written = now.status in _CLOCK_ENDED_STATUSES and not now.paused
+    return msgspec.structs.replace(now, perks_active=True) if perks_written else now
+
+
 class Fact(msgspec.Struct, frozen=True, kw_only=True):
     """What the fact itself says beyond the standing it leaves: an invoice paid or failed, a referral
     reward, a gift bought.
@@ -307,7 +330,10 @@ def membership_moments(before: Standing | None, after: Standing, fact: Fact | No
     """The membership events one fact makes, in the order a receiver should apply them.
 
     `before` is None for a shopper the service did not know. Both standings are taken at the same
-    `now`, so perks that lapsed with the clock before the fact count as already gone.
+    `now`; `before` is as the member was last written (`as_last_written`), so perks that lapsed with
+    the clock since the last write end with this fact, and perks whose end was already told stay gone.
+    A membership has one `member.ended` per run of perks: only a paused one (perks stopped as
+    `member.paused`) ends later, when Stripe closes it.
     """
     was = before or Standing()
     fact = fact or Fact()
@@ -342,9 +368,13 @@ def membership_moments(before: Standing | None, after: Standing, fact: Fact | No
     if stopped and after.paused:
         moments.append(Moment(type=MEMBER_PAUSED, extra=Paused(until=after.paused_until)))
     elif stopped or (
-        was.status in _LIVE_STATUSES and not live_after and not was.perks_active and not started
+        was.status in _LIVE_STATUSES
+        and (was.paused or was.status == "paused")
+        and not live_after
+        and not was.perks_active
+        and not started
     ):
-        # Perks end now, or a membership whose perks had lapsed with the clock is closed for good.
+        # Perks end now, or a paused membership is closed for good.
         moments.append(Moment(type=MEMBER_ENDED, extra=Ended(reason=ended_reason(after))))
     if fact.referral_rewarded is not None:
         moments.append(

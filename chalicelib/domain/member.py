@@ -87,6 +87,10 @@ class Member:
     # Per currency, the cumulative value figures when the current period started (its first paid
     # invoice): a recap is "figures now − this mark", whatever the length of the member's history.
     period_marks: dict[str, ValueFigures] = field(default_factory=dict)
+    # Whether perks were active when the member was last written — what its outbound events last said.
+    # A write that finds them gone by the clock since (grace or a period ran out, Stripe silent) makes
+    # the `member.ended` then (`domain.events.as_last_written`). None: written before this was kept.
+    perks_written: bool | None = None
     # The invoice whose payment failed last and is not paid yet (its payment is a recovery).
     dunning_invoice: str | None = None
     # The member's own referral code (a Stripe promotion code), once asked for.
@@ -204,5 +208,7 @@ class Member:
         """Recompute the derived fields; every write path calls this before committing."""
         self.member_since = rules.member_since(self.subscriptions, self.member_since)
         self.cohort, self.cohort_moves = follow(self.cohort, self.subscriptions, now, policy)
+        governing = rules.governing_subscription(self.subscriptions, now, policy)
+        self.perks_written = rules.perks_active(governing, now, policy)
         started = int(self.checkout_started_at.timestamp()) if self.checkout_started_at else None
-        self.reconcile_at = rules.next_check(self.subscriptions, started, int(now.timestamp()))
+        self.reconcile_at = rules.next_check(self.subscriptions, started, int(now.timestamp()), policy)

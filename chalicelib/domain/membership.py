@@ -6,6 +6,7 @@ This is the only place the rule lives; `GET /v1/members/...`, eligibility and or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -184,16 +185,26 @@ CHECKOUT_WINDOW = 25 * 3600
 
 
 def next_check(
-    snapshots: Iterable[SubscriptionSnapshot], checkout_started_at: int | None, now: int
+    snapshots: Iterable[SubscriptionSnapshot],
+    checkout_started_at: int | None,
+    now: int,
+    policy: AccessPolicy,
 ) -> int | None:
     """When reconciliation should next re-read this shopper from Stripe (Unix seconds), or None.
 
     A subscription whose period has ended without a renewal we heard of, one in dunning, and a
     checkout whose completion we never heard of may all be stale; settled subscriptions are not.
+    Also the moment perks end by the clock (the end of grace, a period's end plus the renewal
+    leeway): that visit writes the member, so its `member.ended` and cohort move go out then,
+    not at Stripe's next word. It only ever brings a visit forward (to the end of grace rather than
+    the next hourly look) and adds none to a settled member (the renewal check comes first).
     """
     due: list[int] = []
     live = [s for s in snapshots if s.status not in TERMINAL_STATUSES]
     for snapshot in live:
+        perks_end = access_until(snapshot, policy)
+        if perks_end is not None and perks_end.timestamp() > now:
+            due.append(math.ceil(perks_end.timestamp()))
         if snapshot.status in ("past_due", "incomplete"):
             due.append(now + RECONCILE_DELAY)
         elif snapshot.pause_resumes_at is not None and snapshot.pause_behavior is not None:

@@ -18,7 +18,14 @@ from chalicelib.domain import membership as rules
 from chalicelib.domain.catalog import Cause, Perks, Plan
 from chalicelib.domain.conflicts import BusyError, LedgerEntryExistsError
 from chalicelib.domain.donations import Posting
-from chalicelib.domain.events import Event, Fact, Standing, events_for_fact, standing_of
+from chalicelib.domain.events import (
+    Event,
+    Fact,
+    Standing,
+    as_last_written,
+    events_for_fact,
+    standing_of,
+)
 from chalicelib.domain.giving import cause_active
 from chalicelib.domain.member import Member, RenewalPledge, ValueFigures
 from chalicelib.domain.referral import BalanceMove, Referral
@@ -369,7 +376,10 @@ def change_members(
         with uow:
             current = {ref: first.pop(ref, None) or uow.members.get(ref) for ref in customer_refs}
             first.clear()
-            before = {ref: _standing(m, now) if m is not None else None for ref, m in current.items()}
+            before = {
+                ref: as_last_written(_standing(m, now), m.perks_written) if m is not None else None
+                for ref, m in current.items()
+            }
             changes = {ref: MemberChange(uow, ref, now, known_entries) for ref in customer_refs}
             changed = decide(current, changes)
             if not changed:

@@ -2,7 +2,8 @@
 
 Webhooks get lost (endpoint down for days, a misconfigured secret). Every shopper carries the
 moment their state could next go stale (a period ending without a renewal we heard of, dunning,
-a checkout never completed); the hourly job re-reads those that are due, a bounded batch per run:
+a checkout never completed, perks ending by the clock); the hourly job re-reads those that are due,
+a bounded batch per run:
 their subscriptions, and their subscriptions' recent paid invoices, so a renewal whose
 `invoice.paid` was lost still pledges its donation, once.
 
@@ -111,6 +112,8 @@ def reconcile_member(customer_ref: str, uow: UnitOfWork, limits: budget.Budget) 
     before = _facts(member.subscriptions)
 
     def heal(current: Member | None, _: members.MemberChange) -> Member | None:
+        # Written even when Stripe says nothing new: a visit due when perks end by the clock is the
+        # write that tells the lapse (`member.ended`) and moves the cohort counters.
         if current is not None:
             current.observe(fresh)
         return current

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import msgspec
 from pynamodb.attributes import (
     Attribute,
+    BooleanAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -101,6 +102,8 @@ class MemberRecord(BaseModel):
     # The sequence of the shopper's last outbound event: concurrent facts serialize on `version`.
     last_sequence = NumberAttribute(default=0)
     period_marks = JsonAttribute(dict[str, ValueFigures], default=dict)
+    # Perks active at the last write (`Member.perks_written`); absent on items written before it was kept.
+    perks_written = BooleanAttribute(null=True)
     dunning_invoice = UnicodeAttribute(null=True)
     referral_code = UnicodeAttribute(null=True)
     referred = JsonAttribute(Referral, null=True)
@@ -131,6 +134,7 @@ def to_state(record: MemberRecord) -> MemberState:
         created_at=record.created_at,
         last_sequence=int(record.last_sequence or 0),
         period_marks=dict(record.period_marks or {}),
+        perks_written=record.perks_written,
         dunning_invoice=record.dunning_invoice,
         referral_code=record.referral_code,
         referred=record.referred,
@@ -165,6 +169,7 @@ def record_of(state: MemberState, now: datetime) -> MemberRecord:
         cohort=state.cohort,
         last_sequence=state.last_sequence,
         period_marks=state.period_marks,
+        perks_written=state.perks_written,
         dunning_invoice=state.dunning_invoice,
         referral_code=state.referral_code,
         referred=state.referred,

@@ -132,9 +132,63 @@ def test_dunning_that_gives_up_ends_as_unpaid() -> None:
     ]
 
 
-def test_a_membership_that_lapsed_with_the_clock_ends_when_stripe_closes_it() -> None:
-    lapsed = standing(sub("past_due", past_due_since=START - 10 * 86400))
-    assert types(lapsed, standing(sub("canceled"))) == ["member.ended"]
+LAPSED = sub("past_due", past_due_since=START - 10 * 86400)
+
+
+def test_the_first_write_after_perks_lapse_with_the_clock_is_member_ended_lapsed() -> None:
+    now = standing(LAPSED)
+    assert not now.perks_active
+    # Stripe says nothing new (a reconcile visit): perks were active as last written, gone now.
+    moments = membership_moments(ev.as_last_written(now, perks_written=True), now)
+    assert [(m.type, m.extra) for m in moments] == [("member.ended", ev.Ended(reason="lapsed"))]
+
+
+def test_a_lapse_already_told_makes_no_second_end() -> None:
+    now = standing(LAPSED)
+    told = ev.as_last_written(now, perks_written=False)
+    assert types(told, now) == []
+    # Stripe closing the lapsed membership later (canceled, or unpaid) ends nothing more.
+    assert types(told, standing(sub("canceled", ended_at=START))) == []
+    assert types(told, standing(sub("unpaid"))) == []
+
+
+def test_an_unpaid_end_is_not_ended_again_when_stripe_cancels() -> None:
+    unpaid = standing(sub("unpaid"))
+    assert types(standing(sub("past_due")), unpaid) == ["member.ended"]
+    told = ev.as_last_written(unpaid, perks_written=False)
+    assert types(told, standing(sub("canceled", ended_at=START))) == []
+
+
+def test_a_lapse_not_yet_told_ends_with_the_reason_of_the_fact_that_finds_it() -> None:
+    untold = ev.as_last_written(standing(LAPSED), perks_written=True)
+    assert [m.extra for m in membership_moments(untold, standing(sub("canceled", ended_at=START)))] == [
+        ev.Ended(reason="canceled")
+    ]
+    # Paid before any write saw the lapse: the shopper was never told perks stopped.
+    assert types(untold, standing(sub("active")), Fact(invoice_paid=INVOICE)) == ["member.payment_recovered"]
+
+
+def test_after_a_told_lapse_a_payment_is_a_recovery() -> None:
+    told = ev.as_last_written(standing(LAPSED), perks_written=False)
+    assert types(told, standing(sub("active")), Fact(invoice_paid=INVOICE)) == ["member.payment_recovered"]
+
+
+def test_perks_never_start_by_the_clock() -> None:
+    active = standing(sub("active"))
+    assert ev.as_last_written(active, perks_written=False) == active
+
+
+def test_a_member_written_before_the_mark_counts_as_told_of_perks_unless_stripe_stopped_them() -> None:
+    assert ev.as_last_written(standing(LAPSED), perks_written=None).perks_active
+    ended_by_period = standing(sub("active", current_period_end=START))
+    assert ev.as_last_written(ended_by_period, perks_written=None).perks_active
+    for stopped in (sub("unpaid"), sub("paused"), sub("active", pause_behavior="void"), sub("canceled")):
+        assert not ev.as_last_written(standing(stopped), perks_written=None).perks_active
+
+
+def test_a_paused_membership_ends_when_stripe_closes_it() -> None:
+    paused = standing(sub("active", pause_behavior="void"))
+    assert types(paused, standing(sub("canceled", ended_at=START, pause_behavior="void"))) == ["member.ended"]
 
 
 def test_a_pause_stops_perks_and_an_unpause_brings_them_back() -> None:

@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from chalicelib import clock
 from chalicelib.domain.catalog import Cause, DonationRule, Plan
 from chalicelib.domain.member import Member
-from chalicelib.domain.membership import SubscriptionSnapshot
+from chalicelib.domain.membership import SubscriptionSnapshot, governing_subscription, perks_active
 from chalicelib.payments.events import StripeEvent, Subscription, parse_event, snapshot_of
+from chalicelib.services import members
+from chalicelib.services.access import access_policy
 from chalicelib.services.stripe_events import apply_stripe_event
 from tests.memory_uow import InMemoryUnitOfWork, MemoryCatalog, Tables
 
@@ -138,3 +140,64 @@ def test_every_order_with_every_event_delivered_twice_converges(data: st.DataObj
     expected = _deliver(events, current)
     shuffled = data.draw(st.permutations(events))
     assert _deliver(shuffled + shuffled, current) == expected
+
+
+# A dunning run: the renewal fails at the period's end (Stripe moves the period forward and the
+# subscription is past_due), grace runs out with Stripe silent, and weeks later Stripe gives up.
+def _past_due() -> dict[str, Any]:
+    moved = _subscription("past_due")
+    moved["items"]["data"][0].update(current_period_start=T0 + MONTH, current_period_end=T0 + 2 * MONTH)
+    return moved
+
+
+GIVE_UP = T0 + MONTH + 20 * 86_400
+DUNNING = [
+    *CHECKOUT[0],
+    _event("evt_8", "invoice.payment_failed", T0 + MONTH, _invoice("in_2", "open")),
+    _event("evt_9", "customer.subscription.updated", T0 + MONTH, _past_due()),
+    _event("evt_10", "customer.subscription.deleted", GIVE_UP, _subscription("canceled", ended_at=GIVE_UP)),
+]
+# Reconcile visits (a write with nothing new from Stripe) may fall anywhere, grace's end included.
+VISIT_TIMES = st.lists(st.integers(min_value=T0, max_value=GIVE_UP + 86_400), max_size=6)
+
+
+def _visit(now: int) -> Any:
+    def nothing_new(member: Member | None, _: Any) -> Member | None:
+        return member
+
+    return lambda uow: members.change_member("ada", nothing_new, datetime.fromtimestamp(now, UTC), uow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_every_run_of_perks_told_ends_once_whatever_the_order_and_the_visits(data: st.DataObject) -> None:
+    shuffled = data.draw(st.permutations(DUNNING + DUNNING))
+    steps: list[tuple[int, Any]] = []
+    at = T0
+    for event in shuffled:
+        at = max(at, event.created) + 60  # delivered after it happened, in the drawn order
+        steps.append((at, event))
+    steps += [(time, _visit(time)) for time in data.draw(VISIT_TIMES)]
+    tables = Tables()
+    tables.members["ada"] = Member("ada", stripe_customer_id="cus_1", version=1)
+    stripe = FakeStripe(_subscription("canceled", ended_at=GIVE_UP))
+    for time, step in sorted(steps, key=lambda s: s[0]):
+        clock.set_clock(lambda time=time: datetime.fromtimestamp(time, UTC))
+        uow = InMemoryUnitOfWork(CATALOG, tables)
+        if isinstance(step, StripeEvent):
+            apply_stripe_event(step, uow, stripe)
+            continue
+        step(uow)
+        # A visit writes the member: what the events last told of perks is what the perks rule says now.
+        told = [e.type for e in tables.outbox.values() if e.type in ("member.joined", "member.ended")]
+        now = datetime.fromtimestamp(time, UTC)
+        subscriptions = tables.members["ada"].subscriptions
+        has_perks = perks_active(
+            governing_subscription(subscriptions, now, access_policy()), now, access_policy()
+        )
+        assert has_perks == (told[-1:] == ["member.joined"])
+
+    told = [e.type for e in tables.outbox.values() if e.type in ("member.joined", "member.ended")]
+    # Perks started and ended in turn, and the canceled membership's last run was ended: one end per run.
+    assert told == ["member.joined", "member.ended"] * (len(told) // 2)
+    assert told.count("member.ended") <= 1

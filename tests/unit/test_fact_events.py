@@ -138,3 +138,96 @@ def test_a_recap_is_the_figures_now_less_the_mark_of_the_periods_start() -> None
     so_far = member.recap("usd", {"usd": ValueFigures(saved=1_600, fees_paid=1_998, donated=400)})
     assert (so_far.saved, so_far.fees_paid, so_far.donated) == (100, 999, 100)
     assert member.period_marks == at_renewal
+
+
+# A renewal failed a day before NOW: grace (3 days) runs out two days after NOW; Stripe stays silent.
+DUNNING_START = int(NOW.timestamp()) - 86_400
+GRACE_END = datetime.fromtimestamp(DUNNING_START, UTC) + POLICY.grace
+PAST_DUE = SubscriptionSnapshot(**{**_fields(ACTIVE), "status": "past_due", "current_period_start": DUNNING_START,
+                                   "past_due_since": DUNNING_START, "observed_at": 2.0})  # type: ignore[arg-type]  # fmt: skip
+CANCELED = SubscriptionSnapshot(**{**_fields(PAST_DUE), "status": "canceled", "past_due_since": None,
+                                   "ended_at": DUNNING_START + 30 * 86_400, "observed_at": 3.0})  # type: ignore[arg-type]  # fmt: skip
+
+
+def observe(*snapshots: SubscriptionSnapshot) -> members.Decide:
+    """A write that folds in what Stripe says (nothing new: a reconcile visit that found no change)."""
+
+    def decide(member: Member | None, _: members.MemberChange) -> Member | None:
+        if member is not None:
+            member.observe(list(snapshots))
+        return member
+
+    return decide
+
+
+def types_of(uow: InMemoryUnitOfWork) -> list[tuple[str, int | None, str | None]]:
+    return [(e.type, e.sequence, e.data.get("reason")) for e in uow.tables.outbox.values()]
+
+
+@pytest.fixture
+def in_dunning(uow: InMemoryUnitOfWork) -> InMemoryUnitOfWork:
+    members.change_member("ada", join, NOW, uow)
+    members.change_member("ada", observe(PAST_DUE), NOW, uow)
+    assert uow.tables.members["ada"].perks_written is True
+    return uow
+
+
+def test_the_first_write_after_grace_runs_out_ends_the_membership_as_lapsed(
+    in_dunning: InMemoryUnitOfWork,
+) -> None:
+    after_grace = GRACE_END + timedelta(minutes=5)
+    members.change_member("ada", observe(), after_grace, in_dunning)
+
+    assert types_of(in_dunning)[-1] == ("member.ended", 2, "lapsed")
+    ended = list(in_dunning.tables.outbox.values())[-1]
+    assert (ended.data["membership"]["status"], ended.data["membership"]["perks_active"]) == (
+        "past_due",
+        False,
+    )
+    assert in_dunning.tables.members["ada"].perks_written is False
+    # The cohort counters stop counting the shopper active at that same write.
+    assert [move.active for move in in_dunning.tables.cohort_moves] == [1, -1]
+
+
+def test_a_lapse_is_told_once_whatever_comes_after(in_dunning: InMemoryUnitOfWork) -> None:
+    later = GRACE_END + timedelta(hours=1)
+    members.change_member("ada", observe(), later, in_dunning)
+    members.change_member("ada", observe(), later + timedelta(hours=1), in_dunning)  # the next visit
+    members.change_member("ada", observe(CANCELED), later + timedelta(days=20), in_dunning)  # Stripe gives up
+
+    assert [t for t in types_of(in_dunning) if t[0] == "member.ended"] == [("member.ended", 2, "lapsed")]
+    assert in_dunning.tables.members["ada"].last_sequence == 2
+
+
+def test_stripe_closing_a_lapse_no_write_saw_is_the_one_end_with_stripes_reason(
+    in_dunning: InMemoryUnitOfWork,
+) -> None:
+    members.change_member("ada", observe(CANCELED), GRACE_END + timedelta(days=20), in_dunning)
+
+    assert types_of(in_dunning)[1:] == [("member.ended", 2, "canceled")]
+
+
+def test_a_payment_after_the_told_lapse_is_a_recovery(in_dunning: InMemoryUnitOfWork) -> None:
+    members.change_member("ada", observe(), GRACE_END, in_dunning)
+    paid = SubscriptionSnapshot(**{**_fields(ACTIVE), "observed_at": 4.0})  # type: ignore[arg-type]
+    invoice = InvoiceData(id="in_2", amount=999, currency="usd")
+
+    def pay(member: Member | None, change: members.MemberChange) -> Member | None:
+        change.note(Fact(invoice_paid=invoice))
+        return observe(paid)(member, change)
+
+    members.change_member("ada", pay, GRACE_END + timedelta(days=1), in_dunning)
+
+    assert [t[0] for t in types_of(in_dunning)] == [
+        "member.joined",
+        "member.ended",
+        "member.payment_recovered",
+    ]
+    assert in_dunning.tables.members["ada"].perks_written is True
+
+
+def test_reconciliation_is_due_at_the_moment_grace_ends(uow: InMemoryUnitOfWork) -> None:
+    members.change_member("ada", join, NOW, uow)
+    members.change_member("ada", observe(PAST_DUE), GRACE_END - timedelta(minutes=10), uow)
+
+    assert uow.tables.members["ada"].reconcile_at == int(GRACE_END.timestamp())

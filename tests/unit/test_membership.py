@@ -120,19 +120,46 @@ def test_member_since_is_the_first_paid_subscription_and_never_moves_later() -> 
 
 
 def test_reconciliation_checks_an_hour_after_a_period_should_have_renewed() -> None:
-    assert next_check([sub("active")], None, START) == END + 3600
-    assert next_check([sub("active")], None, END + 7200) == END + 7200 + 3600
+    assert next_check([sub("active")], None, START, POLICY) == END + 3600
+    assert next_check([sub("active")], None, END + 7200, POLICY) == END + 7200 + 3600
 
 
 def test_reconciliation_checks_dunning_hourly_and_ignores_ended_subscriptions() -> None:
-    assert next_check([sub("past_due")], None, START) == START + 3600
-    assert next_check([sub("canceled")], None, START) is None
+    assert next_check([sub("past_due")], None, START, POLICY) == START + 3600
+    assert next_check([sub("canceled")], None, START, POLICY) is None
+
+
+def test_reconciliation_visits_at_the_moment_grace_ends() -> None:
+    grace_end = START + 3 * 86400
+    assert next_check([sub("past_due")], None, grace_end - 600, POLICY) == grace_end
+    # Then hourly again, as dunning is.
+    assert next_check([sub("past_due")], None, grace_end, POLICY) == grace_end + 3600
+
+
+def test_reconciliation_visits_when_perks_end_by_the_clock_if_that_comes_before_the_renewal_check() -> None:
+    short_leeway = AccessPolicy(renewal_leeway=timedelta(minutes=10), grace=timedelta(days=3))
+    assert next_check([sub("active")], None, START, short_leeway) == END + 600
+
+
+@given(now=st.integers(min_value=START - 86400, max_value=END + 3599))
+def test_a_settled_member_is_visited_no_sooner_than_an_hour_after_the_period_should_have_renewed(
+    now: int,
+) -> None:
+    # Perks end (the period's end plus the leeway) after the renewal check: it adds no visit.
+    assert next_check([sub("active")], None, now, POLICY) == END + 3600
+
+
+@given(now=st.integers(min_value=END + 3600, max_value=END + 5 * 86400))
+def test_a_stale_period_is_looked_at_hourly_and_at_the_moment_its_perks_end(now: int) -> None:
+    perks_end = END + 48 * 3600
+    expected = min(now + 3600, perks_end) if perks_end > now else now + 3600
+    assert next_check([sub("active")], None, now, POLICY) == expected
 
 
 def test_reconciliation_checks_a_checkout_that_never_reported_back() -> None:
-    assert next_check([], START, START) == START + 3600
-    assert next_check([], START, START + 3600) == START + 25 * 3600
-    assert next_check([], START, START + 25 * 3600) is None
+    assert next_check([], START, START, POLICY) == START + 3600
+    assert next_check([], START, START + 3600, POLICY) == START + 25 * 3600
+    assert next_check([], START, START + 25 * 3600, POLICY) is None
 
 
 @pytest.mark.parametrize("behavior", ["void", "mark_uncollectible", "keep_as_draft"])
@@ -170,11 +197,11 @@ def test_a_paused_member_follows_an_unpaused_subscription_that_still_grants_perk
 
 def test_reconciliation_looks_after_a_scheduled_resume_and_daily_at_an_open_pause() -> None:
     resumes = START + 10 * 86400
-    assert next_check([sub("active", pause_behavior="void", pause_resumes_at=resumes)], None, START) == (
-        resumes + 3600
-    )
-    assert next_check([sub("active", pause_behavior="void")], None, START) == START + 24 * 3600
-    assert next_check([sub("paused")], None, START) == START + 24 * 3600
+    assert next_check(
+        [sub("active", pause_behavior="void", pause_resumes_at=resumes)], None, START, POLICY
+    ) == (resumes + 3600)
+    assert next_check([sub("active", pause_behavior="void")], None, START, POLICY) == START + 24 * 3600
+    assert next_check([sub("paused")], None, START, POLICY) == START + 24 * 3600
 
 
 @given(
