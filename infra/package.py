@@ -10,7 +10,8 @@ this module then makes the zip fit for a cold start:
   and only their entries in botocore's endpoint table (`endpoints.json`, 1.2 MB that every new client
   parses, about 4 MiB in memory for the container's life);
 - nothing test-only or typing-only (third-party test suites, `.pyi` stubs, stripe's parameter
-  TypedDicts, API usage examples), nor installers' bookkeeping (each wheel's `RECORD`, the list pip
+  TypedDicts, API usage examples), no data file nothing reads (dateutil's time-zone database), nor
+  installers' bookkeeping (each wheel's `RECORD`, the list pip
   uninstalls from; licenses and metadata stay).
 
 The zip is written reproducibly (sorted entries, fixed dates), so the same sources give the same bytes
@@ -51,6 +52,10 @@ TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
 DROPPED_SUFFIXES = (".pyi",)
 # What pip keeps to uninstall a wheel; nothing reads it at run time (stripe, botocore: 150 KB zipped).
 DROPPED_DIST_INFO = frozenset({"RECORD"})
+# Data files nothing reads on Lambda: dateutil's bundled time-zone database (150 KB zipped) serves only
+# `dateutil.zoneinfo` and `tz.gettz`'s fallback; botocore uses `tz.tzutc`/`tzlocal` and the parser, and
+# nothing here asks for a zone by name.
+UNUSED_DATA_FILES = ("dateutil/zoneinfo/dateutil-zoneinfo.tar.gz",)
 # Packages only type checkers read: stripe's request-parameter TypedDicts (a third of stripe's size) are
 # imported under `if TYPE_CHECKING` only; the build fails if a module starts importing them at run time.
 TYPING_ONLY_PACKAGES = ("stripe.params",)
@@ -184,6 +189,8 @@ def trim(root: Path) -> None:
             path.unlink()
     for package in TYPING_ONLY_PACKAGES:
         shutil.rmtree(root.joinpath(*package.split(".")))
+    for data_file in UNUSED_DATA_FILES:
+        root.joinpath(data_file).unlink(missing_ok=True)
 
 
 def trim_endpoints(data: Path) -> None:
