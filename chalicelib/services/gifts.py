@@ -96,7 +96,9 @@ def record_purchase(event: StripeEvent, uow: UnitOfWork) -> str:
         paid_at=paid_at,
     )
     if not gift.purchaser_ref:
-        logger.warning("paid gift checkout without a purchaser; not recorded", extra={"session": session.id})
+        # Only a Checkout made outside this service lacks it (`POST /v1/gifts/checkout` requires it): the
+        # payment is the brand's to refund or record by hand, so an operator is told.
+        logger.error("paid gift checkout without a purchaser; not recorded", extra={"session": session.id})
         return "ignored"
     plan = catalog.plans().get(gift.plan_id)
     pledge = rules.gift_pledge(gift.amount, plan.donation.renewal_bps) if plan is not None else 0
