@@ -390,16 +390,14 @@ def build_referral_report(first: str, last: str) -> ReferralReport:
 def referral_csv(report: ReferralReport) -> str:
     """The report as CSV: one row per month, withheld reasons and credit per currency as columns."""
     currencies = sorted({c.currency for row in report.data for c in row.credit})
-    header = ["period", "codes_used", "joined", "rewarded"]
+    header = ["period", "codes_used", "joined", "rewarded", "clawed_back"]
     header += [f"withheld_{reason}" for reason in rules.WITHHELD_REASONS]
-    header += ["clawed_back"]
     header += [f"credit_{currency}" for currency in currencies]
     lines: list[list[Cell]] = []
     for row in report.data:
         credit = {c.currency: c.amount for c in row.credit}
-        line: list[Cell] = [row.period, row.codes_used, row.joined, row.rewarded]
+        line: list[Cell] = [row.period, row.codes_used, row.joined, row.rewarded, row.clawed_back]
         line += [row.withheld.get(reason, 0) for reason in rules.WITHHELD_REASONS]
-        line += [row.clawed_back]
         line += [credit.get(currency, 0) for currency in currencies]
         lines.append(line)
     return csv_document(header, lines)
