@@ -350,7 +350,11 @@ def test_referral_report_counts_codes_joins_rewards_and_credit(referral_club: Cl
         f"/v1/reports/referrals?from={first}&to={last}&format=csv", headers=auth(BRAND_KEY)
     )
     assert csv.status_code == 200
-    assert csv.body.decode().splitlines()[0].startswith("period,codes_used,joined,rewarded,clawed_back,withheld_")
+    assert (
+        csv.body.decode()
+        .splitlines()[0]
+        .startswith("period,codes_used,joined,rewarded,clawed_back,withheld_")
+    )
 
 
 def test_the_shopper_reads_their_code_and_a_friend_joins_with_it_from_the_browser(
