@@ -38,7 +38,7 @@ from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transacti
 from chalicelib.store.members import MemberRecord, MemberState, to_state
 from chalicelib.store.rollups import rolled
 from chalicelib.store.shards import totals_shard
-from chalicelib.store.stamps import Stamp, StampedCounters, stamp_of_counter
+from chalicelib.store.stamps import StampedCounters
 from chalicelib.store.transaction import Transaction
 
 HISTORY = "history"
@@ -62,11 +62,6 @@ class ProgramRecord(BaseModel, StampedCounters):
     fees_paid = NumberAttribute(null=True)
     history = UnicodeAttribute(null=True)
     revision = NumberAttribute(null=True)
-
-    def change_stamp(self) -> Stamp | None:
-        """`program#<s>` and `cohort#<s>` items are rolled up (by the month their key starts with: a cohort's
-        join month); a shopper's items are not."""
-        return stamp_of_counter(self.scope, self.key)
 
 
 def _scope(shard: int) -> str:

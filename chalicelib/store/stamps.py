@@ -57,10 +57,14 @@ def stamp_of_counter(scope: str, key: str) -> Stamp | None:
 
 
 class StampedCounters:
-    """A model whose items may be write-sharded counters of a rolled-up kind (`Transaction` stamps them)."""
+    """A model whose items may be write-sharded counters of a rolled-up kind (`Transaction` stamps them):
+    its `scope` and `key` say whether and which (a shopper's own items are not rolled up)."""
+
+    scope: str
+    key: str
 
     def change_stamp(self) -> Stamp | None:
-        raise NotImplementedError
+        return stamp_of_counter(self.scope, self.key)
 
 
 class StampRecord(BaseModel):

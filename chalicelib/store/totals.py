@@ -38,7 +38,7 @@ from chalicelib.settings import settings
 from chalicelib.store.base import BaseMeta, BaseModel, storage_errors, transaction_connection
 from chalicelib.store.rollups import Row, ShardQuery, rolled
 from chalicelib.store.shards import totals_shard, totals_shards
-from chalicelib.store.stamps import ALL, Stamp, StampedCounters, stamp_of_counter
+from chalicelib.store.stamps import ALL, StampedCounters
 from chalicelib.store.transaction import Transaction
 
 # A cause's all-time disbursed sum lives on this shard only: shard 0 exists whatever TOTALS_SHARDS is.
@@ -57,10 +57,6 @@ class DonationTotalsRecord(BaseModel, StampedCounters):
     reversed = NumberAttribute(default=0)
     disbursed = NumberAttribute(default=0)
     orders = NumberAttribute(default=0)
-
-    def change_stamp(self) -> Stamp | None:
-        """`month#<s>` and `all#<s>` items are rolled up; a shopper's `member#` items are not."""
-        return stamp_of_counter(self.scope, self.key)
 
 
 def month_scope(shard: int) -> str:
