@@ -19,12 +19,12 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from localdev.webhook_receiver import Received, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = int(os.environ.get("BENCH_EVENT_FACTS", "200"))
@@ -37,29 +37,16 @@ class Receiver:
 
     def __init__(self) -> None:
         self.first: dict[str, tuple[float, dict[str, Any]]] = {}
-        self.lock = threading.Lock()
-        receiver = self
+        self.receiver = WebhookReceiver(self._note)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-                at = time.time()
-                with receiver.lock:
-                    receiver.first.setdefault(body["id"], (at, body))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _note(self, request: Received) -> int:
+        body = request.event()
+        self.first.setdefault(body["id"], (request.at, body))
+        return 200
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        return self.receiver.url
 
     def wait_for(self, count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -67,8 +54,7 @@ class Receiver:
             time.sleep(0.01)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.receiver.stop()
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:

@@ -3,50 +3,28 @@ endpoint (the secret is shown once), see its deliveries and failures, replay one
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from standardwebhooks import Webhook
 
+from localdev.webhook_receiver import Received, WebhookReceiver
 from tests.browser.conftest import BRAND_KEY
 from tests.e2e.conftest import Stack, dev_stack
 
 
-class Receiver:
+class Receiver(WebhookReceiver):
+    """Answers every delivery with `status`."""
+
     def __init__(self, status: int) -> None:
-        self.status = status
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
+        super().__init__(lambda _: status)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[tuple[dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.received) >= count, f"{len(self.received)} deliveries, expected {count}"
-        return self.received
+    def deliveries(self, count: int, timeout: float = 10) -> list[Received]:
+        got = self.wait_for(count, timeout)
+        assert len(got) >= count, f"{len(got)} deliveries, expected {count}"
+        return got
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +84,8 @@ def test_an_endpoint_added_in_the_view_receives_signed_events_and_can_be_replaye
     assert secret.startswith("whsec_")
 
     event_id = emit_into(stack, "browser-shopper-1")
-    headers, body = receiver.wait_for(1)[0]
-    assert Webhook(secret).verify(body, headers)["id"] == event_id
+    first = receiver.deliveries(1)[0]
+    assert Webhook(secret).verify(first.body, first.headers)["id"] == event_id
 
     row = dashboard.get_by_role("region", name="Webhook endpoints").locator("tr", has_text=receiver.url)
     row.get_by_role("button", name="Deliveries").click()
@@ -116,8 +94,8 @@ def test_an_endpoint_added_in_the_view_receives_signed_events_and_can_be_replaye
 
     deliveries.locator("tr", has_text=event_id).get_by_role("button", name="Replay").click()
     dashboard.get_by_role("status").filter(has_text="Replay queued: 1 event").wait_for()
-    again = receiver.wait_for(2)
-    assert [h["webhook-id"] for h, _ in again] == [event_id, event_id]
+    again = receiver.deliveries(2)
+    assert [request.headers["webhook-id"] for request in again] == [event_id, event_id]
 
 
 def test_the_secret_is_shown_once(dashboard: Any) -> None:
@@ -134,7 +112,7 @@ def test_failures_are_listed_with_the_receivers_answer(dashboard: Any, stack: St
     receiver = Receiver(500)
     add_endpoint(dashboard, receiver.url)
     event_id = emit_into(stack, "browser-shopper-2")
-    receiver.wait_for(2)  # the first attempt and the immediate retry
+    receiver.deliveries(2)  # the first attempt and the immediate retry
     row = dashboard.get_by_role("region", name="Webhook endpoints").locator("tr", has_text=receiver.url)
     row.get_by_role("button", name="Deliveries").click()
     dashboard.get_by_label("Deliveries shown", exact=True).select_option("pending")

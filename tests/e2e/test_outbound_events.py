@@ -6,45 +6,25 @@ lost is one `member.renewed`, from reconciliation, and the late delivery adds no
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 from standardwebhooks import Webhook
 
+from localdev.webhook_receiver import WebhookReceiver
 from tests.e2e.conftest import Stack
 from tests.e2e.test_lost_webhooks import BRAND, STOREFRONT, _control, _join, _latest_invoice_paid, _reconcile
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.received.append((body, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
+class Receiver(WebhookReceiver):
     def events(self, secret: str, customer_ref: str) -> list[dict[str, Any]]:
         """The shopper's verified events, once each, by sequence."""
         verified = {}
-        for body, headers in list(self.received):
-            event = Webhook(secret).verify(body, headers)
+        for request in list(self.received):
+            event = Webhook(secret).verify(request.body, request.headers)
             if event["customer_ref"] == customer_ref:
                 verified[event["id"]] = event
         return sorted(verified.values(), key=lambda event: event["sequence"])
@@ -53,14 +33,12 @@ class Receiver:
 @pytest.fixture
 def endpoint(stack: Stack) -> Iterator[tuple[Receiver, str]]:
     receiver = Receiver()
-    url = f"http://127.0.0.1:{receiver.server.server_address[1]}/hooks"
-    response = requests.post(f"{stack.api}/v1/webhook_endpoints", json={"url": url, "events": ["*"]},
+    response = requests.post(f"{stack.api}/v1/webhook_endpoints", json={"url": receiver.url, "events": ["*"]},
                              headers=BRAND, timeout=10)  # fmt: skip
     assert response.status_code == 201, response.text
     yield receiver, response.json()["secret"]
     requests.delete(f"{stack.api}/v1/webhook_endpoints/{response.json()['id']}", headers=BRAND, timeout=10)
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
 
 
 def _post(stack: Stack, path: str, body: dict[str, Any] | None = None) -> None:

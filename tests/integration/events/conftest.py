@@ -4,86 +4,31 @@ written to the outbox through the store (the facts' own wiring comes with the us
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from localdev.webhook_receiver import WebhookReceiver
 from tests.helpers import BRAND_KEY, auth
 
 
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver: answers the scripted statuses in turn (then 200); `hang` seconds before answering."""
-
-    statuses: list[int] = field(default_factory=list)
-    hang: float = 0.0
-    received: list[Received] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def wait_for(self, count: int, timeout: float) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return list(self.received)
-
-
-def _serve(receiver: Receiver) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            receiver.received.append(
-                Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
-            )
-            if receiver.hang:
-                time.sleep(receiver.hang)
-            status = receiver.statuses.pop(0) if receiver.statuses else 200
-            self.send_response(status)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture
-def receivers() -> Iterator[Callable[..., Receiver]]:
-    started: list[Receiver] = []
+def receivers() -> Iterator[Callable[..., WebhookReceiver]]:
+    """Start receivers that answer the scripted statuses in turn (then 200), `hang` seconds before each answer."""
+    started: list[WebhookReceiver] = []
 
-    def start(statuses: list[int] | None = None, hang: float = 0.0) -> Receiver:
-        receiver = Receiver(statuses=list(statuses or []), hang=hang)
-        receiver.server = _serve(receiver)
+    def start(statuses: list[int] | None = None, hang: float = 0.0) -> WebhookReceiver:
+        script = list(statuses or [])
+        receiver = WebhookReceiver(lambda _: script.pop(0) if script else 200, hang=hang)
         started.append(receiver)
         return receiver
 
     yield start
     for receiver in started:
-        assert receiver.server is not None
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.stop()
 
 
 @pytest.fixture

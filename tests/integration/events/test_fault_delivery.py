@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from localdev.webhook_receiver import Received, WebhookReceiver
 from tests.helpers import BRAND_KEY, STOREFRONT_KEY, auth
 from tests.integration.conftest import Club
 
@@ -31,43 +30,28 @@ class FlakyReceiver:
         self.attempts: dict[str, int] = defaultdict(int)
         self.delivered: dict[str, dict[str, Any]] = {}
         self.failed = 0
-        self.lock = threading.Lock()
-        receiver = self
+        self.receiver = WebhookReceiver(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                event = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-                with receiver.lock:
-                    receiver.attempts[event["id"]] += 1
-                    attempt = receiver.attempts[event["id"]]
-                    token = f"{event['customer_ref']}:{event['sequence']}:{attempt}".encode()
-                    fails = int(hashlib.sha256(token).hexdigest(), 16) % 3 == 0
-                    if fails:
-                        receiver.failed += 1
-                    else:
-                        receiver.delivered[event["id"]] = event
-                self.send_response(500 if fails else 200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, request: Received) -> int:
+        event = request.event()
+        self.attempts[event["id"]] += 1
+        token = f"{event['customer_ref']}:{event['sequence']}:{self.attempts[event['id']]}".encode()
+        if int(hashlib.sha256(token).hexdigest(), 16) % 3 == 0:
+            self.failed += 1
+            return 500
+        self.delivered[event["id"]] = event
+        return 200
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        return self.receiver.url
 
 
 @pytest.fixture
 def flaky() -> Any:
     receiver = FlakyReceiver()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.receiver.stop()
 
 
 def test_300_facts_against_a_receiver_failing_a_third_of_the_attempts(
