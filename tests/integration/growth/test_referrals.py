@@ -112,6 +112,16 @@ def friend_renews(club: Club, pinned: Time, subscription_id: str) -> dict[str, A
     return invoice
 
 
+def hourly_job_withholds_adas_reward(club: Club, reason: str) -> None:
+    """The hourly job decides the friend's referral: withheld for `reason`, nothing credited, no event."""
+    assert hourly_job(club) == 0
+    assert balance(club, "ada") == 0
+    assert rewarded_events(club) == []
+    assert referral(club, "ada")["friends"] == {
+        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {reason: 1}
+    }  # fmt: skip
+
+
 def test_referred_friend_first_month_costs_nothing_and_referrer_is_credited_once_after_the_hold(
     referral_club: Club, pinned: Time
 ) -> None:
@@ -187,12 +197,7 @@ def test_a_refund_or_dispute_during_the_hold_withholds_the_reward(
     deliver(club, pinned, club.emulator.events_since(before))
 
     pinned.pass_days(15)
-    assert hourly_job(club) == 0
-    assert balance(club, "ada") == 0
-    assert rewarded_events(club) == []
-    assert referral(club, "ada")["friends"] == {
-        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {trouble: 1}
-    }  # fmt: skip
+    hourly_job_withholds_adas_reward(club, trouble)
 
 
 def test_a_friend_paying_with_the_referrers_card_earns_the_referrer_nothing(
@@ -205,12 +210,7 @@ def test_a_friend_paying_with_the_referrers_card_earns_the_referrer_nothing(
     friend_renews(club, pinned, friend_subscription)  # the first charge: the card kept at checkout
 
     pinned.pass_days(15)
-    assert hourly_job(club) == 0
-    assert balance(club, "ada") == 0
-    assert rewarded_events(club) == []
-    assert referral(club, "ada")["friends"] == {
-        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {"self_referral": 1}
-    }  # fmt: skip
+    hourly_job_withholds_adas_reward(club, "self_referral")
 
 
 def test_a_friend_paying_with_another_card_earns_the_referrer_the_credit(
@@ -250,12 +250,7 @@ def test_a_refund_or_dispute_whose_webhook_is_lost_withholds_the_reward_when_the
     assert referral(club, "ada")["friends"]["pending"] == 1  # still holding: nothing known yet
 
     pinned.pass_days(5)
-    assert hourly_job(club) == 0
-    assert balance(club, "ada") == 0
-    assert rewarded_events(club) == []
-    assert referral(club, "ada")["friends"] == {
-        "joined": 1, "rewarded": 0, "pending": 0, "withheld": 1, "withheld_reasons": {reason: 1}
-    }  # fmt: skip
+    hourly_job_withholds_adas_reward(club, reason)
 
 
 def referral_calls(club: Club, since: int) -> list[str]:
